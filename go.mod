@@ -1,0 +1,3 @@
+module github.com/gomonnto/gomonnto
+
+go 1.26
