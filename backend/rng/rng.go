@@ -56,7 +56,9 @@ func ConstDist(v float32) Dist { return Dist{Kind: Const, A: v, Scale: 1, Densit
 func UniformDist(lo, hi float32) Dist { return Dist{Kind: Uniform, A: lo, B: hi, Scale: 1, Density: 1} }
 
 // NormalDist returns N(mean, sd).
-func NormalDist(mean, sd float32) Dist { return Dist{Kind: Normal, A: mean, B: sd, Scale: 1, Density: 1} }
+func NormalDist(mean, sd float32) Dist {
+	return Dist{Kind: Normal, A: mean, B: sd, Scale: 1, Density: 1}
+}
 
 // LogNormalDist returns exp(N(mean, sigma)).
 func LogNormalDist(mean, sigma float32) Dist {
