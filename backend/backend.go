@@ -246,3 +246,15 @@ var (
 	LogNormalDist = rng.LogNormalDist
 	BernoulliDist = rng.BernoulliDist
 )
+
+// DistKind selects a distribution (see package rng).
+type DistKind = rng.DistKind
+
+// Distribution kinds, re-exported from package rng.
+const (
+	Const     = rng.Const
+	Uniform   = rng.Uniform
+	Normal    = rng.Normal
+	LogNormal = rng.LogNormal
+	Bernoulli = rng.Bernoulli
+)

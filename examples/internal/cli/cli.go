@@ -1,0 +1,204 @@
+// Package cli holds what the examples share: the common flags, opening the
+// backend, the -json result line and the PNG plots.
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/core"
+	_ "github.com/gomonnto/gomonnto/cpu" // registers the cpu backend
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Flags are the flags every example takes.
+type Flags struct {
+	Backend *string
+	Seed    *uint64
+	Steps   *int
+	Out     *string
+	JSON    *bool
+}
+
+// Register defines -backend, -seed, -steps, -out and -json on the default
+// flag set.
+func Register(defaultSteps int) *Flags {
+	return &Flags{
+		Backend: backend.Flag(nil),
+		Seed:    flag.Uint64("seed", 1, "random seed (same seed and backend: identical results)"),
+		Steps:   flag.Int("steps", defaultSteps, "number of simulation steps"),
+		Out:     flag.String("out", "", "directory for PNG plots (none if empty)"),
+		JSON:    flag.Bool("json", false, "print one JSON result object as the last line of stdout"),
+	}
+}
+
+// Open opens the backend named by -backend; auto reports its choice on stderr.
+func (f *Flags) Open() (backend.Backend, error) {
+	return backend.Open(*f.Backend, backend.Options{Log: os.Stderr})
+}
+
+// Network opens the backend and makes a network with -seed, logging to stderr.
+func (f *Flags) Network(layout core.Layout) (*core.Network, error) {
+	if *f.Steps < 0 {
+		return nil, fmt.Errorf("-steps=%d: must not be negative", *f.Steps)
+	}
+	b, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	return core.NewNetwork(core.Config{Backend: b, Seed: *f.Seed, Layout: layout, Log: os.Stderr})
+}
+
+// Result is the -json line. Extra fields are merged in.
+type Result struct {
+	Model    string         `json:"model"`
+	Backend  string         `json:"backend"`
+	Device   string         `json:"device"`
+	Neurons  int            `json:"neurons"`
+	Synapses int            `json:"synapses"`
+	Steps    int            `json:"steps"`
+	WallS    float64        `json:"wall_s"`
+	Spikes   int            `json:"spikes"`
+	Seed     uint64         `json:"seed"`
+	Extra    map[string]any `json:"-"`
+}
+
+// Counts fills Neurons and Synapses from the network.
+func (r *Result) Counts(n *core.Network) {
+	r.Neurons, r.Synapses = 0, 0
+	for _, g := range n.NeuronGroups() {
+		r.Neurons += g.Size
+	}
+	for _, s := range n.SynapseGroups() {
+		r.Synapses += s.Synapses()
+	}
+	r.Backend = n.Backend().Name()
+	r.Device = n.Backend().Device()
+	r.Seed = n.Seed()
+}
+
+// Print writes r as one JSON line.
+func (r *Result) Print(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if len(r.Extra) > 0 {
+		m := map[string]any{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		for k, v := range r.Extra {
+			m[k] = v
+		}
+		if b, err = json.Marshal(m); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+// Fail prints err to stderr and exits 1 (examples only; never library code).
+func Fail(err error) {
+	fmt.Fprintln(os.Stderr, "error:", err)
+	os.Exit(1)
+}
+
+// Line is one curve of a line plot.
+type Line struct {
+	Label string
+	Y     []float32
+	Color color.Color
+	Width vg.Length
+}
+
+// LinePlot writes a PNG of curves over the step index.
+func LinePlot(path, title, ylabel string, lines []Line) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "iteration"
+	p.Y.Label.Text = ylabel
+	for k, l := range lines {
+		pts := make(plotter.XYs, len(l.Y))
+		for i, y := range l.Y {
+			pts[i].X, pts[i].Y = float64(i+1), float64(y)
+		}
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		ln.Color = l.Color
+		if ln.Color == nil {
+			ln.Color = plotColor(k)
+		}
+		if l.Width > 0 {
+			ln.Width = l.Width
+		}
+		p.Add(ln)
+		if l.Label != "" {
+			p.Legend.Add(l.Label, ln)
+		}
+	}
+	p.Legend.Top = true
+	return save(p, path)
+}
+
+// RasterGroup is one population of a raster plot.
+type RasterGroup struct {
+	Label  string
+	Events *core.Events
+	Offset int // added to the neuron index (stacks groups)
+}
+
+// Raster writes a spike raster PNG: one dot per spike.
+func Raster(path, title string, groups []RasterGroup) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "iteration"
+	p.Y.Label.Text = "neuron"
+	for k, g := range groups {
+		pts := make(plotter.XYs, g.Events.Len())
+		for i := range pts {
+			pts[i].X, pts[i].Y = float64(g.Events.Iterations[i]), float64(g.Events.Indices[i]+g.Offset)
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		s.GlyphStyle.Shape = draw.BoxGlyph{}
+		s.GlyphStyle.Radius = vg.Points(0.6)
+		s.GlyphStyle.Color = plotColor(k)
+		p.Add(s)
+		p.Legend.Add(fmt.Sprintf("%s (%d spikes)", g.Label, g.Events.Len()), s)
+	}
+	p.Legend.Top = true
+	return save(p, path)
+}
+
+func plotColor(k int) color.Color {
+	cs := []color.Color{
+		color.RGBA{31, 119, 180, 255}, color.RGBA{214, 39, 40, 255}, color.RGBA{44, 160, 44, 255},
+		color.RGBA{255, 127, 14, 255}, color.RGBA{148, 103, 189, 255},
+	}
+	return cs[k%len(cs)]
+}
+
+func save(p *plot.Plot, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+}
+
+// Black is the colour of mean curves.
+var Black color.Color = color.Black
