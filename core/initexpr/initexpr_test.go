@@ -406,6 +406,9 @@ var invalidCases = []struct {
 	{"\xff", 1, "invalid UTF-8 byte 0xff"},
 	{"uniform(\"0\", 1)", 9, "unexpected character '\"'"},
 	{"\tfoo", 2, "unknown name 'foo'"},
+	{"1+\x01", 3, "unexpected character '\\x01'"},
+	{strings.Repeat("uniform", 10), 1, "unknown name 'uniformuniform"},
+	{"ones, density=1/0", 17, "division by zero"},
 	{"uniform(0,\n1) x", 15, "unexpected name 'x'"},
 }
 
