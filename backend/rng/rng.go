@@ -142,9 +142,9 @@ func Sample(d Dist, key Key, i uint64) float32 {
 	case Uniform:
 		x = d.A + (d.B-d.A)*Unit(w[0])
 	case Normal:
-		x = d.A + d.B*boxMuller(w)
+		x = d.A + d.B*StdNormal(w)
 	case LogNormal:
-		x = float32(math.Exp(float64(d.A + d.B*boxMuller(w))))
+		x = float32(math.Exp(float64(d.A + d.B*StdNormal(w))))
 	case Bernoulli:
 		if Unit(w[0]) < d.A {
 			x = 1
@@ -153,7 +153,11 @@ func Sample(d Dist, key Key, i uint64) float32 {
 	return d.Scale * x
 }
 
-func boxMuller(w [4]uint32) float32 {
+// StdNormal maps four random words to a standard normal number (mean 0,
+// standard deviation 1) by Box-Muller: sqrt(-2 ln u1)*cos(2 pi u0) with
+// u0 = Unit(w[0]) in [0, 1) and u1 in (0, 1] from w[1]. It is the normal
+// sample of Sample and of fused programs (package expr).
+func StdNormal(w [4]uint32) float32 {
 	u0 := Unit(w[0])
 	u1 := float32((w[1]>>8)+1) * inv24 // (0, 1]
 	r := float32(math.Sqrt(float64(-2 * float32(math.Log(float64(u1))))))

@@ -1,0 +1,400 @@
+package expr
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"sort"
+)
+
+// Env names the variables a program may use.
+type Env struct {
+	// Tensors are the tensor variables, bound by position when the program
+	// runs: argument k is Tensors[k]. A program may leave some unused.
+	Tensors []string
+	// Consts are named constants, baked into the program as literals.
+	Consts map[string]float32
+}
+
+// Program is a compiled update program. It is immutable after Compile,
+// except that Program.Eval keeps a lazily created Evaluator.
+type Program struct {
+	src     string
+	stmts   []stmt
+	tensors []string
+	consts  map[string]float32
+	writes  []bool
+	reads   []bool
+	nrand   int
+
+	vals []value // the data-flow graph, in topological (creation) order
+	outs []int32 // outs[k]: the final value of tensor k, or -1 if unassigned
+
+	cpu  cpuCode
+	eval *Evaluator // for Program.Eval
+}
+
+// value is a node of the data-flow graph.
+type value struct {
+	op   op
+	args [3]int32
+	k    float32 // opConst
+	idx  int     // opInput: tensor; opUniform, opNormal: site
+	live bool
+	uses int // number of live users, counting each operand and each output
+}
+
+// Tensors returns the names of the tensor variables, in argument order.
+func (p *Program) Tensors() []string { return append([]string(nil), p.tensors...) }
+
+// Writes reports whether the program assigns tensor k. A tensor that is
+// assigned must have the full length when the program runs; only
+// read-only tensors may be broadcast from one element.
+func (p *Program) Writes(k int) bool { return p.writes[k] }
+
+// Reads reports whether the result depends on the value tensor k had
+// before the run.
+func (p *Program) Reads(k int) bool { return p.reads[k] }
+
+// NumRandom returns the number of random call sites (uniform() and
+// normal()) in the source. Site i, counted in source order, draws with
+// counter key.Counter+i, so a caller that advances key.Counter per run
+// should advance it by at least NumRandom.
+func (p *Program) NumRandom() int { return p.nrand }
+
+// String returns the canonical form of the program: statements separated
+// by "; ", constants by name, and only the parentheses that precedence
+// needs. Compiling it with the same Env gives the same program.
+func (p *Program) String() string { return format(p.stmts) }
+
+// Compile parses src and resolves its names in env. The error, if any, is
+// an *Error that points at the offending place.
+func Compile(src string, env Env) (*Program, error) {
+	if err := checkEnv(env); err != nil {
+		return nil, err
+	}
+	stmts, nrand, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &Program{
+		src:     src,
+		stmts:   stmts,
+		tensors: append([]string(nil), env.Tensors...),
+		consts:  maps.Clone(env.Consts),
+		writes:  make([]bool, len(env.Tensors)),
+		reads:   make([]bool, len(env.Tensors)),
+		nrand:   nrand,
+	}
+	b := &builder{
+		src:     src,
+		env:     env,
+		tensors: map[string]int{},
+		temps:   map[string]int32{},
+		cse:     map[valKey]int32{},
+		inputs:  make([]int32, len(env.Tensors)),
+		cur:     make([]int32, len(env.Tensors)),
+	}
+	for k, name := range env.Tensors {
+		b.tensors[name] = k
+		b.inputs[k] = -1
+		b.cur[k] = -1
+	}
+	for _, s := range stmts {
+		if err := b.stmt(s, p.writes); err != nil {
+			return nil, err
+		}
+	}
+	written := false
+	p.outs = make([]int32, len(env.Tensors))
+	for k := range p.outs {
+		p.outs[k] = -1
+		if p.writes[k] {
+			p.outs[k] = b.cur[k]
+			written = true
+		}
+	}
+	if !written {
+		s := stmts[0]
+		return nil, errorf(src, s.line, s.col, "the program assigns no tensor, so it computes nothing (temporaries declared with := exist only while an element is computed)")
+	}
+	p.vals = b.vals
+	p.markLive()
+	for k, in := range b.inputs {
+		p.reads[k] = in >= 0 && p.vals[in].live
+	}
+	p.cpu = p.lowerCPU()
+	return p, nil
+}
+
+func checkEnv(env Env) error {
+	seen := map[string]bool{}
+	for k, name := range env.Tensors {
+		if !validName(name) {
+			return &Error{Msg: fmt.Sprintf("Env.Tensors[%d] = %q is not a valid name (letters, digits and '_', not starting with a digit)", k, name)}
+		}
+		if seen[name] {
+			return &Error{Msg: fmt.Sprintf("Env.Tensors[%d]: tensor %q is listed twice", k, name)}
+		}
+		seen[name] = true
+	}
+	names := make([]string, 0, len(env.Consts))
+	for name := range env.Consts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !validName(name) {
+			return &Error{Msg: fmt.Sprintf("Env.Consts: %q is not a valid name (letters, digits and '_', not starting with a digit)", name)}
+		}
+		if seen[name] {
+			return &Error{Msg: fmt.Sprintf("Env: %q is both a tensor and a constant; give them different names", name)}
+		}
+	}
+	return nil
+}
+
+type valKey struct {
+	op      op
+	a, b, c int32
+	kbits   uint32
+	idx     int
+}
+
+type builder struct {
+	src     string
+	env     Env
+	tensors map[string]int
+	temps   map[string]int32
+	vals    []value
+	cse     map[valKey]int32
+	inputs  []int32 // the opInput value of each tensor, or -1
+	cur     []int32 // the current value of each tensor, or -1 for its input
+}
+
+// add appends v to the graph, folding constants and reusing an identical
+// value (the graph is pure: every op is a function of its operands, and
+// random values are functions of their site).
+func (b *builder) add(v value) int32 {
+	n := v.op.arity()
+	if n > 0 {
+		allConst := true
+		for i := 0; i < n; i++ {
+			if b.vals[v.args[i]].op != opConst {
+				allConst = false
+			}
+		}
+		if allConst {
+			var x [3]float32
+			for i := 0; i < n; i++ {
+				x[i] = b.vals[v.args[i]].k
+			}
+			return b.constant(apply(v.op, x[0], x[1], x[2]))
+		}
+		if v.op == opSelect && b.vals[v.args[0]].op == opConst {
+			if b.vals[v.args[0]].k != 0 {
+				return v.args[1]
+			}
+			return v.args[2]
+		}
+		// x && k and x || k with a constant k reduce exactly to a
+		// constant or to the truth value of x.
+		if v.op == opAnd || v.op == opOr {
+			x, k := v.args[0], v.args[1]
+			if b.vals[x].op == opConst {
+				x, k = k, x
+			}
+			if b.vals[k].op == opConst {
+				truthy := b.vals[k].k != 0
+				switch {
+				case v.op == opAnd && !truthy:
+					return b.constant(0)
+				case v.op == opOr && truthy:
+					return b.constant(1)
+				}
+				return b.add(value{op: opTruth, args: [3]int32{x}})
+			}
+		}
+	}
+	for i := n; i < 3; i++ {
+		v.args[i] = -1
+	}
+	key := valKey{op: v.op, a: v.args[0], b: v.args[1], c: v.args[2], kbits: math.Float32bits(v.k), idx: v.idx}
+	if id, ok := b.cse[key]; ok {
+		return id
+	}
+	id := int32(len(b.vals))
+	b.vals = append(b.vals, v)
+	b.cse[key] = id
+	return id
+}
+
+func (b *builder) constant(k float32) int32 { return b.add(value{op: opConst, k: k}) }
+
+// tensor returns the current value of tensor k.
+func (b *builder) tensor(k int) int32 {
+	if b.cur[k] >= 0 {
+		return b.cur[k]
+	}
+	if b.inputs[k] < 0 {
+		b.inputs[k] = b.add(value{op: opInput, idx: k})
+	}
+	return b.inputs[k]
+}
+
+var compound = map[string]op{"+=": opAdd, "-=": opSub, "*=": opMul, "/=": opDiv}
+
+func (b *builder) stmt(s stmt, writes []bool) error {
+	rhs, err := b.expr(s.rhs)
+	if err != nil {
+		return err
+	}
+	if _, ok := b.env.Consts[s.name]; ok {
+		return errorf(b.src, s.line, s.col, "cannot assign to constant '%s': constants are baked into the program; make it a tensor to change it", s.name)
+	}
+	if k, ok := b.tensors[s.name]; ok {
+		if s.op == ":=" {
+			return errorf(b.src, s.line, s.col, "cannot declare '%s' with ':=': it is a tensor; assign it with '=' or '+='", s.name)
+		}
+		if o, ok := compound[s.op]; ok {
+			rhs = b.add(value{op: o, args: [3]int32{b.tensor(k), rhs}})
+		}
+		b.cur[k] = rhs
+		writes[k] = true
+		return nil
+	}
+	if old, ok := b.temps[s.name]; ok {
+		if s.op == ":=" {
+			return errorf(b.src, s.line, s.col, "'%s' is already declared; assign it with '=' instead of ':='", s.name)
+		}
+		if o, ok := compound[s.op]; ok {
+			rhs = b.add(value{op: o, args: [3]int32{old, rhs}})
+		}
+		b.temps[s.name] = rhs
+		return nil
+	}
+	if s.op != ":=" {
+		return errorf(b.src, s.line, s.col, "cannot assign to undeclared name '%s'%s: declare a temporary with '%s := ...' or add it to Env.Tensors", s.name, suggest(s.name, b.names()), s.name)
+	}
+	if _, ok := functions[s.name]; ok {
+		return errorf(b.src, s.line, s.col, "cannot declare '%s': it is the name of a function", s.name)
+	}
+	b.temps[s.name] = rhs
+	return nil
+}
+
+// names lists the names visible at this point, for suggestions.
+func (b *builder) names() []string {
+	var names []string
+	names = append(names, b.env.Tensors...)
+	for n := range b.env.Consts {
+		names = append(names, n)
+	}
+	for n := range b.temps {
+		names = append(names, n)
+	}
+	return names
+}
+
+func (b *builder) expr(n *node) (int32, error) {
+	switch n.kind {
+	case nNum:
+		return b.constant(n.val), nil
+	case nIdent:
+		if id, ok := b.temps[n.name]; ok {
+			return id, nil
+		}
+		if k, ok := b.tensors[n.name]; ok {
+			return b.tensor(k), nil
+		}
+		if c, ok := b.env.Consts[n.name]; ok {
+			return b.constant(c), nil
+		}
+		if f, ok := functions[n.name]; ok {
+			return 0, errorf(b.src, n.line, n.col, "'%s' is a function; call it as %s(%s)", n.name, n.name, f.args)
+		}
+		return 0, errorf(b.src, n.line, n.col, "unknown identifier '%s'%s", n.name, suggest(n.name, b.names()))
+	case nUnary:
+		x, err := b.expr(n.args[0])
+		if err != nil {
+			return 0, err
+		}
+		o := opNeg
+		if n.op == "!" {
+			o = opNot
+		}
+		return b.add(value{op: o, args: [3]int32{x}}), nil
+	case nBinary:
+		x, err := b.expr(n.args[0])
+		if err != nil {
+			return 0, err
+		}
+		y, err := b.expr(n.args[1])
+		if err != nil {
+			return 0, err
+		}
+		return b.add(value{op: binaryOps[n.op], args: [3]int32{x, y}}), nil
+	case nTernary:
+		var a [3]int32
+		for i := range a {
+			x, err := b.expr(n.args[i])
+			if err != nil {
+				return 0, err
+			}
+			a[i] = x
+		}
+		return b.add(value{op: opSelect, args: a}), nil
+	case nCall:
+		f, ok := functions[n.name]
+		if !ok {
+			msg := fmt.Sprintf("unknown function '%s'%s", n.name, suggest(n.name, functionNames()))
+			if _, isVar := b.tensors[n.name]; isVar {
+				msg += "; '" + n.name + "' is a tensor, not a function (missing '*'?)"
+			} else if _, isConst := b.env.Consts[n.name]; isConst {
+				msg += "; '" + n.name + "' is a constant, not a function (missing '*'?)"
+			}
+			return 0, errorf(b.src, n.line, n.col, "%s", msg)
+		}
+		if len(n.args) != f.arity {
+			s := "s"
+			if f.arity == 1 {
+				s = ""
+			}
+			return 0, errorf(b.src, n.line, n.col, "%s takes %d argument%s (%s), got %d", n.name, f.arity, s, f.args, len(n.args))
+		}
+		if f.arity == 0 {
+			return b.add(value{op: f.op, idx: n.site}), nil
+		}
+		var a [3]int32
+		for i, arg := range n.args {
+			x, err := b.expr(arg)
+			if err != nil {
+				return 0, err
+			}
+			a[i] = x
+		}
+		return b.add(value{op: f.op, args: a}), nil
+	}
+	panic("expr: unknown node kind")
+}
+
+// markLive marks the values that reach an output and counts their uses.
+func (p *Program) markLive() {
+	var mark func(id int32)
+	mark = func(id int32) {
+		v := &p.vals[id]
+		v.uses++
+		if v.live {
+			return
+		}
+		v.live = true
+		for i := 0; i < v.op.arity(); i++ {
+			mark(v.args[i])
+		}
+	}
+	for _, id := range p.outs {
+		if id >= 0 {
+			mark(id)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package expr
+
+import (
+	"fmt"
+
+	"github.com/gomonnto/gomonnto/backend/rng"
+)
+
+// Evaluator evaluates a program on the CPU over host slices. It owns the
+// scratch blocks of one worker: an Evaluator is not safe for concurrent
+// use, but several Evaluators of one Program may run at once on disjoint
+// element ranges.
+type Evaluator struct {
+	p       *Program
+	slots   [][]float32 // the current block of every slot
+	bcast   [][]float32 // broadcast copies of one-element tensors
+	scratch []float32
+}
+
+// NewEvaluator returns an Evaluator with its own scratch memory.
+func (p *Program) NewEvaluator() *Evaluator {
+	nt := len(p.tensors)
+	c := &p.cpu
+	e := &Evaluator{p: p, slots: make([][]float32, c.nslots), bcast: make([][]float32, nt)}
+	nb := 0
+	for k := 0; k < nt; k++ {
+		if p.reads[k] && !p.writes[k] {
+			nb++
+		}
+	}
+	e.scratch = make([]float32, (c.nslots-nt+nb)*blockSize)
+	buf := e.scratch
+	take := func() []float32 {
+		s := buf[:blockSize:blockSize]
+		buf = buf[blockSize:]
+		return s
+	}
+	for s := nt; s < c.nslots; s++ {
+		e.slots[s] = take()
+	}
+	for _, cs := range c.consts {
+		fill(e.slots[cs.slot], cs.k)
+	}
+	for k := 0; k < nt; k++ {
+		if p.reads[k] && !p.writes[k] {
+			e.bcast[k] = take()
+		}
+	}
+	return e
+}
+
+// Eval evaluates elements [lo, hi) of the program in place with the
+// Program's own Evaluator, created on first use. It is not safe for
+// concurrent use; give each worker its own NewEvaluator.
+func (p *Program) Eval(vars [][]float32, lo, hi int, key rng.Key) {
+	if p.eval == nil {
+		p.eval = p.NewEvaluator()
+	}
+	p.eval.Eval(vars, lo, hi, key)
+}
+
+// Eval evaluates elements [lo, hi) in place: vars[k] holds the elements of
+// tensor k, indexed by element (not by lo). A tensor of one element that
+// the program only reads is broadcast to every element. Element i draws
+// its random numbers with index i, so splitting a range over workers does
+// not change the result. Eval allocates nothing.
+//
+// Eval panics if len(vars) differs from the number of tensors, if the
+// range is invalid, or if a tensor the program uses is shorter than hi
+// (and is not a broadcast read-only tensor of one element): in particular,
+// assigning to a one-element tensor with hi > 1 panics. Unused tensors may
+// be nil.
+func (e *Evaluator) Eval(vars [][]float32, lo, hi int, key rng.Key) {
+	p := e.p
+	if len(vars) != len(p.tensors) {
+		panic(fmt.Sprintf("expr: Eval: got %d tensors, the program has %d (%v)", len(vars), len(p.tensors), p.tensors))
+	}
+	if lo < 0 || hi < lo {
+		panic(fmt.Sprintf("expr: Eval: invalid element range [%d, %d)", lo, hi))
+	}
+	if lo == hi {
+		return
+	}
+	c := &p.cpu
+	for k, used := range c.used {
+		if !used {
+			continue
+		}
+		n := len(vars[k])
+		switch {
+		case n >= hi:
+		case n == 1 && !p.writes[k]:
+			fill(e.bcast[k], vars[k][0])
+		case n == 1:
+			panic(fmt.Sprintf("expr: Eval: tensor %q has one element but the program assigns it; only read-only tensors broadcast", p.tensors[k]))
+		default:
+			panic(fmt.Sprintf("expr: Eval: tensor %q has %d elements, range [%d, %d) needs %d", p.tensors[k], n, lo, hi, hi))
+		}
+	}
+	s := e.slots
+	for base := lo; base < hi; base += blockSize {
+		n := min(blockSize, hi-base)
+		for k, used := range c.used {
+			if !used {
+				continue
+			}
+			if v := vars[k]; len(v) >= hi {
+				s[k] = v[base : base+n : base+n]
+			} else {
+				s[k] = e.bcast[k][:n]
+			}
+		}
+		for i := range c.code {
+			run(&c.code[i], s, n, base, key)
+		}
+	}
+}
+
+// run runs one instruction over a block of n elements starting at
+// element base.
+func run(in *instr, s [][]float32, n, base int, key rng.Key) {
+	d := s[in.dst][:n]
+	if in.fn != nil {
+		var a, b, c []float32
+		if in.a >= 0 {
+			a = s[in.a][:n]
+		}
+		if in.b >= 0 {
+			b = s[in.b][:n]
+		}
+		if in.c >= 0 {
+			c = s[in.c][:n]
+		}
+		in.fn(d, a, b, c, in.k, in.k2)
+		return
+	}
+	switch in.op {
+	case opConst:
+		fill(d, in.k)
+	case opUniform:
+		k := rng.Key{Seed: key.Seed, Counter: key.Counter + in.site}
+		for i := range d {
+			d[i] = rng.Unit(rng.Words(k, uint64(base+i))[0])
+		}
+	case opNormal:
+		k := rng.Key{Seed: key.Seed, Counter: key.Counter + in.site}
+		for i := range d {
+			d[i] = rng.StdNormal(rng.Words(k, uint64(base+i)))
+		}
+	default:
+		panic("expr: bad instruction")
+	}
+}
+
+func fill(d []float32, k float32) {
+	for i := range d {
+		d[i] = k
+	}
+}
