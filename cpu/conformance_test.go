@@ -7,13 +7,34 @@ import (
 	"github.com/gomonnto/gomonnto/backend/backendtest"
 )
 
-// TestConformance runs the shared backend conformance suite.
+// TestConformance runs the shared backend suite with the default pool, one
+// thread, a pool of 3 threads (more chunks than this machine has cores),
+// and with gonum's blas32 in place of the assembly kernels.
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, func(t *testing.T) backend.Backend {
-		b, err := New(backend.Options{})
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range []struct {
+		name    string
+		threads int
+		gonum   bool
+	}{
+		{"threads=max", 0, false},
+		{"threads=1", 1, false},
+		{"threads=3", 3, false},
+		{"threads=max/gonum", 0, true},
+	} {
+		if c.gonum && !useFMA {
+			continue // the other cases already use gonum
 		}
-		return b
-	})
+		t.Run(c.name, func(t *testing.T) {
+			backendtest.Run(t, func(t *testing.T) backend.Backend {
+				b, err := New(backend.Options{Threads: c.threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.gonum {
+					b.fma = false
+				}
+				return b
+			})
+		})
+	}
 }

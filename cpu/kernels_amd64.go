@@ -1,0 +1,22 @@
+//go:build amd64 && !purego
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+// useFMA selects the AVX2+FMA kernels of kernels_amd64.s.
+var useFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+const kernelName = "avx2+fma kernels"
+
+// dot4 sets out[k] to the dot product of rk[:n] and x[:n]; n is a multiple
+// of 16 and every pointer addresses at least n elements.
+//
+//go:noescape
+func dot4(r0, r1, r2, r3, x *float32, n int, out *[4]float32)
+
+// axpy4 adds a[0]*r0[:n] + ... + a[3]*r3[:n] to y[:n]; n is a multiple of
+// 16 and every pointer addresses at least n elements.
+//
+//go:noescape
+func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32)

@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package cpu
+
+// Without the assembly kernels every product goes through gonum's blas32.
+var useFMA = false
+
+const kernelName = ""
+
+func dot4(r0, r1, r2, r3, x *float32, n int, out *[4]float32) {
+	panic("cpu: dot4 without assembly kernels")
+}
+
+func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32) {
+	panic("cpu: axpy4 without assembly kernels")
+}
