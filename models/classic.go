@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
@@ -16,8 +17,15 @@ import (
 type LIF struct {
 	core.Base
 	vRest, vReset, vThr, dt float32
-	v, i, fired, tmp        backend.Tensor
+	v, i, fired             backend.Tensor
+	step                    *core.Kernel
 }
+
+// LIFUpdate is the LIF neuron update as one fused kernel.
+const LIFUpdate = `
+v += ((v_rest - v) + I) * dt
+fired = v > v_threshold
+v = fired ? v_reset : v`
 
 func (l *LIF) Initialize(o core.Object) error {
 	var err error
@@ -33,12 +41,22 @@ func (l *LIF) Initialize(o core.Object) error {
 	if l.v, err = o.Vector("uniform", core.Scale(l.vRest)); err != nil {
 		return err
 	}
-	return setVars(o, map[string]*backend.Tensor{"I": &l.i, "fired": &l.fired, "_tmp": &l.tmp}, l.v)
+	if err := setVars(o, map[string]*backend.Tensor{"I": &l.i, "fired": &l.fired}, l.v); err != nil {
+		return err
+	}
+	l.step, err = core.NewKernel(o, LIFUpdate, core.Consts{"v_rest": l.vRest, "v_reset": l.vReset, "v_threshold": l.vThr, "dt": l.dt})
+	return err
 }
 
 // setVars makes zero vectors for the named pointers, stores them and v.
 func setVars(o core.Object, vars map[string]*backend.Tensor, v backend.Tensor) error {
-	for name, p := range vars {
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := vars[name]
 		t, err := o.Vector("zeros")
 		if err != nil {
 			return err
@@ -54,12 +72,7 @@ func setVars(o core.Object, vars map[string]*backend.Tensor, v backend.Tensor) e
 }
 
 func (l *LIF) Iteration(o core.Object) error {
-	be := o.Net().Backend()
-	be.Affine(l.tmp, l.v, -1, l.vRest) // v_rest - v
-	be.Binary(backend.Add, l.tmp, l.tmp, l.i)
-	be.Axpy(l.v, l.dt, l.tmp)
-	be.BinaryScalar(backend.Gt, l.fired, l.v, l.vThr)
-	be.WhereScalar(l.v, l.fired, l.vReset)
+	l.step.Run()
 	return nil
 }
 
@@ -72,9 +85,18 @@ func (l *LIF) Iteration(o core.Object) error {
 // v = -65 U[0,1), u = -8 U[0,1), I = 0. Variables: v, u, I, fired.
 type Izhikevich struct {
 	core.Base
-	a, b, c, d, dt      float32
-	v, u, i, fired, tmp backend.Tensor
+	a, b, c, d, dt float32
+	v, u, i, fired backend.Tensor
+	step           *core.Kernel
 }
+
+// IzhikevichUpdate is the Izhikevich neuron update as one fused kernel.
+const IzhikevichUpdate = `
+fired = v > 30
+v = fired ? c : v
+u += d * fired
+v += dt * (0.04*v*v + 5*v + 140 - u + I)
+u += dt * a * (b*v - u)`
 
 func (z *Izhikevich) Initialize(o core.Object) error {
 	var err error
@@ -96,25 +118,15 @@ func (z *Izhikevich) Initialize(o core.Object) error {
 	if err := o.SetVar("u", z.u); err != nil {
 		return err
 	}
-	return setVars(o, map[string]*backend.Tensor{"I": &z.i, "fired": &z.fired, "_tmp": &z.tmp}, z.v)
+	if err := setVars(o, map[string]*backend.Tensor{"I": &z.i, "fired": &z.fired}, z.v); err != nil {
+		return err
+	}
+	z.step, err = core.NewKernel(o, IzhikevichUpdate, core.Consts{"a": z.a, "b": z.b, "c": z.c, "d": z.d, "dt": z.dt})
+	return err
 }
 
 func (z *Izhikevich) Iteration(o core.Object) error {
-	be := o.Net().Backend()
-	be.BinaryScalar(backend.Gt, z.fired, z.v, 30)
-	be.WhereScalar(z.v, z.fired, z.c)
-	be.Axpy(z.u, z.d, z.fired)
-	// v += dt*(0.04 v^2 + 5 v + 140 - u + I)
-	be.Binary(backend.Mul, z.tmp, z.v, z.v)
-	be.Affine(z.tmp, z.tmp, 0.04, 140)
-	be.Axpy(z.tmp, 5, z.v)
-	be.Axpy(z.tmp, -1, z.u)
-	be.Axpy(z.tmp, 1, z.i)
-	be.Axpy(z.v, z.dt, z.tmp)
-	// u += dt*a*(b v - u), with the updated v
-	be.Affine(z.tmp, z.v, z.b, 0)
-	be.Axpy(z.tmp, -1, z.u)
-	be.Axpy(z.u, z.dt*z.a, z.tmp)
+	z.step.Run()
 	return nil
 }
 

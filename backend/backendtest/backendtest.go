@@ -40,6 +40,7 @@ var groups = []group{
 	{name: "Outer", run: testOuter},
 	{name: "Normalize", run: testNormalize},
 	{name: "Random", run: testRandom},
+	{name: "Fuse", run: testFuse},
 	{name: "LargeVector", run: testLargeVector},
 	{name: "LargeMatrix", long: true, run: testLargeMatrix},
 	{name: "Misuse", run: testMisuse},

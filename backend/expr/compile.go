@@ -47,6 +47,9 @@ type value struct {
 // Tensors returns the names of the tensor variables, in argument order.
 func (p *Program) Tensors() []string { return append([]string(nil), p.tensors...) }
 
+// NumTensors is len(Tensors()), without allocating.
+func (p *Program) NumTensors() int { return len(p.tensors) }
+
 // Writes reports whether the program assigns tensor k. A tensor that is
 // assigned must have the full length when the program runs; only
 // read-only tensors may be broadcast from one element.

@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	f := cli.Register(1000)
+	f := cli.Register(1000, "dxs")
 	flag.Parse()
 	if err := run(f); err != nil {
 		cli.Fail(err)
@@ -29,7 +29,7 @@ func main() {
 func run(f *cli.Flags) error {
 	var last cli.Result
 	for ex := 1; ex <= 3; ex++ {
-		net, err := f.Network(core.DxS)
+		net, err := f.Network()
 		if err != nil {
 			return err
 		}

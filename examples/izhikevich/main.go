@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	f := cli.Register(1000)
+	f := cli.Register(1000, "sxd")
 	ne := flag.Int("ne", 800, "number of excitatory neurons")
 	ni := flag.Int("ni", 200, "number of inhibitory neurons")
 	flag.Parse()

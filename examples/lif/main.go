@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	f := cli.Register(1000)
+	f := cli.Register(1000, "sxd")
 	flag.Parse()
 	if err := cli.Classic(f, "lif", models.ClassicOptions{}, models.LIFNet); err != nil {
 		cli.Fail(err)

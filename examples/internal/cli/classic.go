@@ -14,7 +14,7 @@ import (
 // of both groups and the mean membrane potential of E, simulates -steps
 // steps, writes a raster and a trace to -out and prints the result.
 func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.Network, models.ClassicOptions) (*models.ClassicNet, error)) error {
-	net, err := f.Network(core.DxS)
+	net, err := f.Network()
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
@@ -27,12 +28,14 @@ type Flags struct {
 	Steps   *int
 	Out     *string
 	JSON    *bool
+	Layout  *string
 }
 
-// Register defines -backend, -seed, -steps, -out and -json on the default
-// flag set.
-func Register(defaultSteps int) *Flags {
+// Register defines -backend, -seed, -steps, -out, -json and -layout on the
+// default flag set. defaultLayout is "dxs" or "sxd".
+func Register(defaultSteps int, defaultLayout string) *Flags {
 	return &Flags{
+		Layout:  flag.String("layout", defaultLayout, "synapse matrix layout: dxs (dst x src, PymoNNto's) or sxd (src x dst: a spike's weights are contiguous, faster spike-driven input)"),
 		Backend: backend.Flag(nil),
 		Seed:    flag.Uint64("seed", 1, "random seed (same seed and backend: identical results)"),
 		Steps:   flag.Int("steps", defaultSteps, "number of simulation steps"),
@@ -46,10 +49,20 @@ func (f *Flags) Open() (backend.Backend, error) {
 	return backend.Open(*f.Backend, backend.Options{Log: os.Stderr})
 }
 
-// Network opens the backend and makes a network with -seed, logging to stderr.
-func (f *Flags) Network(layout core.Layout) (*core.Network, error) {
+// Network opens the backend and makes a network with -seed and -layout,
+// logging to stderr.
+func (f *Flags) Network() (*core.Network, error) {
 	if *f.Steps < 0 {
 		return nil, fmt.Errorf("-steps=%d: must not be negative", *f.Steps)
+	}
+	var layout core.Layout
+	switch strings.ToLower(*f.Layout) {
+	case "dxs":
+		layout = core.DxS
+	case "sxd":
+		layout = core.SxD
+	default:
+		return nil, fmt.Errorf("-layout=%q: use dxs or sxd", *f.Layout)
 	}
 	b, err := f.Open()
 	if err != nil {

@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/core"
+	_ "github.com/gomonnto/gomonnto/cpu"
+	"github.com/gomonnto/gomonnto/models"
+)
+
+// backends lists the backends to benchmark: every registered one that opens.
+func backends(b *testing.B) []string { return backend.Names() }
+
+func open(b *testing.B, name string) backend.Backend {
+	be, err := backend.Open(name, backend.Options{})
+	if err != nil {
+		b.Skipf("backend %s unavailable: %v", name, err)
+	}
+	b.Cleanup(func() { be.Close() })
+	return be
+}
+
+// runSteps times b.N steps of an initialised network after a warm-up and
+// reports steps/s; allocs/op is per step.
+func runSteps(b *testing.B, net *core.Network, warmup int) {
+	if err := net.Initialize(); err != nil {
+		b.Fatal(err)
+	}
+	if err := net.SimulateIterations(warmup, core.SimOptions{Quiet: true}); err != nil {
+		b.Fatal(err)
+	}
+	if err := net.Backend().Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := net.SimulateIteration(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := net.Backend().Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "us/step")
+}
+
+// BenchmarkM1 is the seed README's example 3: 100 neurons, recurrent
+// dense input (density 0.1) and noise.
+func BenchmarkM1(b *testing.B) {
+	for _, name := range backends(b) {
+		b.Run(fmt.Sprintf("%s/n=100", name), func(b *testing.B) {
+			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := models.Basic(net, models.BasicOptions{Example: 3}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := net.RemoveBehaviors("Recorder"); err != nil { // measure the model, not the recorder
+				b.Fatal(err)
+			}
+			runSteps(b, net, 10)
+		})
+	}
+}
+
+// BenchmarkM3 is PymoNNto's classic Izhikevich network (800 E + 200 I at
+// n=1000, dense uniform synapses, spike-driven input), without recorders,
+// in both synapse layouts (SxD reads a spike's weights contiguously).
+func BenchmarkM3(b *testing.B) {
+	for _, name := range backends(b) {
+		for _, c := range []struct {
+			n      int
+			layout core.Layout
+		}{{1000, core.SxD}, {1000, core.DxS}, {4000, core.SxD}} {
+			n := c.n
+			b.Run(fmt.Sprintf("%s/n=%d/%s", name, n, c.layout), func(b *testing.B) {
+				net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: c.layout})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := models.IzhikevichNet(net, models.ClassicOptions{NE: n * 4 / 5, NI: n / 5}); err != nil {
+					b.Fatal(err)
+				}
+				runSteps(b, net, 100)
+			})
+		}
+	}
+}
+
+// BenchmarkM2 is PymoNNto's classic LIF network (800 E + 200 I).
+func BenchmarkM2(b *testing.B) {
+	for _, name := range backends(b) {
+		b.Run(fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B) {
+			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := models.LIFNet(net, models.ClassicOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			runSteps(b, net, 100)
+		})
+	}
+}
