@@ -1,0 +1,84 @@
+// Package examples runs every example program for a few steps, on every
+// backend, and checks its JSON line and plots.
+package examples
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// build compiles an example once into dir.
+func build(t *testing.T, name, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
+	out, err := exec.Command("go", "build", "-o", bin, "./"+name).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
+	}
+	return bin
+}
+
+func TestExamplesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example programs; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name  string
+		args  []string
+		plots []string
+	}{
+		{"basic", nil, []string{"basic_example2.png", "basic_example3.png"}},
+		{"lif", nil, []string{"lif_raster.png", "lif_mean_v.png"}},
+		{"izhikevich", []string{"-ne", "400", "-ni", "100"}, []string{"izhikevich_raster.png", "izhikevich_mean_v.png"}},
+	}
+	for _, c := range cases {
+		bin := build(t, c.name, dir)
+		for _, be := range backends() {
+			t.Run(c.name+"/"+be, func(t *testing.T) {
+				out := filepath.Join(dir, c.name+"-"+be)
+				args := append([]string{"-backend=" + be, "-steps=60", "-seed=3", "-json", "-out", out}, c.args...)
+				cmd := exec.Command(bin, args...)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("%s %v: %v\n%s", c.name, args, err, stderr.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+				var res map[string]any
+				if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+					t.Fatalf("last stdout line is not JSON: %q: %v", lines[len(lines)-1], err)
+				}
+				for _, k := range []string{"model", "backend", "device", "neurons", "synapses", "steps", "wall_s", "spikes"} {
+					if _, ok := res[k]; !ok {
+						t.Errorf("JSON lacks %q: %v", k, res)
+					}
+				}
+				if res["backend"] != be || res["steps"] != float64(60) || res["model"] != c.name {
+					t.Errorf("JSON = %v", res)
+				}
+				if c.name != "basic" && res["spikes"].(float64) <= 0 {
+					t.Errorf("no spikes in 60 steps: %v", res)
+				}
+				for _, p := range c.plots {
+					st, err := os.Stat(filepath.Join(out, p))
+					if err != nil || st.Size() < 5000 {
+						t.Errorf("plot %s: %v (size %v)", p, err, st)
+					}
+				}
+			})
+		}
+	}
+	t.Run("bad flag", func(t *testing.T) {
+		bin := filepath.Join(dir, "lif")
+		out, err := exec.Command(bin, "-backend=tpu").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), `"tpu"`) {
+			t.Errorf("-backend=tpu: err %v, output %q", err, out)
+		}
+	})
+}
