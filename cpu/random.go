@@ -74,10 +74,19 @@ func (j *randomJob) run(_, lo, hi int) {
 	c2, c3 := uint32(j.key.Counter), uint32(j.key.Counter>>32)
 	k0, k1 := uint32(j.key.Seed), uint32(j.key.Seed>>32)
 	sparse := d.Density < 1
+	e := d.WordsPerElement()
+	p := 4 / e
+	keep := e - 1 // offset of the density word within an element's words
+	var w [4]uint32
 	for k := range out {
-		i := uint64(lo + k)
-		w0, w1, w2, _ := philox(uint32(i), uint32(i>>32), c2, c3, k0, k1)
-		if sparse && !(rng.Unit(w2) < d.Density) {
+		i := lo + k
+		lane := i % p
+		if k == 0 || lane == 0 {
+			blk := uint64(i / p)
+			w[0], w[1], w[2], w[3] = philox(uint32(blk), uint32(blk>>32), c2, c3, k0, k1)
+		}
+		b := lane * e
+		if sparse && !(rng.Unit(w[b+keep]) < d.Density) {
 			out[k] = 0
 			continue
 		}
@@ -86,13 +95,13 @@ func (j *randomJob) run(_, lo, hi int) {
 		case rng.Const:
 			x = d.A
 		case rng.Uniform:
-			x = d.A + (d.B-d.A)*rng.Unit(w0)
+			x = d.A + (d.B-d.A)*rng.Unit(w[b])
 		case rng.Normal:
-			x = d.A + d.B*boxMuller(w0, w1)
+			x = d.A + d.B*boxMuller(w[b], w[b+1])
 		case rng.LogNormal:
-			x = float32(math.Exp(float64(d.A + d.B*boxMuller(w0, w1))))
+			x = float32(math.Exp(float64(d.A + d.B*boxMuller(w[b], w[b+1]))))
 		case rng.Bernoulli:
-			if rng.Unit(w0) < d.A {
+			if rng.Unit(w[b]) < d.A {
 				x = 1
 			}
 		}

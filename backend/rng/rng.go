@@ -125,14 +125,44 @@ const inv24 = 1.0 / (1 << 24)
 // The mapping is exact, so every backend produces the same value.
 func Unit(w uint32) float32 { return float32(w>>8) * inv24 }
 
+// WordsPerElement is how many of the four words of one Philox block an
+// element drawn from d uses: 1 for Const, Uniform and Bernoulli, 2 for
+// Normal and LogNormal, plus one for the density mask when Density < 1,
+// rounded up to 1, 2 or 4. A block then serves 4/WordsPerElement
+// consecutive elements, so a uniform fill costs a quarter of a Philox call
+// per element.
+func (d Dist) WordsPerElement() int {
+	w := 1
+	if d.Kind == Normal || d.Kind == LogNormal {
+		w = 2
+	}
+	if d.Density < 1 {
+		w++
+	}
+	if w == 3 {
+		w = 4
+	}
+	return w
+}
+
 // Sample is the reference definition of Random: the value of element i.
+//
+// With e = WordsPerElement and p = 4/e, element i takes the words
+// w[b], ..., w[b+e-1] of the block w = Words(key, i/p), b = (i%p)*e. The
+// value uses w[b] (and w[b+1] for Normal and LogNormal); when Density < 1
+// the element is kept if Unit(w[b+e-1]) < Density and is 0 otherwise.
+// Uniform is A + (B-A)*Unit(w[b]); Bernoulli is 1 if Unit(w[b]) < A; the
+// result is multiplied by Scale.
+//
 // Uniform, Bernoulli, Const and the density mask are bitwise reproducible
-// on every backend; Normal and LogNormal use Box-Muller,
-// sqrt(-2 ln u1)*cos(2 pi u0) with u1 in (0, 1], and agree across backends
-// to float32 rounding of log, sqrt, cos and exp.
+// on every backend; Normal and LogNormal use Box-Muller (StdNormal2) and
+// agree across backends to float32 rounding of log, sqrt, cos and exp.
 func Sample(d Dist, key Key, i uint64) float32 {
-	w := Words(key, i)
-	if d.Density < 1 && !(Unit(w[2]) < d.Density) {
+	e := uint64(d.WordsPerElement())
+	p := 4 / e
+	w := Words(key, i/p)
+	b := (i % p) * e
+	if d.Density < 1 && !(Unit(w[b+e-1]) < d.Density) {
 		return 0
 	}
 	var x float32
@@ -140,13 +170,13 @@ func Sample(d Dist, key Key, i uint64) float32 {
 	case Const:
 		x = d.A
 	case Uniform:
-		x = d.A + (d.B-d.A)*Unit(w[0])
+		x = d.A + (d.B-d.A)*Unit(w[b])
 	case Normal:
-		x = d.A + d.B*StdNormal(w)
+		x = d.A + d.B*StdNormal2(w[b], w[b+1])
 	case LogNormal:
-		x = float32(math.Exp(float64(d.A + d.B*StdNormal(w))))
+		x = float32(math.Exp(float64(d.A + d.B*StdNormal2(w[b], w[b+1]))))
 	case Bernoulli:
-		if Unit(w[0]) < d.A {
+		if Unit(w[b]) < d.A {
 			x = 1
 		}
 	}
@@ -157,9 +187,13 @@ func Sample(d Dist, key Key, i uint64) float32 {
 // standard deviation 1) by Box-Muller: sqrt(-2 ln u1)*cos(2 pi u0) with
 // u0 = Unit(w[0]) in [0, 1) and u1 in (0, 1] from w[1]. It is the normal
 // sample of Sample and of fused programs (package expr).
-func StdNormal(w [4]uint32) float32 {
-	u0 := Unit(w[0])
-	u1 := float32((w[1]>>8)+1) * inv24 // (0, 1]
+func StdNormal(w [4]uint32) float32 { return StdNormal2(w[0], w[1]) }
+
+// StdNormal2 is Box-Muller on two words: sqrt(-2 ln u1)*cos(2 pi u0) with
+// u0 = Unit(w0) in [0, 1) and u1 = ((w1>>8)+1)/2^24 in (0, 1].
+func StdNormal2(w0, w1 uint32) float32 {
+	u0 := Unit(w0)
+	u1 := float32((w1>>8)+1) * inv24 // (0, 1]
 	r := float32(math.Sqrt(float64(-2 * float32(math.Log(float64(u1))))))
 	return r * float32(math.Cos(float64(2*math.Pi*u0)))
 }
