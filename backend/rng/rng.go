@@ -170,7 +170,7 @@ func Sample(d Dist, key Key, i uint64) float32 {
 	case Const:
 		x = d.A
 	case Uniform:
-		x = d.A + (d.B-d.A)*Unit(w[b])
+		x = d.A + float32((d.B-d.A)*Unit(w[b])) // the conversion forbids a fused multiply-add
 	case Normal:
 		x = d.A + d.B*StdNormal2(w[b], w[b+1])
 	case LogNormal:
