@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"fmt"
+	"github.com/gomonnto/gomonnto/backend/expr"
 	"math"
 	"runtime"
 	"sync"
@@ -366,3 +367,22 @@ func (b *naive) Close() error {
 func TestNaive(t *testing.T) {
 	Run(t, func(t *testing.T) backend.Backend { return &naive{} })
 }
+
+// naiveKernel runs fused programs with the reference evaluator.
+type naiveKernel struct {
+	b *naive
+	p *expr.Program
+}
+
+func (b *naive) Fuse(p *expr.Program) (backend.Kernel, error) { return &naiveKernel{b, p}, nil }
+
+func (k *naiveKernel) Run(args []backend.Tensor, key backend.RandKey) {
+	n := backend.CheckKernelArgs(k.p, args)
+	vars := make([][]float32, len(args))
+	for i, a := range args {
+		vars[i] = k.b.d("Kernel.Run", a)
+	}
+	k.p.Eval(vars, 0, n, key)
+}
+
+func (k *naiveKernel) Release() {}

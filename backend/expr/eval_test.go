@@ -429,18 +429,19 @@ func TestRandomMatchesRNG(t *testing.T) {
 			}
 		}
 	}
-	// uniform() and normal() are rng's definitions of U[0, 1) and N(0, 1)
+	// uniform() and normal() are rng's U[0, 1) and N(0, 1) of the first
+	// words of element i's own block
 	q := mustCompile(t, "a = uniform(); b = normal()", env)
 	const n = 100000
 	a, b := make([]float32, n), make([]float32, n)
 	q.Eval([][]float32{a, b, nil, nil}, 0, n, rng.Key{Seed: 9, Counter: 4})
 	var sum, sum2 float64
 	for i := range a {
-		if want := rng.Sample(rng.UniformDist(0, 1), rng.Key{Seed: 9, Counter: 4}, uint64(i)); a[i] != want {
-			t.Fatalf("uniform()[%d] = %g, rng.Sample = %g", i, a[i], want)
+		if want := rng.Unit(rng.Words(rng.Key{Seed: 9, Counter: 4}, uint64(i))[0]); a[i] != want {
+			t.Fatalf("uniform()[%d] = %g, rng.Unit(w[0]) = %g", i, a[i], want)
 		}
-		if want := rng.Sample(rng.NormalDist(0, 1), rng.Key{Seed: 9, Counter: 5}, uint64(i)); b[i] != want {
-			t.Fatalf("normal()[%d] = %g, rng.Sample = %g", i, b[i], want)
+		if want := rng.StdNormal(rng.Words(rng.Key{Seed: 9, Counter: 5}, uint64(i))); b[i] != want {
+			t.Fatalf("normal()[%d] = %g, rng.StdNormal(w) = %g", i, b[i], want)
 		}
 		sum += float64(b[i])
 		sum2 += float64(b[i]) * float64(b[i])
