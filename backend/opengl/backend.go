@@ -1,0 +1,567 @@
+package opengl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-gl/gl/v4.3-core/gl"
+	"github.com/gomonnto/gomonnto/backend"
+)
+
+func init() {
+	backend.Register("gl", backend.Driver{
+		Open: func(opts backend.Options) (backend.Backend, error) {
+			b, err := New(opts)
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		},
+		Preferred: preferred,
+		Rank:      10,
+	})
+}
+
+// Backend runs every operation as an OpenGL 4.3 compute shader. All GL
+// calls happen on one locked OS thread that owns the context; the methods
+// record commands that Flush hands to that thread in one batch. A Backend
+// may be used from several goroutines, but operations from different
+// goroutines are ordered only by the caller's own synchronisation.
+type Backend struct {
+	mu     sync.Mutex // guards everything below except the GL thread's state
+	closed bool
+
+	device   string
+	software bool
+	maxElems int // float32 elements per buffer (GL_MAX_SHADER_STORAGE_BLOCK_SIZE / 4)
+	// maxBindings is GL_MAX_COMPUTE_SHADER_STORAGE_BLOCKS.
+	maxBindings int
+
+	// Double-buffered command recording: rec is recorded into while the
+	// other batch may be running on the GL thread.
+	batches  [2]batch
+	batchReq [2]request
+	cur      int
+	rec      *batch
+	inflight bool
+
+	reqs      chan *request // to the GL thread, in order
+	batchDone chan struct{} // one token per finished batch
+	syncReq   request       // reused by the calls that wait (held under mu)
+
+	errMu sync.Mutex
+	err   error // first device error not yet reported
+
+	x *executor // state of the GL thread; only that thread touches it
+
+	buffers  atomic.Int64 // live GL buffer objects
+	programs atomic.Int64 // live GL program objects
+}
+
+var _ backend.Backend = (*Backend)(nil)
+var _ backend.Fuser = (*Backend)(nil)
+
+// testMaxBlockBytes, when non-zero, lowers the per-buffer size limit so
+// that tests can exercise split matrices with small shapes.
+var testMaxBlockBytes int64
+
+// testGPUPaths, when set, makes a software renderer use the kernel
+// variants and group counts meant for GPUs, so that tests on llvmpipe
+// cover them too.
+var testGPUPaths bool
+
+// maxBlockCap bounds the buffer size even where the driver allows more,
+// so that element indices of one buffer always fit in a GLSL uint.
+const maxBlockCap = 1 << 30
+
+// Auto-flush thresholds: a batch is submitted when it holds this many
+// commands or this many float32 of Write data, so that a program that
+// never calls Flush does not grow it without bound.
+const (
+	autoFlushCmds = 4096
+	autoFlushData = 1 << 20
+	// smallWrite is the largest Write that is queued (copied into the
+	// batch); larger ones are copied straight to the buffer and wait.
+	smallWrite = 1 << 16
+)
+
+var errClosed = errors.New("gl: the backend is closed; open a new one with opengl.New or backend.Open")
+
+// New opens a gl backend: it creates the OpenGL context that
+// opts.Context asks for ("", "auto": EGL, then GLFW; "egl"; "glfw") on a
+// dedicated locked thread and compiles every kernel.
+func New(opts backend.Options) (*Backend, error) {
+	b := &Backend{
+		reqs:      make(chan *request, 2),
+		batchDone: make(chan struct{}, 1),
+	}
+	b.syncReq.reply = make(chan error, 1)
+	b.rec = &b.batches[0]
+	started := make(chan error, 1)
+	go b.thread(opts, started)
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	if opts.Log != nil {
+		fmt.Fprintf(opts.Log, "gl: %s\n", b.device)
+	}
+	return b, nil
+}
+
+// lockThread wires the calling goroutine to its OS thread for good: the
+// thread ends with the goroutine, and with it any context state left.
+func lockThread() { runtime.LockOSThread() }
+
+// thread is the GL thread: it makes the context, compiles the kernels and
+// serves requests until Close.
+func (b *Backend) thread(opts backend.Options, started chan<- error) {
+	lockThread()
+	ctx, err := makeContext(opts.Context)
+	if err != nil {
+		started <- fmt.Errorf("gl: %w", err)
+		return
+	}
+	x, err := newExecutor(b, ctx)
+	if err != nil {
+		releaseContext(ctx)
+		started <- fmt.Errorf("gl: %w", err)
+		return
+	}
+	b.x = x
+	started <- nil
+	for r := range b.reqs {
+		if b.serve(r) {
+			return
+		}
+	}
+}
+
+type reqKind uint8
+
+const (
+	reqBatch reqKind = iota
+	reqRead
+	reqWrite
+	reqSync
+	reqCall
+	reqClose
+)
+
+// request is one message to the GL thread.
+type request struct {
+	kind  reqKind
+	batch *batch
+	t     *tensor
+	off   int
+	data  []float32
+	fn    func() error
+	reply chan error
+}
+
+// serve handles one request on the GL thread and reports whether the
+// thread must stop. A panic (a bug) becomes an error instead of a hang.
+func (b *Backend) serve(r *request) (quit bool) {
+	var err error
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("gl: internal error on the GL thread: %v\n%s", p, debug.Stack())
+			if r.kind == reqBatch {
+				b.setErr(err)
+			}
+		}
+		if r.kind == reqBatch {
+			b.batchDone <- struct{}{}
+		} else {
+			r.reply <- err
+		}
+	}()
+	switch r.kind {
+	case reqBatch:
+		b.x.runBatch(r.batch)
+	case reqRead:
+		err = b.x.read(r.data, r.t, r.off)
+	case reqWrite:
+		err = b.x.write(r.t, r.off, r.data)
+	case reqSync:
+		gl.Finish()
+		err = b.x.glError("Sync")
+	case reqCall:
+		err = r.fn()
+	case reqClose:
+		b.x.close()
+		quit = true
+	}
+	return quit
+}
+
+// ---- errors ----
+
+func (b *Backend) setErr(err error) {
+	b.errMu.Lock()
+	if b.err == nil {
+		b.err = err
+	}
+	b.errMu.Unlock()
+}
+
+func (b *Backend) takeErr() error {
+	b.errMu.Lock()
+	err := b.err
+	b.err = nil
+	b.errMu.Unlock()
+	return err
+}
+
+// ---- batching ----
+
+// submit hands the recorded batch to the GL thread without waiting for it
+// to run. It waits only for the batch before it, whose slices it then
+// reuses for recording. Callers hold mu.
+func (b *Backend) submit() {
+	if len(b.rec.cmds) == 0 {
+		return
+	}
+	if b.inflight {
+		<-b.batchDone
+	}
+	r := &b.batchReq[b.cur]
+	r.kind, r.batch = reqBatch, b.rec
+	b.reqs <- r
+	b.inflight = true
+	b.cur ^= 1
+	b.rec = &b.batches[b.cur]
+	b.rec.reset()
+}
+
+// call sends the reusable request (after the batches before it) and waits
+// for its answer. Callers hold mu.
+func (b *Backend) call(r *request) error {
+	b.reqs <- r
+	err := <-r.reply
+	r.t, r.data, r.fn = nil, nil, nil
+	return err
+}
+
+// callFn runs fn on the GL thread and waits. Callers hold mu.
+func (b *Backend) callFn(fn func() error) error {
+	r := &b.syncReq
+	r.kind, r.fn = reqCall, fn
+	return b.call(r)
+}
+
+// maybeSubmit submits a batch that has grown large.
+func (b *Backend) maybeSubmit() {
+	if len(b.rec.cmds) >= autoFlushCmds || len(b.rec.data) >= autoFlushData {
+		b.submit()
+	}
+}
+
+// Name returns "gl".
+func (b *Backend) Name() string { return "gl" }
+
+// Device returns the OpenGL renderer and version, and how the context was
+// made.
+func (b *Backend) Device() string { return b.device }
+
+// Software reports whether the renderer runs on the CPU (llvmpipe).
+func (b *Backend) Software() bool { return b.software }
+
+// LiveObjects returns the number of GL buffer and program objects the
+// backend holds. Tests use it to check that nothing leaks; after Close
+// both are zero.
+func (b *Backend) LiveObjects() (buffers, programs int) {
+	return int(b.buffers.Load()), int(b.programs.Load())
+}
+
+// Flush submits the queued operations to the GL thread and returns the
+// first device error seen since the last report. It does not wait for the
+// operations to finish.
+func (b *Backend) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	b.submit()
+	return b.takeErr()
+}
+
+// Sync submits the queued operations, waits until the device has finished
+// them and reports the first device error since the last report.
+func (b *Backend) Sync() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	b.submit()
+	b.syncReq.kind = reqSync
+	err := b.call(&b.syncReq)
+	if e := b.takeErr(); e != nil {
+		return e
+	}
+	return err
+}
+
+// Close runs the queued operations, then releases every buffer and
+// program and the context, and ends the GL thread. Tensors of the backend
+// become invalid. Closing twice is a no-op.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.submit()
+	b.syncReq.kind = reqClose
+	err := b.call(&b.syncReq)
+	if b.inflight {
+		<-b.batchDone
+		b.inflight = false
+	}
+	b.closed = true
+	b.batches[0].release()
+	b.batches[1].release()
+	if e := b.takeErr(); e != nil {
+		return e
+	}
+	return err
+}
+
+// ---- tensors ----
+
+// tensor is a gl tensor: Rows x Cols float32 in one or more GL buffers
+// (tiles of tileRows whole rows, tileElems elements; the last may be
+// shorter). Only Release and the GL thread change it after creation.
+type tensor struct {
+	b          *Backend
+	rows, cols int
+	tileRows   int // rows per tile (0 when one row spans tiles, rows == 1)
+	tileElems  int // elements per tile, at least 1
+	tiles      []*glbuf
+	released   bool // set under b.mu
+}
+
+func (t *tensor) Rows() int                { return t.rows }
+func (t *tensor) Cols() int                { return t.cols }
+func (t *tensor) Len() int                 { return t.rows * t.cols }
+func (t *tensor) Backend() backend.Backend { return t.b }
+func (t *tensor) String() string           { return fmt.Sprintf("gl tensor %dx%d", t.rows, t.cols) }
+
+// Release frees the tensor's buffers once the operations queued before it
+// have run. Releasing twice, or after Close, is a no-op.
+func (t *tensor) Release() {
+	b := t.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t.released || b.closed {
+		t.released = true
+		return
+	}
+	t.released = true
+	c := b.rec.add()
+	c.kind = cRelease
+	c.t[0] = t
+	b.maybeSubmit()
+}
+
+// tileLen returns the number of elements of tile k.
+func (t *tensor) tileLen(k int) int { return min(t.tileElems, t.Len()-k*t.tileElems) }
+
+// locate returns the tile holding element e and e's index in it.
+func (t *tensor) locate(e int) (tile, local int) {
+	k := e / t.tileElems
+	return k, e - k*t.tileElems
+}
+
+// tileRowsOf returns the first row of tile k and its number of rows.
+func (t *tensor) tileRowsOf(k int) (first, n int) {
+	first = k * t.tileRows
+	return first, min(t.tileRows, t.rows-first)
+}
+
+// layout splits a rows x cols tensor into tiles of at most maxElems
+// elements, each of whole rows. A single row longer than maxElems is split
+// only when rows == 1 (a flat vector).
+func layout(t *tensor, maxElems int) error {
+	n := t.Len()
+	switch {
+	case n <= maxElems:
+		t.tileRows, t.tileElems = t.rows, max(n, 1)
+	case t.cols <= maxElems:
+		t.tileRows = maxElems / t.cols
+		t.tileElems = t.tileRows * t.cols
+	case t.rows == 1:
+		t.tileRows, t.tileElems = 0, maxElems
+	default:
+		return fmt.Errorf("gl: NewTensor: a row of %d float32 (%d bytes) exceeds GL_MAX_SHADER_STORAGE_BLOCK_SIZE (%d bytes) of this device; store the data transposed (fewer columns) or use -backend=cpu",
+			t.cols, int64(t.cols)*4, int64(maxElems)*4)
+	}
+	return nil
+}
+
+// NewTensor allocates a rows x cols tensor of zeros in GPU memory. A
+// matrix larger than the device's shader storage block limit is split
+// into several buffers of whole rows. Negative dimensions panic; a shape
+// the device cannot hold returns an error (GL_OUT_OF_MEMORY names the
+// size).
+func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("gl: NewTensor: invalid shape %dx%d: rows and cols must not be negative", rows, cols))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	if cols != 0 && rows > math.MaxInt/4/cols {
+		return nil, fmt.Errorf("gl: NewTensor: %dx%d elements do not fit in memory; use a smaller shape", rows, cols)
+	}
+	t := &tensor{b: b, rows: rows, cols: cols}
+	if err := layout(t, b.maxElems); err != nil {
+		return nil, err
+	}
+	bytes := int64(t.Len()) * 4
+	if b.software && bytes > 0 {
+		// llvmpipe allocates buffers with malloc and would be killed by
+		// the kernel rather than fail; refuse what cannot fit.
+		if avail, ok := memAvailable(); ok && bytes > avail {
+			return nil, fmt.Errorf("gl: NewTensor: allocating %d bytes (%dx%d float32) failed with GL_OUT_OF_MEMORY: only %d bytes of memory are available to the software renderer; release tensors you no longer need, use a smaller network, or -backend=cpu",
+				bytes, rows, cols, avail)
+		}
+	}
+	if err := b.callFn(func() error { return b.x.allocTensor(t) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// memAvailable returns MemAvailable of /proc/meminfo in bytes.
+func memAvailable() (int64, bool) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || k != "MemAvailable" {
+			continue
+		}
+		fs := strings.Fields(v)
+		if len(fs) == 0 {
+			return 0, false
+		}
+		kb, err := strconv.ParseInt(fs[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		return kb * 1024, true
+	}
+	return 0, false
+}
+
+// ten returns t as a live tensor of b, panicking otherwise. Callers hold
+// mu.
+func (b *Backend) ten(op string, t backend.Tensor) *tensor {
+	gt, ok := t.(*tensor)
+	if !ok || gt == nil || gt.b != b {
+		if t == nil || gt == nil && ok {
+			panic(fmt.Sprintf("backend: %s: nil tensor", op))
+		}
+		backend.CheckOwner(op, b, t)
+		panic(fmt.Sprintf("gl: %s: tensor %s is not a gl tensor", op, backend.Shape(t)))
+	}
+	if gt.released {
+		panic(fmt.Sprintf("gl: %s: tensor %s was released", op, backend.Shape(t)))
+	}
+	return gt
+}
+
+// opt is ten for an optional tensor: nil yields nil.
+func (b *Backend) opt(op string, t backend.Tensor) *tensor {
+	if t == nil {
+		return nil
+	}
+	return b.ten(op, t)
+}
+
+// live panics if b is closed. Callers hold mu.
+func (b *Backend) live(op string) {
+	if b.closed {
+		panic("gl: " + op + ": the backend is closed")
+	}
+}
+
+// Write copies src into t starting at element off. Small writes are
+// queued with the operations (src is copied, so the caller may reuse it at
+// once); large ones are copied to the device before Write returns. A range
+// outside t is returned as an error; a released or foreign tensor panics.
+func (b *Backend) Write(t backend.Tensor, off int, src []float32) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	gt := b.ten("Write", t)
+	if off < 0 || off > gt.Len() || len(src) > gt.Len()-off {
+		return fmt.Errorf("gl: Write: %d values at offset %d do not fit in tensor %s of %d elements", len(src), off, backend.Shape(t), gt.Len())
+	}
+	if len(src) == 0 {
+		return b.takeErr()
+	}
+	if len(src) <= smallWrite {
+		bt := b.rec
+		c := bt.add()
+		c.kind = cWrite
+		c.t[0] = gt
+		c.i = [3]int{off, len(bt.data), len(src)}
+		bt.data = append(bt.data, src...)
+		b.maybeSubmit()
+		return b.takeErr()
+	}
+	b.submit()
+	r := &b.syncReq
+	r.kind, r.t, r.off, r.data = reqWrite, gt, off, src
+	err := b.call(r)
+	if e := b.takeErr(); e != nil {
+		return e
+	}
+	return err
+}
+
+// Read copies len(dst) elements of t starting at off into dst, after all
+// queued operations. A range outside t is returned as an error; a released
+// or foreign tensor panics.
+func (b *Backend) Read(dst []float32, t backend.Tensor, off int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	gt := b.ten("Read", t)
+	if off < 0 || off > gt.Len() || len(dst) > gt.Len()-off {
+		return fmt.Errorf("gl: Read: %d values at offset %d lie outside tensor %s of %d elements", len(dst), off, backend.Shape(t), gt.Len())
+	}
+	b.submit()
+	if len(dst) == 0 {
+		return b.takeErr()
+	}
+	r := &b.syncReq
+	r.kind, r.t, r.off, r.data = reqRead, gt, off, dst
+	err := b.call(r)
+	if e := b.takeErr(); e != nil {
+		return e
+	}
+	return err
+}

@@ -1,0 +1,116 @@
+// Package opengl is GoMoNNto's OpenGL 4.3 compute-shader backend, registered
+// as "gl". It is the only package of the module that uses cgo and go-gl.
+//
+// Importing it (import _ "github.com/gomonnto/gomonnto/backend/opengl")
+// registers the backend; backend.Open("gl", opts) or -backend=gl opens it,
+// and -backend=auto prefers it when a probe finds a hardware OpenGL 4.3
+// context (not llvmpipe, softpipe or swrast).
+//
+// # Contexts
+//
+// Both ways of making a context are in every binary, chosen at run time by
+// backend.Options.Context:
+//
+//   - "egl": EGL without any window system. It tries the GPUs listed by
+//     EGL_EXT_platform_device (headless NVIDIA servers), then Mesa's
+//     surfaceless platform (a GPU's render node, or llvmpipe on the CPU),
+//     then the default display. libEGL is loaded with dlopen at run time,
+//     so a missing library is an error naming the packages to install
+//     (libegl1 libgl1-mesa-dri), not a failure to start.
+//   - "glfw": a hidden 1x1 GLFW window; it needs an X display (DISPLAY, or
+//     Xvfb).
+//   - "" or "auto": EGL, then GLFW.
+//
+// go-gl is initialised with gl.InitWithProcAddrFunc from the context's own
+// loader (eglGetProcAddress or glfwGetProcAddress), so no build tag is
+// needed.
+//
+// # Threading and batching
+//
+// One goroutine locked to its OS thread owns the context and makes every
+// GL call. Operations do not talk to that thread: each appends a command
+// (a small struct, by value) to a slice that only grows, so the per-step
+// path allocates nothing and sends no message per operation. Flush hands
+// the whole batch to the GL thread with one channel send and returns
+// without waiting; recording continues into a second batch (double
+// buffering), and the next Flush waits only until the previous batch has
+// been issued. Call Flush once per simulation step. A batch also goes out
+// by itself when it reaches 4096 commands. Read and Sync wait for the
+// device. Small Writes are copied into the batch and run in order with
+// the operations; large ones are copied to the buffer at once.
+//
+// The GL thread binds only what changed (program, buffer bindings, uniform
+// values are cached) and issues glMemoryBarrier(GL_SHADER_STORAGE_
+// BARRIER_BIT) only between dependent dispatches: a dispatch that reads a
+// buffer written since the last barrier, or writes one used since then.
+// Reads and writes from the host are preceded by
+// glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT) when a dispatch ran since
+// the last one. GL errors are collected after each batch and returned by
+// the next Flush, Sync, Read or Write.
+//
+// # Buffers
+//
+// A tensor is one GL buffer, or several when it exceeds
+// GL_MAX_SHADER_STORAGE_BLOCK_SIZE (128 MiB on llvmpipe; queried, and capped
+// at 1 GiB): then each buffer holds whole rows (a 6000x6000 float32 matrix
+// is two buffers on llvmpipe). Elementwise kernels cut their range where
+// any operand crosses a buffer boundary; matrix kernels run once per tile
+// of rows. Vector operands of matrix operations (x, dst, masks, u, v) must
+// fit in one buffer (33 million elements on llvmpipe); the operations
+// panic otherwise. Index arithmetic is 64-bit on the host and stays below
+// 2^32 inside a shader. Work is spread over grid-stride loops or 2-D grids,
+// so sizes beyond 65535 work groups are fine.
+//
+// Spike-driven operations (Propagate, Outer with masks) first compact the
+// mask on the device into an ordered list of indices (compact.comp), then
+// touch only the listed rows or columns; the list is in increasing order,
+// so sums are taken in the same order as on the cpu, and results do not
+// depend on scheduling.
+//
+// Close releases every buffer and program and the context; LiveObjects
+// counts the GL objects held, for leak tests.
+//
+// # Agreement with the cpu backend
+//
+// Kernels use the documented float32 operations in the documented order
+// wherever that is cheap, with `precise` so that the shader compiler fuses
+// nothing into a multiply-add: Fill, Copy, Affine, Axpy, Where, Clip, the
+// comparisons, Add/Sub/Mul/Min/Max, Outer and Propagate (which sums the
+// spiking rows or columns in index order) give bitwise the results of
+// those operations, and so of the cpu backend where it does not use FMA
+// kernels itself. Div, Recip and Sqrt are computed in double and rounded
+// (correctly rounded, as in Go); Exp, Log, Tanh and Sigmoid use
+// double-precision range reduction and polynomials (GLSL has no double exp
+// or log) rounded to float32, so they agree with the cpu's float64 math to
+// float32 rounding (within 1 ulp; in the tests every value is equal).
+// Random implements Philox4x32-10 with umulExtended and rng.Sample's
+// sharing of one block by 4/WordsPerElement elements: Uniform, Bernoulli,
+// Const and the density mask equal rng.Sample bit for bit, Normal and
+// LogNormal to float32 rounding. Reductions, Normalize and the dense
+// MatVec sum in a different order (Sum, Mean and Normalize in double,
+// MatVec in float32); the conformance suite in backend/backendtest bounds
+// them (MatVec and Propagate to 1e-4 of the sum of the absolute values of
+// the terms, Normalize to 1e-5 relative).
+//
+// Fused kernels (Fuse) run the shader of expr.Program.GLSL: tensor k at
+// binding k, one invocation per element on a 2-D grid of 256-wide groups.
+// Their transcendental functions are the driver's float32 built-ins.
+//
+// # Tests
+//
+// The tests open the context named by GOMONNTO_GL_CONTEXT ("" for auto,
+// "egl" or "glfw"). CI runs the package twice: without DISPLAY (EGL
+// surfaceless on llvmpipe), and with GOMONNTO_GL_CONTEXT=glfw under
+// xvfb-run. When no context can be created they skip, except with CI=true
+// or GOMONNTO_REQUIRE_GL set, where they fail.
+//
+// # Speed on llvmpipe
+//
+// llvmpipe, Mesa's CPU renderer, is what CI tests with; backend.Open with
+// "auto" prefers the cpu backend there. It pays per work group and per
+// dispatch (tens of microseconds), so on software renderers the kernels use
+// few large groups (grid-stride loops), a row per invocation for MatVec
+// and Normalize, vec4 loads where rows allow, and one invocation to compact
+// a mask. The variants for GPUs (a group per row, parallel compaction) are
+// tested on llvmpipe too.
+package opengl

@@ -1,0 +1,852 @@
+package opengl
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/go-gl/gl/v4.3-core/gl"
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
+)
+
+// glbuf is one GL buffer object. The epochs record the last barrier
+// interval in which a dispatch read or wrote it; only the GL thread
+// touches them.
+type glbuf struct {
+	id     uint32
+	bytes  int64
+	rEpoch uint64
+	wEpoch uint64
+}
+
+// access is a buffer bound for the next dispatch.
+type access struct {
+	binding uint32
+	buf     *glbuf
+	write   bool
+}
+
+// executor is the state of the GL thread.
+type executor struct {
+	b   *Backend
+	ctx glContext
+	p   programs
+	all []*program
+
+	// epoch counts glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT) calls.
+	// A dispatch that reads a buffer written in the current epoch, or
+	// writes one read or written in it, issues a barrier first.
+	epoch uint64
+	// dispatched is set by a dispatch and cleared by
+	// glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT), which buffer reads
+	// and writes from the host need after shader writes.
+	dispatched bool
+
+	curProg uint32
+	bound   [maxKernelTensors]uint32 // buffer at each binding point
+	pend    [maxKernelTensors]access // bindings of the next dispatch
+	npend   int
+
+	live map[*glbuf]struct{}
+
+	// Scratch buffers, grown on demand and reused.
+	cntA, listA, cntB, listB *glbuf // spike lists (compact.comp)
+	part                     *glbuf // reduction partials (double)
+	colSum                   *glbuf // column sums (double)
+	dummy                    *glbuf // bound to unused bindings
+	tmp                      *tensor
+
+	// cpuPaths selects the kernel variants and group counts that suit a
+	// software renderer (llvmpipe); GPUs get the others.
+	cpuPaths   bool
+	maskGroups int // groups of outer.comp over a spike list
+	// maxGroups bounds the groups of grid-stride kernels: each invocation
+	// handles elements i, i + stride, ... Software renderers pay per
+	// group, so they get few large ones.
+	maxGroups int
+	// serialCompact is the longest mask compacted by one invocation
+	// (software renderers); longer ones use the parallel two-pass form.
+	serialCompact int
+}
+
+func newExecutor(b *Backend, ctx glContext) (*executor, error) {
+	x := &executor{b: b, ctx: ctx, epoch: 1, live: map[*glbuf]struct{}{}}
+	renderer := gl.GoStr(gl.GetString(gl.RENDERER))
+	version := gl.GoStr(gl.GetString(gl.VERSION))
+	b.software = isSoftware(renderer)
+	b.device = fmt.Sprintf("%s, OpenGL %s, through %s", renderer, version, ctx.kind())
+	var block int64
+	gl.GetInteger64v(gl.MAX_SHADER_STORAGE_BLOCK_SIZE, &block)
+	if testMaxBlockBytes > 0 {
+		block = testMaxBlockBytes
+	}
+	if block > maxBlockCap {
+		block = maxBlockCap
+	}
+	if block < 1<<16 && testMaxBlockBytes == 0 {
+		return nil, fmt.Errorf("%s reports GL_MAX_SHADER_STORAGE_BLOCK_SIZE = %d, too small for compute work; use -backend=cpu", renderer, block)
+	}
+	b.maxElems = int(block / 4)
+	var bindings int32
+	gl.GetIntegerv(gl.MAX_COMPUTE_SHADER_STORAGE_BLOCKS, &bindings)
+	b.maxBindings = int(bindings)
+	if bindings < 8 {
+		return nil, fmt.Errorf("%s allows %d shader storage blocks per compute shader; the gl backend needs 8 (OpenGL 4.3 guarantees them); update the driver or use -backend=cpu", renderer, bindings)
+	}
+	x.cpuPaths = b.software && !testGPUPaths
+	x.maskGroups, x.maxGroups, x.serialCompact = 2048, 65535, 0
+	if x.cpuPaths {
+		x.maskGroups, x.maxGroups, x.serialCompact = 64, 64, 1<<20
+	}
+	if err := x.compileAll(); err != nil {
+		x.close()
+		return nil, err
+	}
+	var err error
+	if x.dummy, err = x.newBuffer(16); err != nil {
+		x.close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// compileAll compiles every kernel.
+func (x *executor) compileAll() error {
+	for _, s := range x.p.specs(x.cpuPaths) {
+		name := specName(s.file, s.defines)
+		src, err := source(s.file, s.defines)
+		if err != nil {
+			return err
+		}
+		p, err := compileProgram(name, src, s.local)
+		if err != nil {
+			return err
+		}
+		*s.dst = p
+		x.all = append(x.all, p)
+		x.b.programs.Add(1)
+	}
+	return nil
+}
+
+// close deletes every buffer and program and the context.
+func (x *executor) close() {
+	for buf := range x.live {
+		x.deleteBuffer(buf)
+	}
+	for _, p := range x.all {
+		gl.DeleteProgram(p.id)
+		x.b.programs.Add(-1)
+	}
+	x.all = nil
+	x.p = programs{}
+	releaseContext(x.ctx)
+}
+
+// ---- errors ----
+
+var glErrorNames = map[uint32]string{
+	gl.INVALID_ENUM:                  "GL_INVALID_ENUM",
+	gl.INVALID_VALUE:                 "GL_INVALID_VALUE",
+	gl.INVALID_OPERATION:             "GL_INVALID_OPERATION",
+	gl.INVALID_FRAMEBUFFER_OPERATION: "GL_INVALID_FRAMEBUFFER_OPERATION",
+	gl.OUT_OF_MEMORY:                 "GL_OUT_OF_MEMORY",
+	gl.STACK_UNDERFLOW:               "GL_STACK_UNDERFLOW",
+	gl.STACK_OVERFLOW:                "GL_STACK_OVERFLOW",
+	0x0507:                           "GL_CONTEXT_LOST",
+}
+
+func glErrorName(code uint32) string {
+	if n, ok := glErrorNames[code]; ok {
+		return n
+	}
+	return fmt.Sprintf("GL error %#x", code)
+}
+
+// glError drains the GL error flags and describes the first, or returns
+// nil.
+func (x *executor) glError(what string) error {
+	first := gl.GetError()
+	if first == gl.NO_ERROR {
+		return nil
+	}
+	return x.describe(first, what)
+}
+
+// describe drains the remaining GL error flags and describes the first.
+func (x *executor) describe(first uint32, what string) error {
+	for i := 0; i < 16 && gl.GetError() != gl.NO_ERROR; i++ {
+	}
+	if first == gl.OUT_OF_MEMORY {
+		return fmt.Errorf("gl: %s: the device ran out of memory (GL_OUT_OF_MEMORY); release tensors you no longer need, use a smaller network, or -backend=cpu", what)
+	}
+	return fmt.Errorf("gl: %s: OpenGL reported %s", what, glErrorName(first))
+}
+
+// ---- buffers ----
+
+// newBuffer creates a zero-filled buffer of bytes bytes.
+func (x *executor) newBuffer(bytes int64) (*glbuf, error) {
+	if err := x.glError("before allocating a buffer"); err != nil {
+		x.b.setErr(err)
+	}
+	var id uint32
+	gl.GenBuffers(1, &id)
+	gl.BindBuffer(gl.COPY_WRITE_BUFFER, id)
+	gl.BufferData(gl.COPY_WRITE_BUFFER, int(bytes), nil, gl.DYNAMIC_COPY)
+	if code := gl.GetError(); code != gl.NO_ERROR {
+		gl.DeleteBuffers(1, &id)
+		if code == gl.OUT_OF_MEMORY {
+			return nil, fmt.Errorf("allocating a buffer of %d bytes failed with GL_OUT_OF_MEMORY", bytes)
+		}
+		return nil, fmt.Errorf("allocating a buffer of %d bytes failed with %s", bytes, glErrorName(code))
+	}
+	gl.ClearBufferData(gl.COPY_WRITE_BUFFER, gl.R32UI, gl.RED_INTEGER, gl.UNSIGNED_INT, nil)
+	if code := gl.GetError(); code != gl.NO_ERROR {
+		gl.DeleteBuffers(1, &id)
+		return nil, fmt.Errorf("clearing a buffer of %d bytes failed with %s", bytes, glErrorName(code))
+	}
+	buf := &glbuf{id: id, bytes: bytes}
+	x.live[buf] = struct{}{}
+	x.b.buffers.Add(1)
+	return buf, nil
+}
+
+func (x *executor) deleteBuffer(buf *glbuf) {
+	if buf == nil || buf.id == 0 {
+		return
+	}
+	for i, id := range x.bound {
+		if id == buf.id {
+			x.bound[i] = 0 // deleting unbinds it; the name may be reused
+		}
+	}
+	gl.DeleteBuffers(1, &buf.id)
+	buf.id = 0
+	delete(x.live, buf)
+	x.b.buffers.Add(-1)
+}
+
+// allocTensor creates the buffers of t (laid out by layout).
+func (x *executor) allocTensor(t *tensor) error {
+	n := t.Len()
+	if n == 0 {
+		return nil
+	}
+	tiles := (n + t.tileElems - 1) / t.tileElems
+	t.tiles = make([]*glbuf, 0, tiles)
+	for k := 0; k < tiles; k++ {
+		buf, err := x.newBuffer(int64(t.tileLen(k)) * 4)
+		if err != nil {
+			x.freeTensor(t)
+			what := fmt.Sprintf("gl: NewTensor: allocating %d bytes (%dx%d float32)", int64(n)*4, t.rows, t.cols)
+			if tiles > 1 {
+				what += fmt.Sprintf(" as %d buffers", tiles)
+			}
+			return fmt.Errorf("%s: %v; release tensors you no longer need, use a smaller network, or -backend=cpu", what, err)
+		}
+		t.tiles = append(t.tiles, buf)
+	}
+	return nil
+}
+
+func (x *executor) freeTensor(t *tensor) {
+	for _, buf := range t.tiles {
+		x.deleteBuffer(buf)
+	}
+	t.tiles = nil
+}
+
+// ensure makes *s a scratch buffer of at least bytes bytes.
+func (x *executor) ensure(s **glbuf, bytes int64) bool {
+	if *s != nil && (*s).bytes >= bytes {
+		return true
+	}
+	x.deleteBuffer(*s)
+	*s = nil
+	size := max(bytes, 256)
+	if size < 1<<30 {
+		size += size / 2 // room to grow
+	}
+	size = (size + 15) &^ 15 // whole elements of any type
+	buf, err := x.newBuffer(size)
+	if err != nil {
+		x.b.setErr(fmt.Errorf("gl: scratch buffer: %v; release tensors you no longer need or use -backend=cpu", err))
+		return false
+	}
+	*s = buf
+	return true
+}
+
+// ---- host transfers ----
+
+// updateBarrier makes shader writes visible to glBufferSubData and
+// glGetBufferSubData.
+func (x *executor) updateBarrier() {
+	if x.dispatched {
+		gl.MemoryBarrier(gl.BUFFER_UPDATE_BARRIER_BIT)
+		x.dispatched = false
+	}
+}
+
+func (x *executor) read(dst []float32, t *tensor, off int) error {
+	x.updateBarrier()
+	for pos := 0; pos < len(dst); {
+		k, l := t.locate(off + pos)
+		cnt := min(len(dst)-pos, t.tileLen(k)-l)
+		gl.BindBuffer(gl.COPY_READ_BUFFER, t.tiles[k].id)
+		gl.GetBufferSubData(gl.COPY_READ_BUFFER, l*4, cnt*4, unsafe.Pointer(&dst[pos]))
+		pos += cnt
+	}
+	return x.glError("Read")
+}
+
+func (x *executor) write(t *tensor, off int, src []float32) error {
+	x.updateBarrier()
+	for pos := 0; pos < len(src); {
+		k, l := t.locate(off + pos)
+		cnt := min(len(src)-pos, t.tileLen(k)-l)
+		gl.BindBuffer(gl.COPY_WRITE_BUFFER, t.tiles[k].id)
+		gl.BufferSubData(gl.COPY_WRITE_BUFFER, l*4, cnt*4, unsafe.Pointer(&src[pos]))
+		pos += cnt
+	}
+	return x.glError("Write")
+}
+
+// ---- dispatch ----
+
+func (x *executor) use(p *program) {
+	if x.curProg != p.id {
+		gl.UseProgram(p.id)
+		x.curProg = p.id
+	}
+}
+
+// bind queues buf at binding i for the next dispatch.
+func (x *executor) bind(i uint32, buf *glbuf, write bool) {
+	x.pend[x.npend] = access{i, buf, write}
+	x.npend++
+}
+
+// bindOpt binds t's single buffer, or the dummy buffer when t is nil.
+func (x *executor) bindOpt(i uint32, t *tensor) {
+	if t == nil {
+		x.bind(i, x.dummy, false)
+		return
+	}
+	x.bind(i, t.tiles[0], false)
+}
+
+// grid spreads groups over x and y (at most 65535 each way).
+func grid(groups int) (gx, gy uint32) {
+	if groups <= 65535 {
+		return uint32(groups), 1
+	}
+	return 65535, uint32((groups + 65534) / 65535)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// strided returns the number of groups of local invocations for a
+// grid-stride kernel over n items.
+func (x *executor) strided(n, local int) int { return min(ceilDiv(n, local), x.maxGroups) }
+
+// vec4 reports whether rows of cols float32 can be read as vec4.
+func vec4(cols int) int {
+	if cols%4 == 0 {
+		return 1
+	}
+	return 0
+}
+
+// dispatch runs p over groups groups with the queued bindings, after a
+// memory barrier if it depends on an earlier dispatch.
+func (x *executor) dispatch(p *program, groups int) {
+	pend := x.pend[:x.npend]
+	x.npend = 0
+	if groups <= 0 {
+		return
+	}
+	x.use(p)
+	need := false
+	for _, a := range pend {
+		if a.buf.wEpoch == x.epoch || a.write && a.buf.rEpoch == x.epoch {
+			need = true
+		}
+	}
+	if need {
+		gl.MemoryBarrier(gl.SHADER_STORAGE_BARRIER_BIT)
+		x.epoch++
+	}
+	for _, a := range pend {
+		if x.bound[a.binding] != a.buf.id {
+			gl.BindBufferBase(gl.SHADER_STORAGE_BUFFER, a.binding, a.buf.id)
+			x.bound[a.binding] = a.buf.id
+		}
+	}
+	for _, a := range pend {
+		if a.write {
+			a.buf.wEpoch = x.epoch
+		} else {
+			a.buf.rEpoch = x.epoch
+		}
+	}
+	gx, gy := grid(groups)
+	gl.DispatchCompute(gx, gy, 1)
+	x.dispatched = true
+}
+
+// ---- batches ----
+
+// runBatch executes the commands of bt in order and records the first GL
+// error.
+func (x *executor) runBatch(bt *batch) {
+	for i := range bt.cmds {
+		x.exec(&bt.cmds[i], bt)
+	}
+	if code := gl.GetError(); code != gl.NO_ERROR {
+		// Built only on error: formatting allocates.
+		x.b.setErr(x.describe(code, fmt.Sprintf("a batch of %d operations", len(bt.cmds))))
+	}
+}
+
+func (x *executor) exec(c *cmd, bt *batch) {
+	p := &x.p
+	switch c.kind {
+	case cFill:
+		x.setF(p.fill, uS, c.f[0])
+		x.elementwise(p.fill, c.i[2], c.t[0], c.i[0], nil, 0, nil, 0)
+	case cCopyRange:
+		x.copyRange(c.t[0], c.i[0], c.t[1], c.i[1], c.i[2])
+	case cBinary:
+		pr := p.binary[c.op][0]
+		x.elementwise(pr, c.t[0].Len(), c.t[0], 0, c.t[1], 0, c.t[2], 0)
+	case cBinaryScalar:
+		pr := p.binary[c.op][1]
+		x.setF(pr, uS, c.f[0])
+		x.elementwise(pr, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cUnary:
+		x.elementwise(p.unary[c.op], c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cAffine:
+		x.setF(p.affine, uAlpha, c.f[0])
+		x.setF(p.affine, uBeta, c.f[1])
+		x.elementwise(p.affine, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cAxpy:
+		x.setF(p.axpy, uAlpha, c.f[0])
+		x.elementwise(p.axpy, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cWhere:
+		x.elementwise(p.where[0], c.t[0].Len(), c.t[0], 0, c.t[1], 0, c.t[2], 0)
+	case cWhereScalar:
+		x.setF(p.where[1], uS, c.f[0])
+		x.elementwise(p.where[1], c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cClip:
+		x.setF(p.clip, uLo, c.f[0])
+		x.setF(p.clip, uHi, c.f[1])
+		x.elementwise(p.clip, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
+	case cReduce:
+		x.reduce(backend.ReduceOp(c.op), c.t[0], c.i[0], c.t[1])
+	case cMatVec:
+		x.matVec(c.t[0], c.t[1], c.trans, c.t[2], c.f[0], c.f[1])
+	case cPropagate:
+		x.propagate(c.t[0], c.t[1], c.trans, c.t[2], c.f[0])
+	case cOuter:
+		x.outer(c.t[0], c.t[1], c.t[2], c.t[3], c.t[4], &c.outer)
+	case cNormalize:
+		x.normalize(c.t[0], backend.Axis(c.op), c.f[0])
+	case cRandom:
+		x.random(c)
+	case cWrite:
+		if err := x.write(c.t[0], c.i[0], bt.data[c.i[1]:c.i[1]+c.i[2]]); err != nil {
+			x.b.setErr(err)
+		}
+	case cRelease:
+		x.freeTensor(c.t[0])
+	case cKernel:
+		x.runKernel(c, bt)
+	case cReleaseKernel:
+		x.releaseKernel(c.kern)
+	}
+}
+
+// elementwise runs p over n elements. Operand 0 (dst, written) starts at
+// element dOff of d, operand 1 at aOff of a, operand 2 at bOff of bb (a
+// and bb may be nil). The range is cut where any operand crosses from one
+// buffer to the next.
+func (x *executor) elementwise(p *program, n int, d *tensor, dOff int, a *tensor, aOff int, bb *tensor, bOff int) {
+	for pos := 0; pos < n; {
+		cnt := n - pos
+		dk, dl := d.locate(dOff + pos)
+		cnt = min(cnt, d.tileLen(dk)-dl)
+		var ak, al, bk, bl int
+		if a != nil {
+			ak, al = a.locate(aOff + pos)
+			cnt = min(cnt, a.tileLen(ak)-al)
+		}
+		if bb != nil {
+			bk, bl = bb.locate(bOff + pos)
+			cnt = min(cnt, bb.tileLen(bk)-bl)
+		}
+		x.bind(0, d.tiles[dk], true)
+		if a != nil {
+			x.bind(1, a.tiles[ak], false)
+		}
+		if bb != nil {
+			x.bind(2, bb.tiles[bk], false)
+		}
+		x.setU(p, uN, uint32(cnt))
+		x.setU(p, uOffDst, uint32(dl))
+		x.setU(p, uOffA, uint32(al))
+		x.setU(p, uOffB, uint32(bl))
+		x.dispatch(p, x.strided(cnt, 256))
+		pos += cnt
+	}
+}
+
+// copyRange copies n elements; overlapping ranges of one tensor go through
+// a scratch tensor.
+func (x *executor) copyRange(d *tensor, dOff int, s *tensor, sOff, n int) {
+	if d == s && dOff < sOff+n && sOff < dOff+n {
+		if x.tmp == nil || x.tmp.Len() < n {
+			if x.tmp != nil {
+				x.freeTensor(x.tmp)
+			}
+			x.tmp = &tensor{b: x.b, rows: n, cols: 1}
+			_ = layout(x.tmp, x.b.maxElems) // an n x 1 vector always fits
+			if err := x.allocTensor(x.tmp); err != nil {
+				x.b.setErr(fmt.Errorf("gl: CopyRange: scratch buffer: %v", err))
+				x.tmp = nil
+				return
+			}
+		}
+		x.elementwise(x.p.copyRange, n, x.tmp, 0, s, sOff, nil, 0)
+		x.elementwise(x.p.copyRange, n, d, dOff, x.tmp, 0, nil, 0)
+		return
+	}
+	x.elementwise(x.p.copyRange, n, d, dOff, s, sOff, nil, 0)
+}
+
+// reduce runs reduce.comp: pass 1 per buffer of src into partials, pass 2
+// into dst[dOff].
+func (x *executor) reduce(op backend.ReduceOp, d *tensor, dOff int, s *tensor) {
+	n := s.Len()
+	if n == 0 {
+		var v float32
+		switch op {
+		case backend.Mean:
+			v = float32(math.NaN())
+		case backend.MaxReduce:
+			v = float32(math.Inf(-1))
+		case backend.MinReduce:
+			v = float32(math.Inf(1))
+		}
+		x.setF(x.p.fill, uS, v)
+		x.elementwise(x.p.fill, 1, d, dOff, nil, 0, nil, 0)
+		return
+	}
+	op1 := op
+	if op == backend.Mean {
+		op1 = backend.Sum
+	}
+	groupsOf := func(cnt int) int { return min(ceilDiv(cnt, 2048), 1024, x.maxGroups) }
+	total := 0
+	for k := range s.tiles {
+		total += groupsOf(s.tileLen(k))
+	}
+	if !x.ensure(&x.part, int64(total)*8) {
+		return
+	}
+	p1 := x.p.reduce1[op1]
+	at := 0
+	for k, buf := range s.tiles {
+		cnt := s.tileLen(k)
+		g := groupsOf(cnt)
+		x.bind(0, x.part, true)
+		x.bind(1, buf, false)
+		x.setU(p1, uN, uint32(cnt))
+		x.setU(p1, uOffA, 0)
+		x.setU(p1, uOffDst, uint32(at))
+		x.dispatch(p1, g)
+		at += g
+	}
+	p2 := x.p.reduce2[op]
+	dk, dl := d.locate(dOff)
+	x.bind(0, d.tiles[dk], true)
+	x.bind(1, x.part, false)
+	x.setU(p2, uN, uint32(total))
+	x.setU(p2, uOffDst, uint32(dl))
+	x.setD(p2, uTotal, float64(n))
+	x.dispatch(p2, 1)
+}
+
+func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float32) {
+	if !trans {
+		p := x.p.matvec[0]
+		if x.cpuPaths && vec4(w.cols) == 1 {
+			p = x.p.matvec[1]
+		}
+		x.setU(p, uCols, uint32(w.cols))
+		x.setF(p, uAlpha, alpha)
+		x.setF(p, uBeta, beta)
+		for k, buf := range w.tiles {
+			first, rows := w.tileRowsOf(k)
+			x.bind(0, d.tiles[0], true)
+			x.bind(1, buf, false)
+			x.bind(2, v.tiles[0], false)
+			x.setU(p, uRows, uint32(rows))
+			x.setU(p, uOffDst, uint32(first))
+			if x.cpuPaths {
+				x.dispatch(p, x.strided(rows, 64))
+			} else {
+				x.dispatch(p, rows) // a group per row
+			}
+		}
+		return
+	}
+	v4 := vec4(w.cols)
+	p := x.p.matvecT[v4]
+	x.setU(p, uCols, uint32(w.cols))
+	x.setF(p, uAlpha, alpha)
+	groups := x.strided(w.cols>>(2*v4), 64)
+	for k, buf := range w.tiles {
+		first, rows := w.tileRowsOf(k)
+		x.bind(0, d.tiles[0], true)
+		x.bind(1, buf, false)
+		x.bind(2, v.tiles[0], false)
+		x.setU(p, uRows, uint32(rows))
+		x.setU(p, uOffA, uint32(first))
+		if k == 0 {
+			x.setF(p, uBeta, beta)
+		} else {
+			x.setF(p, uBeta, 1)
+		}
+		x.dispatch(p, groups)
+	}
+}
+
+// compact writes the ordered indices of the non-zero elements of mask to
+// *list and their number to (*cnt)[0].
+func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
+	n := mask.Len()
+	groups := ceilDiv(n, 4096)
+	if !x.ensure(cnt, int64(1+groups)*4) || !x.ensure(list, int64(n)*4) {
+		return false
+	}
+	if n <= x.serialCompact {
+		p := x.p.compactSerial
+		x.bind(0, *cnt, true)
+		x.bind(1, *list, true)
+		x.bind(2, mask.tiles[0], false)
+		x.setU(p, uN, uint32(n))
+		x.setU(p, uOffA, 0)
+		x.dispatch(p, 1)
+		return true
+	}
+	if groups > 1 {
+		p := x.p.compact1
+		x.bind(0, *cnt, true)
+		x.bind(2, mask.tiles[0], false)
+		x.setU(p, uN, uint32(n))
+		x.setU(p, uOffA, 0)
+		x.setU(p, uGroups, uint32(groups))
+		x.dispatch(p, groups)
+	}
+	p := x.p.compact2
+	x.bind(0, *cnt, true)
+	x.bind(1, *list, true)
+	x.bind(2, mask.tiles[0], false)
+	x.setU(p, uN, uint32(n))
+	x.setU(p, uOffA, 0)
+	x.setU(p, uGroups, uint32(groups))
+	x.dispatch(p, groups)
+	return true
+}
+
+func (x *executor) propagate(d, w *tensor, trans bool, mask *tensor, alpha float32) {
+	if !x.compact(mask, &x.cntA, &x.listA) {
+		return
+	}
+	p := x.p.propagate
+	v4 := vec4(w.cols)
+	if trans {
+		p = x.p.propagateT[v4]
+	}
+	x.setU(p, uCols, uint32(w.cols))
+	x.setF(p, uAlpha, alpha)
+	for k, buf := range w.tiles {
+		first, rows := w.tileRowsOf(k)
+		x.bind(0, d.tiles[0], true)
+		x.bind(1, buf, false)
+		x.bind(2, x.cntA, false)
+		x.bind(3, x.listA, false)
+		x.setU(p, uRows, uint32(rows))
+		if trans {
+			x.setU(p, uRowBase, uint32(first))
+			x.dispatch(p, x.strided(w.cols>>(2*v4), 64))
+		} else {
+			x.setU(p, uOffDst, uint32(first))
+			x.dispatch(p, x.strided(rows, 64))
+		}
+	}
+}
+
+const (
+	outerRowList = 1 << iota
+	outerColList
+	outerU
+	outerV
+	outerSoft
+	outerClip
+)
+
+func (x *executor) outer(w, rm, cm, u, v *tensor, op *backend.OuterParams) {
+	var flags uint32
+	if rm != nil {
+		if !x.compact(rm, &x.cntA, &x.listA) {
+			return
+		}
+		flags |= outerRowList
+	}
+	if cm != nil {
+		if !x.compact(cm, &x.cntB, &x.listB) {
+			return
+		}
+		flags |= outerColList
+	}
+	if u != nil {
+		flags |= outerU
+	}
+	if v != nil {
+		flags |= outerV
+	}
+	if op.Soft {
+		flags |= outerSoft
+	}
+	if op.Clip {
+		flags |= outerClip
+	}
+	p := x.p.outer
+	x.setU(p, uCols, uint32(w.cols))
+	x.setU(p, uFlags, flags)
+	x.setF(p, uAlpha, op.Alpha)
+	x.setF(p, uTarget, op.Target)
+	x.setF(p, uLo, op.Lo)
+	x.setF(p, uHi, op.Hi)
+	for k, buf := range w.tiles {
+		first, rows := w.tileRowsOf(k)
+		groups := rows
+		if rm != nil {
+			groups = min(rows, x.maskGroups)
+		}
+		x.bind(0, buf, true)
+		if rm != nil {
+			x.bind(1, x.cntA, false)
+			x.bind(2, x.listA, false)
+		} else {
+			x.bind(1, x.dummy, false)
+			x.bind(2, x.dummy, false)
+		}
+		if cm != nil {
+			x.bind(3, x.cntB, false)
+			x.bind(4, x.listB, false)
+		} else {
+			x.bind(3, x.dummy, false)
+			x.bind(4, x.dummy, false)
+		}
+		x.bindOpt(5, u)
+		x.bindOpt(6, v)
+		x.setU(p, uRows, uint32(rows))
+		x.setU(p, uRowBase, uint32(first))
+		x.setU(p, uGroups, uint32(groups))
+		x.dispatch(p, groups)
+	}
+}
+
+func (x *executor) normalize(w *tensor, axis backend.Axis, target float32) {
+	if axis == backend.Rows {
+		p := x.p.normRows
+		x.setU(p, uCols, uint32(w.cols))
+		x.setF(p, uTarget, target)
+		for k, buf := range w.tiles {
+			_, rows := w.tileRowsOf(k)
+			x.bind(0, buf, true)
+			x.setU(p, uRows, uint32(rows))
+			if x.cpuPaths {
+				x.dispatch(p, x.strided(rows, 64))
+			} else {
+				x.dispatch(p, rows) // a group per row
+			}
+		}
+		return
+	}
+	groups := x.strided(w.cols, 64)
+	if len(w.tiles) == 1 {
+		p := x.p.normCols[0]
+		x.bind(0, w.tiles[0], true)
+		x.setU(p, uRows, uint32(w.rows))
+		x.setU(p, uCols, uint32(w.cols))
+		x.setF(p, uTarget, target)
+		x.dispatch(p, groups)
+		return
+	}
+	if !x.ensure(&x.colSum, int64(w.cols)*8) {
+		return
+	}
+	p := x.p.normCols[1]
+	x.setU(p, uCols, uint32(w.cols))
+	for k, buf := range w.tiles {
+		_, rows := w.tileRowsOf(k)
+		x.bind(0, buf, false)
+		x.bind(1, x.colSum, true)
+		x.setU(p, uRows, uint32(rows))
+		if k == 0 {
+			x.setU(p, uFlags, 1)
+		} else {
+			x.setU(p, uFlags, 0)
+		}
+		x.dispatch(p, groups)
+	}
+	p = x.p.normCols[2]
+	x.setU(p, uCols, uint32(w.cols))
+	x.setF(p, uTarget, target)
+	for k, buf := range w.tiles {
+		_, rows := w.tileRowsOf(k)
+		x.bind(0, buf, true)
+		x.bind(1, x.colSum, false)
+		x.setU(p, uRows, uint32(rows))
+		x.dispatch(p, groups)
+	}
+}
+
+func (x *executor) random(c *cmd) {
+	d, key := c.dist, c.key
+	t := c.t[0]
+	if d.Kind == rng.Const && d.Density >= 1 {
+		// rng.Sample is Scale*A without using the random words.
+		x.setF(x.p.fill, uS, d.Scale*d.A)
+		x.elementwise(x.p.fill, t.Len(), t, 0, nil, 0, nil, 0)
+		return
+	}
+	p := x.p.random
+	words := d.WordsPerElement()
+	per := uint64(4 / words)
+	x.setU2(p, uSeed, key.Seed)
+	x.setU2(p, uCtr, key.Counter)
+	x.setU(p, uDist, uint32(d.Kind))
+	x.setF(p, uDistA, d.A)
+	x.setF(p, uDistB, d.B)
+	x.setF(p, uScale, d.Scale)
+	x.setF(p, uDensity, d.Density)
+	x.setU(p, uWords, uint32(words))
+	x.setU(p, uOffDst, 0)
+	for k, buf := range t.tiles {
+		n := t.tileLen(k)
+		first := uint64(k) * uint64(t.tileElems)
+		skip := first % per
+		x.bind(0, buf, true)
+		x.setU(p, uN, uint32(n))
+		x.setU2(p, uBase, first/per)
+		x.setU(p, uSkip, uint32(skip))
+		x.dispatch(p, x.strided((int(skip)+n+int(per)-1)/int(per), 256))
+	}
+}

@@ -1,0 +1,228 @@
+package opengl
+
+import (
+	"fmt"
+
+	"github.com/go-gl/gl/v4.3-core/gl"
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/expr"
+)
+
+// fuseLocal is the work-group size of fused kernels.
+const fuseLocal = 256
+
+// maxKernelTensors bounds the tensors of a fused program (and the binding
+// points the backend tracks); the device's
+// GL_MAX_COMPUTE_SHADER_STORAGE_BLOCKS may bound it further.
+const maxKernelTensors = 64
+
+// kernel is a fused elementwise program compiled to a compute shader. It
+// has one shader per pattern of broadcast (one-element, read-only)
+// arguments; the pattern without broadcasts is compiled by Fuse, others on
+// first use.
+type kernel struct {
+	b        *Backend
+	p        *expr.Program
+	names    []string
+	reads    []bool
+	writes   []bool
+	variants map[uint64]*program // by broadcast mask; touched under b.mu
+	released bool
+	// scratch for Run, reused (under b.mu).
+	ts []*tensor
+}
+
+var _ backend.Kernel = (*kernel)(nil)
+
+// Fuse compiles p into a kernel. The shader comes from p.GLSL: tensor k
+// at binding k, uniform n, seed and counter, a 2-D grid of 256-wide
+// groups. Transcendental functions in fused kernels use the driver's
+// float32 built-ins (see package expr), so they may differ from the cpu
+// in the last bits.
+func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
+	if p == nil {
+		panic("gl: Fuse: nil program")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	names := p.Tensors()
+	if limit := min(b.maxBindings, maxKernelTensors); len(names) > limit {
+		return nil, fmt.Errorf("gl: Fuse: the program uses %d tensors, but a compute shader of this device binds at most %d; split the program into smaller ones",
+			len(names), limit)
+	}
+	k := &kernel{b: b, p: p, names: names, variants: map[uint64]*program{},
+		reads: make([]bool, len(names)), writes: make([]bool, len(names)), ts: make([]*tensor, len(names))}
+	for i := range names {
+		k.reads[i], k.writes[i] = p.Reads(i), p.Writes(i)
+	}
+	if _, err := k.variant(0); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// variant returns the program for a broadcast mask, compiling it on the GL
+// thread if needed. Callers hold b.mu.
+func (k *kernel) variant(mask uint64) (*program, error) {
+	if pr := k.variants[mask]; pr != nil {
+		return pr, nil
+	}
+	var bc []bool
+	if mask != 0 {
+		bc = make([]bool, len(k.names))
+		for i := range bc {
+			bc[i] = mask&(1<<i) != 0
+		}
+	}
+	src, err := k.p.GLSL(expr.GLSLOptions{LocalSize: fuseLocal, Broadcast: bc})
+	if err != nil {
+		return nil, fmt.Errorf("gl: Fuse: %w", err)
+	}
+	name := fmt.Sprintf("fused kernel %q", k.p.String())
+	var pr *program
+	err = k.b.callFn(func() error {
+		var err error
+		pr, err = compileProgram(name, src, fuseLocal)
+		if err != nil {
+			return err
+		}
+		k.b.x.all = append(k.b.x.all, pr)
+		k.b.programs.Add(1)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gl: Fuse: %w", err)
+	}
+	k.variants[mask] = pr
+	return pr, nil
+}
+
+// Run records one run of the kernel over args, bound in order to the
+// program's tensors. The run covers n elements, the largest Len among the
+// arguments; a one-element argument that the program only reads is
+// broadcast, every other argument must have n elements. Random sites
+// draw with key (site i uses Counter+i).
+func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
+	b := k.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.live("Kernel.Run")
+	if k.released {
+		panic("gl: Kernel.Run: the kernel was released")
+	}
+	if len(args) != len(k.names) {
+		panic(fmt.Sprintf("gl: Kernel.Run: %d tensors given, the program %q has %d (%v)", len(args), k.p.String(), len(k.names), k.names))
+	}
+	n := 0
+	for i, a := range args {
+		t := b.ten("Kernel.Run", a)
+		vector("Kernel.Run", "tensor "+k.names[i], t)
+		k.ts[i] = t
+		n = max(n, t.Len())
+	}
+	var mask uint64
+	for i, t := range k.ts {
+		if t.Len() == n {
+			continue
+		}
+		if t.Len() == 1 && !k.writes[i] {
+			mask |= 1 << i
+			continue
+		}
+		clear(k.ts)
+		if t.Len() == 1 {
+			panic(fmt.Sprintf("gl: Kernel.Run: tensor %s (%s) has 1 element but is assigned by the program, so it must have all %d; only tensors the program only reads are broadcast",
+				k.names[i], backend.Shape(args[i]), n))
+		}
+		panic(fmt.Sprintf("gl: Kernel.Run: length mismatch: tensor %s (%s) has %d elements, want %d (or 1 to broadcast a tensor the program only reads)",
+			k.names[i], backend.Shape(args[i]), t.Len(), n))
+	}
+	for i, t := range k.ts {
+		for j := i + 1; j < len(k.ts); j++ {
+			if t == k.ts[j] && (k.writes[i] || k.writes[j]) {
+				clear(k.ts)
+				panic(fmt.Sprintf("gl: Kernel.Run: tensor %s is bound to both %s and %s, and the program assigns one of them; use separate tensors",
+					backend.Shape(args[i]), k.names[i], k.names[j]))
+			}
+		}
+	}
+	if n == 0 {
+		clear(k.ts)
+		return
+	}
+	pr, err := k.variant(mask)
+	if err != nil {
+		clear(k.ts)
+		b.setErr(err)
+		return
+	}
+	bt := b.rec
+	c := bt.add()
+	c.kind = cKernel
+	c.kern = k
+	c.key = key
+	c.i = [3]int{len(bt.args), len(k.ts), n}
+	c.prog = pr
+	bt.args = append(bt.args, k.ts...)
+	clear(k.ts)
+	b.maybeSubmit()
+}
+
+// Release frees the kernel's shaders once the runs queued before it are
+// done. Releasing twice, or after Close, is a no-op.
+func (k *kernel) Release() {
+	b := k.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if k.released || b.closed {
+		k.released = true
+		return
+	}
+	k.released = true
+	c := b.rec.add()
+	c.kind = cReleaseKernel
+	c.kern = k
+	b.maybeSubmit()
+}
+
+// runKernel executes a recorded kernel run on the GL thread.
+func (x *executor) runKernel(c *cmd, bt *batch) {
+	k, pr := c.kern, c.prog
+	args := bt.args[c.i[0] : c.i[0]+c.i[1]]
+	for i, t := range args {
+		if k.reads[i] || k.writes[i] {
+			x.bind(uint32(i), t.tiles[0], k.writes[i])
+		}
+	}
+	x.setU(pr, uN, uint32(c.i[2]))
+	x.setU2(pr, uSeed, c.key.Seed)
+	x.setU2(pr, uCounter, c.key.Counter)
+	x.dispatch(pr, ceilDiv(c.i[2], fuseLocal))
+}
+
+// releaseKernel deletes the kernel's programs on the GL thread.
+func (x *executor) releaseKernel(k *kernel) {
+	for _, pr := range k.variants {
+		x.deleteProgram(pr)
+	}
+}
+
+// deleteProgram deletes one program and forgets it.
+func (x *executor) deleteProgram(pr *program) {
+	for i, q := range x.all {
+		if q == pr {
+			x.all = append(x.all[:i], x.all[i+1:]...)
+			break
+		}
+	}
+	if x.curProg == pr.id {
+		x.curProg = 0
+		gl.UseProgram(0)
+	}
+	gl.DeleteProgram(pr.id)
+	pr.id = 0
+	x.b.programs.Add(-1)
+}
