@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	_ "github.com/gomonnto/gomonnto/backend/opengl"
 	"github.com/gomonnto/gomonnto/core"
 	_ "github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
+	_ "github.com/gomonnto/gomonnto/backend/opengl" // registers the gl backend
 	"github.com/gomonnto/gomonnto/core"
 	_ "github.com/gomonnto/gomonnto/cpu" // registers the cpu backend
 	"gonum.org/v1/plot"
