@@ -160,3 +160,32 @@ func TestSpikeCountsAgreeAcrossBackends(t *testing.T) {
 		})
 	}
 }
+
+// A step of M1-M3 allocates nothing on either backend.
+func TestZeroAllocsPerStepBothBackends(t *testing.T) {
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	gb := gltest.Open(t)
+	for _, be := range []backend.Backend{cb, gb} {
+		for _, c := range crossCases {
+			n, _ := build(t, be, c, 3)
+			if err := n.SimulateIterations(5, core.SimOptions{Quiet: true}); err != nil {
+				t.Fatal(err)
+			}
+			allocs := testing.AllocsPerRun(50, func() {
+				if err := n.SimulateIteration(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err := be.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if allocs != 0 {
+				t.Errorf("%s on %s: %.2f allocations per step, want 0", c.name, be.Name(), allocs)
+			}
+		}
+	}
+}

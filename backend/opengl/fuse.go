@@ -119,7 +119,9 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 	n := 0
 	for i, a := range args {
 		t := b.ten("Kernel.Run", a)
-		vector("Kernel.Run", "tensor "+k.names[i], t)
+		if len(t.tiles) > 1 { // (the message is built only when it is needed)
+			vector("Kernel.Run", "tensor "+k.names[i], t)
+		}
 		k.ts[i] = t
 		n = max(n, t.Len())
 	}
