@@ -111,7 +111,10 @@ func Resolve(name string, opts Options) (string, string, error) {
 		if ok {
 			return c.name, why, nil
 		}
-		reasons = append(reasons, c.name+": "+why)
+		if !strings.HasPrefix(why, c.name+":") {
+			why = c.name + ": " + why
+		}
+		reasons = append(reasons, why)
 	}
 	if _, ok := drivers["cpu"]; ok {
 		why := "cpu is the default"

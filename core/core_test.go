@@ -568,3 +568,20 @@ func TestZeroAllocsPerStep(t *testing.T) {
 		t.Errorf("recorded %d steps, want 201", s.Len())
 	}
 }
+
+func TestTimings(t *testing.T) {
+	n := newNet(t, 1)
+	var log []string
+	n.NewNeuronGroup("g", core.Size(10), core.Behaviors{1: &counter{}, 2: &logger{name: "l", log: &log}})
+	n.Initialize()
+	if err := n.SimulateIterations(20, core.SimOptions{Quiet: true, MeasureTime: true}); err != nil {
+		t.Fatal(err)
+	}
+	tm := n.Timings()
+	if len(tm) != 2 || tm[0].Key != 1 || tm[1].Key != 2 || tm[0].Total <= 0 || tm[1].Total <= 0 {
+		t.Errorf("timings = %+v", tm)
+	}
+	if _, ok := tm[0].Behavior.(*counter); !ok {
+		t.Errorf("first timing is %T", tm[0].Behavior)
+	}
+}

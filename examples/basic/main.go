@@ -71,7 +71,12 @@ func run(f *cli.Flags) error {
 				}
 				lines = append(lines, cli.Line{Label: "mean(activity)", Y: mean.Data, Color: cli.Black, Width: 2})
 				path := filepath.Join(*f.Out, fmt.Sprintf("basic_example%d.png", ex))
-				if err := cli.LinePlot(path, fmt.Sprintf("PymoNNto README example %d: activity", ex), "activity", lines); err != nil {
+				plotFn, title := cli.LinePlot, fmt.Sprintf("PymoNNto README example %d: activity decays by 0.99 per step", ex)
+				if ex == 3 {
+					// The recurrent input (row sums ~0.05) outgrows the decay: log scale.
+					plotFn, title = cli.LogLinePlot, "PymoNNto README example 3: decay 0.99, recurrent input and noise (log scale)"
+				}
+				if err := plotFn(path, title, "activity", lines); err != nil {
 					return err
 				}
 			}

@@ -138,7 +138,21 @@ type Line struct {
 
 // LinePlot writes a PNG of curves over the step index.
 func LinePlot(path, title, ylabel string, lines []Line) error {
+	return linePlot(path, title, ylabel, lines, false)
+}
+
+// LogLinePlot is LinePlot with a logarithmic y axis (values <= 0 are
+// drawn at 1e-30).
+func LogLinePlot(path, title, ylabel string, lines []Line) error {
+	return linePlot(path, title, ylabel, lines, true)
+}
+
+func linePlot(path, title, ylabel string, lines []Line, logY bool) error {
 	p := plot.New()
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
 	p.Title.Text = title
 	p.X.Label.Text = "iteration"
 	p.Y.Label.Text = ylabel
@@ -146,6 +160,9 @@ func LinePlot(path, title, ylabel string, lines []Line) error {
 		pts := make(plotter.XYs, len(l.Y))
 		for i, y := range l.Y {
 			pts[i].X, pts[i].Y = float64(i+1), float64(y)
+			if logY && !(pts[i].Y > 1e-30) {
+				pts[i].Y = 1e-30
+			}
 		}
 		ln, err := plotter.NewLine(pts)
 		if err != nil {
