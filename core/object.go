@@ -195,6 +195,9 @@ func Find[T any](obj Object, tag string) ([]T, error) {
 	}
 	var out []T
 	for _, m := range all {
+		if err, ok := m.(error); ok { // reading recorded data back failed
+			return nil, fmt.Errorf("tag %q: %w", tag, err)
+		}
 		if v, ok := m.(T); ok {
 			out = append(out, v)
 		}
