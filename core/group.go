@@ -221,8 +221,12 @@ func (s *SynapseGroup) Shape() (rows, cols int) {
 	return s.Dst.Size, s.Src.Size
 }
 
-// Synapses is the number of synapses (matrix elements).
+// Synapses is the number of synapses: the stored entries when the
+// group's W is a sparse matrix, else the matrix elements.
 func (s *SynapseGroup) Synapses() int {
+	if w, ok := s.Var("W").(backend.SparseTensor); ok {
+		return w.NNZ()
+	}
 	r, c := s.Shape()
 	return r * c
 }
@@ -232,8 +236,10 @@ func (s *SynapseGroup) Synapses() int {
 func (s *SynapseGroup) SetVar(name string, t backend.Tensor) error {
 	if t != nil {
 		r, c := s.Shape()
+		// A sparse matrix (backend.SparseTensor) has the group's Shape as
+		// its Rows and Cols and fits like a dense one.
 		fits := (t.Rows() == r && t.Cols() == c) ||
-			(t.Cols() == 1 && (t.Rows() == s.Src.Size || t.Rows() == s.Dst.Size || t.Rows() == 1))
+			(t.Cols() == 1 && (t.Rows() == s.Src.Size || t.Rows() == s.Dst.Size || t.Rows() == 1) && !backend.IsSparse(t))
 		if !fits {
 			return fmt.Errorf("synapse group %q: variable %q has shape %dx%d, which does not fit %s (%d neurons) -> %s (%d neurons): a matrix must be %dx%d in %s layout, a vector %d or %d long",
 				s.name, name, t.Rows(), t.Cols(), s.Src.name, s.Src.Size, s.Dst.name, s.Dst.Size, r, c, s.layout, s.Src.Size, s.Dst.Size)

@@ -184,10 +184,13 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 }
 
 // Data returns the storage of a cpu tensor for zero-copy use in the same
-// process: row-major, Len elements. Writes through it are seen by later
+// process: row-major, Len elements (for a sparse matrix, its values). Writes through it are seen by later
 // operations. It panics if t is not a live cpu tensor.
 func Data(t backend.Tensor) []float32 {
 	ct, ok := t.(*tensor)
+	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
+		ct, ok = sp.vals, true // a sparse matrix's values, in entry order
+	}
 	if !ok {
 		if t == nil {
 			panic("cpu: Data: nil tensor")
@@ -213,6 +216,9 @@ func (b *Backend) live(op string) {
 // ten returns the storage of t, panicking unless t is a live tensor of b.
 func (b *Backend) ten(op string, t backend.Tensor) []float32 {
 	ct, ok := t.(*tensor)
+	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
+		ct, ok = sp.vals, true // elementwise operations act on the values
+	}
 	if !ok || ct.b != b {
 		b.badTensor(op, t)
 	}

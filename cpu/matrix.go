@@ -148,6 +148,10 @@ func axpyRow(a float32, r, y []float32) {
 // nor x.
 func (b *Backend) MatVec(dst, w backend.Tensor, trans bool, x backend.Tensor, alpha, beta float32) {
 	b.live("MatVec")
+	if s, ok := b.asSparse("MatVec", w); ok {
+		b.sparseMatVec(dst, s, trans, x, alpha, beta)
+		return
+	}
 	d, ws, xs := b.ten("MatVec", dst), b.ten("MatVec", w), b.ten("MatVec", x)
 	backend.CheckMatVec("MatVec", dst, w, trans, x)
 	if dst == x || dst == w {
@@ -237,6 +241,10 @@ func (j *propagateJob) run(_, lo, hi int) {
 // trans layout (presynaptic rows) for large matrices.
 func (b *Backend) Propagate(dst, w backend.Tensor, trans bool, mask backend.Tensor, alpha float32) {
 	b.live("Propagate")
+	if s, ok := b.asSparse("Propagate", w); ok {
+		b.sparsePropagate(dst, s, trans, mask, alpha)
+		return
+	}
 	d, ws, m := b.ten("Propagate", dst), b.ten("Propagate", w), b.ten("Propagate", mask)
 	rows, cols := w.Rows(), w.Cols()
 	if trans {
@@ -343,6 +351,10 @@ func (j *outerJob) sparseRow(row []float32, a float32) {
 // selected rows are visited; selected columns are gathered once per call.
 func (b *Backend) Outer(w, rowMask, colMask, u, v backend.Tensor, p backend.OuterParams) {
 	b.live("Outer")
+	if s, ok := b.asSparse("Outer", w); ok {
+		b.sparseOuter(s, rowMask, colMask, u, v, p)
+		return
+	}
 	ws := b.ten("Outer", w)
 	rm, cm := b.opt("Outer", rowMask), b.opt("Outer", colMask)
 	us, vs := b.opt("Outer", u), b.opt("Outer", v)
@@ -425,6 +437,10 @@ func (j *normalizeJob) run(_, lo, hi int) {
 // columns that sum to zero are left unchanged.
 func (b *Backend) Normalize(w backend.Tensor, axis backend.Axis, target float32) {
 	b.live("Normalize")
+	if s, ok := b.asSparse("Normalize", w); ok {
+		b.sparseNormalize(s, axis, target)
+		return
+	}
 	ws := b.ten("Normalize", w)
 	if axis != backend.Rows && axis != backend.Cols {
 		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))

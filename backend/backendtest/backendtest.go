@@ -39,6 +39,7 @@ var groups = []group{
 	{name: "Propagate", run: testPropagate},
 	{name: "Outer", run: testOuter},
 	{name: "Normalize", run: testNormalize},
+	{name: "Sparse", run: testSparse},
 	{name: "Random", run: testRandom},
 	{name: "Fuse", run: testFuse},
 	{name: "LargeVector", run: testLargeVector},

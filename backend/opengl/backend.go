@@ -475,6 +475,9 @@ func memAvailable() (int64, bool) {
 // mu.
 func (b *Backend) ten(op string, t backend.Tensor) *tensor {
 	gt, ok := t.(*tensor)
+	if sp, isSparse := t.(*sparse); isSparse && sp != nil && sp.b == b {
+		gt, ok = sp.vals, true // elementwise operations act on the values
+	}
 	if !ok || gt == nil || gt.b != b {
 		if t == nil || gt == nil && ok {
 			panic(fmt.Sprintf("backend: %s: nil tensor", op))

@@ -466,6 +466,8 @@ func (x *executor) exec(c *cmd, bt *batch) {
 		x.runKernel(c, bt)
 	case cReleaseKernel:
 		x.releaseKernel(c.kern)
+	case cSparse:
+		x.sparseOp(c)
 	}
 }
 

@@ -30,10 +30,11 @@ const (
 	cRelease
 	cKernel
 	cReleaseKernel
+	cSparse // a matrix operation on a sparse matrix (cmd.sp, cmd.op = sparse mode)
 )
 
 var cmdNames = [...]string{"Fill", "CopyRange", "Binary", "BinaryScalar", "Unary", "Affine", "Axpy", "Where",
-	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel"}
+	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse"}
 
 func (k cmdKind) String() string { return cmdNames[k] }
 
@@ -52,6 +53,7 @@ type cmd struct {
 	key   rng.Key
 	kern  *kernel
 	prog  *program
+	sp    *sparse
 }
 
 // batch is a list of commands with the data they need: Write payloads and
@@ -326,6 +328,10 @@ func (b *Backend) MatVec(dst, w backend.Tensor, trans bool, x backend.Tensor, al
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("MatVec")
+	if s, ok := b.asSparse("MatVec", w); ok {
+		b.sparseMatVec(dst, s, trans, x, alpha, beta)
+		return
+	}
 	d, ws, xs := b.ten("MatVec", dst), b.ten("MatVec", w), b.ten("MatVec", x)
 	backend.CheckMatVec("MatVec", dst, w, trans, x)
 	if d == xs || d == ws {
@@ -354,6 +360,10 @@ func (b *Backend) Propagate(dst, w backend.Tensor, trans bool, mask backend.Tens
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("Propagate")
+	if s, ok := b.asSparse("Propagate", w); ok {
+		b.sparsePropagate(dst, s, trans, mask, alpha)
+		return
+	}
 	d, ws, m := b.ten("Propagate", dst), b.ten("Propagate", w), b.ten("Propagate", mask)
 	rows, cols := ws.rows, ws.cols
 	if trans {
@@ -383,6 +393,10 @@ func (b *Backend) Outer(w, rowMask, colMask, u, v backend.Tensor, p backend.Oute
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("Outer")
+	if s, ok := b.asSparse("Outer", w); ok {
+		b.sparseOuter(s, rowMask, colMask, u, v, p)
+		return
+	}
 	ws := b.ten("Outer", w)
 	rm, cm := b.opt("Outer", rowMask), b.opt("Outer", colMask)
 	us, vs := b.opt("Outer", u), b.opt("Outer", v)
@@ -412,6 +426,10 @@ func (b *Backend) Normalize(w backend.Tensor, axis backend.Axis, target float32)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("Normalize")
+	if s, ok := b.asSparse("Normalize", w); ok {
+		b.sparseNormalize(s, axis, target)
+		return
+	}
 	ws := b.ten("Normalize", w)
 	if axis != backend.Rows && axis != backend.Cols {
 		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))

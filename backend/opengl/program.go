@@ -80,6 +80,11 @@ type programs struct {
 	normRows                            *program
 	normCols                            [3]*program // by MODE
 	random                              *program
+	// sparse holds propagate_sparse.comp by MODE (sparse[0] and [1]
+	// scatter with compare-and-swap); sparseAtomic holds MODE 0 and 1 with
+	// float atomicAdd, nil where GL_NV_shader_atomic_float is missing.
+	sparse       [7]*program
+	sparseAtomic [2]*program
 }
 
 // spec describes one program to build: a file of package shaders and the
@@ -145,6 +150,14 @@ func (p *programs) specs(software bool) []spec {
 		add(&p.normCols[m], "normalize_cols.comp", 64, fmt.Sprintf("MODE %d", m))
 	}
 	add(&p.random, "random.comp", 256)
+	for m := range p.sparse {
+		add(&p.sparse[m], "propagate_sparse.comp", 64, fmt.Sprintf("MODE %d", m))
+	}
+	if hasExtension("GL_NV_shader_atomic_float") {
+		for m := range p.sparseAtomic {
+			add(&p.sparseAtomic[m], "propagate_sparse.comp", 64, fmt.Sprintf("MODE %d", m), "ATOMIC_FLOAT 1")
+		}
+	}
 	return s
 }
 

@@ -1,0 +1,349 @@
+package opengl
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/go-gl/gl/v4.3-core/gl"
+	"github.com/gomonnto/gomonnto/backend"
+)
+
+var _ backend.Sparser = (*Backend)(nil)
+
+// sparse is a gl sparse matrix: the values in one buffer (a tensor of NNZ
+// elements that elementwise operations use) and its compressed row and
+// column index in buffers of uint32 (kept in float32 tensors; only the
+// bits matter). The host keeps the row form for Structure.
+type sparse struct {
+	b          *Backend
+	rows, cols int
+	vals       *tensor
+	// rs: rowStart (rows+1), ci: colIdx, cs: colStart (cols+1), ri:
+	// rowIdx, pm: perm (the value position of each column entry).
+	rs, ci, cs, ri, pm *tensor
+	rowStart           []int64
+	colIdx             []int32
+	maxRow             int
+}
+
+func (s *sparse) Rows() int                { return s.rows }
+func (s *sparse) Cols() int                { return s.cols }
+func (s *sparse) Len() int                 { return len(s.colIdx) }
+func (s *sparse) NNZ() int                 { return len(s.colIdx) }
+func (s *sparse) MaxRowLen() int           { return s.maxRow }
+func (s *sparse) Backend() backend.Backend { return s.b }
+func (s *sparse) String() string {
+	return fmt.Sprintf("gl sparse matrix %dx%d (%d entries)", s.rows, s.cols, len(s.colIdx))
+}
+
+// Structure returns the host copy of the row starts and column indices.
+func (s *sparse) Structure() ([]int64, []int32) { return s.rowStart, s.colIdx }
+
+// Release frees the buffers once the operations queued before it have
+// run. Releasing twice is a no-op.
+func (s *sparse) Release() {
+	for _, t := range s.all() {
+		t.Release()
+	}
+}
+
+func (s *sparse) all() []*tensor { return []*tensor{s.vals, s.rs, s.ci, s.cs, s.ri, s.pm} }
+
+// hasExtension reports whether the current context offers the named
+// extension (GL thread).
+func hasExtension(name string) bool {
+	var n int32
+	gl.GetIntegerv(gl.NUM_EXTENSIONS, &n)
+	for i := range uint32(n) {
+		if gl.GoStr(gl.GetStringi(gl.EXTENSIONS, i)) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// testNoAtomicFloat makes Propagate with trans use the compare-and-swap
+// scatter even where float atomics exist, so that tests cover it.
+var testNoAtomicFloat bool
+
+// NewSparse builds a rows x cols sparse matrix from compressed rows (see
+// backend.Sparser) and its transposed index, each in one buffer. A matrix
+// whose values or index exceed one shader storage buffer of the device
+// (GL_MAX_SHADER_STORAGE_BLOCK_SIZE) is refused with an error: splitting
+// sparse matrices over several buffers is not implemented.
+func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
+	b.mu.Lock()
+	closed, maxElems := b.closed, b.maxElems
+	b.mu.Unlock()
+	if closed {
+		return nil, errClosed
+	}
+	if err := backend.CheckSparse(rows, cols, rowStart, colIdx, vals); err != nil {
+		return nil, err
+	}
+	nnz := len(colIdx)
+	if nnz > maxElems || rows+1 > maxElems || cols+1 > maxElems {
+		return nil, fmt.Errorf("gl: NewSparse: a %dx%d sparse matrix with %d entries needs buffers of %d elements, more than one shader storage buffer of this device holds (GL_MAX_SHADER_STORAGE_BLOCK_SIZE = %d bytes, %d elements); sparse matrices are not split over several buffers yet: split the synapse group or use -backend=cpu",
+			rows, cols, nnz, max(nnz, rows+1, cols+1), int64(maxElems)*4, maxElems)
+	}
+	colStart, rowIdx, perm := backend.Transpose(rows, cols, rowStart, colIdx)
+	s := &sparse{b: b, rows: rows, cols: cols, rowStart: slices.Clone(rowStart), colIdx: slices.Clone(colIdx), maxRow: backend.MaxRowLen(rowStart)}
+	var made []*tensor
+	fail := func(err error) (backend.SparseTensor, error) {
+		for _, t := range made {
+			t.Release()
+		}
+		return nil, err
+	}
+	mk := func(dst **tensor, data []float32, n int) error {
+		t, err := b.NewTensor(n, 1)
+		if err != nil {
+			return err
+		}
+		*dst = t.(*tensor)
+		made = append(made, *dst)
+		if len(data) > 0 {
+			return b.Write(t, 0, data)
+		}
+		return nil
+	}
+	steps := []struct {
+		dst  **tensor
+		data []float32
+		n    int
+	}{
+		{&s.vals, vals, nnz},
+		{&s.rs, bits64(rowStart), rows + 1},
+		{&s.ci, bits32(colIdx), nnz},
+		{&s.cs, bits64(colStart), cols + 1},
+		{&s.ri, bits32(rowIdx), nnz},
+		{&s.pm, bits32(perm), nnz},
+	}
+	for _, st := range steps {
+		if err := mk(st.dst, st.data, st.n); err != nil {
+			return fail(fmt.Errorf("gl: NewSparse: %w", err))
+		}
+	}
+	return s, nil
+}
+
+// bits32 returns the indices as uint32 bit patterns in a float32 slice.
+func bits32(v []int32) []float32 {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&v[0])), len(v))
+}
+
+// bits64 narrows the offsets (below 2^32: they index one buffer) to
+// uint32 bit patterns.
+func bits64(v []int64) []float32 {
+	u := make([]uint32, len(v))
+	for i, x := range v {
+		u[i] = uint32(x)
+	}
+	if len(u) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&u[0])), len(u))
+}
+
+// asSparse returns w if it is a live sparse matrix of b. Callers hold mu.
+func (b *Backend) asSparse(op string, w backend.Tensor) (*sparse, bool) {
+	s, ok := w.(*sparse)
+	if !ok {
+		return nil, false
+	}
+	b.ten(op, w) // owner and release checks
+	return s, true
+}
+
+// denseVec returns t as a dense vector operand, panicking for a sparse
+// matrix. Callers hold mu.
+func (b *Backend) denseVec(op, what string, t backend.Tensor) *tensor {
+	if _, ok := t.(*sparse); ok {
+		panic(fmt.Sprintf("backend: %s: %s is a sparse matrix (%s); vector operands must be dense tensors", op, what, backend.Shape(t)))
+	}
+	if t == nil {
+		return nil
+	}
+	v := b.ten(op, t)
+	vector(op, what, v)
+	return v
+}
+
+// Sparse command modes (the MODE of propagate_sparse.comp).
+const (
+	spPropCols    = iota // Propagate without trans: scatter the spiking columns
+	spPropScatter        // Propagate with trans: scatter the spiking rows
+	spMatVec
+	spMatVecT
+	spOuter
+	spNormRows
+	spNormCols
+)
+
+func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x backend.Tensor, alpha, beta float32) {
+	d, xs := b.denseVec("MatVec", "the destination", dst), b.denseVec("MatVec", "the input vector", x)
+	backend.CheckMatVec("MatVec", dst, s, trans, x)
+	if alpha == 0 || xs.Len() == 0 || d.Len() == 0 || s.NNZ() == 0 {
+		b.scale(d, beta)
+		b.maybeSubmit()
+		return
+	}
+	c := b.record(cSparse)
+	c.sp, c.op = s, spMatVec
+	if trans {
+		c.op = spMatVecT
+	}
+	c.t[0], c.t[1], c.f = d, xs, [2]float32{alpha, beta}
+	b.maybeSubmit()
+}
+
+func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mask backend.Tensor, alpha float32) {
+	d, m := b.denseVec("Propagate", "the destination", dst), b.denseVec("Propagate", "the mask", mask)
+	if trans {
+		backend.CheckVecLen("Propagate", "destination", dst, s.cols, false)
+		backend.CheckVecLen("Propagate", "mask", mask, s.rows, false)
+	} else {
+		backend.CheckVecLen("Propagate", "destination", dst, s.rows, false)
+		backend.CheckVecLen("Propagate", "mask", mask, s.cols, false)
+	}
+	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 {
+		return
+	}
+	c := b.record(cSparse)
+	c.sp, c.op = s, spPropCols
+	if trans {
+		c.op = spPropScatter
+	}
+	c.t[0], c.t[1], c.f[0] = d, m, alpha
+	b.maybeSubmit()
+}
+
+func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, p backend.OuterParams) {
+	rm, cm := b.denseVec("Outer", "the row mask", rowMask), b.denseVec("Outer", "the column mask", colMask)
+	us, vs := b.denseVec("Outer", "u", u), b.denseVec("Outer", "v", v)
+	backend.CheckVecLen("Outer", "row mask", rowMask, s.rows, true)
+	backend.CheckVecLen("Outer", "column mask", colMask, s.cols, true)
+	backend.CheckVecLen("Outer", "u", u, s.rows, true)
+	backend.CheckVecLen("Outer", "v", v, s.cols, true)
+	if s.NNZ() == 0 {
+		return
+	}
+	c := b.record(cSparse)
+	c.sp, c.op = s, spOuter
+	c.t[0], c.t[1], c.t[2], c.t[3] = rm, cm, us, vs
+	c.outer = p
+	b.maybeSubmit()
+}
+
+func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) {
+	if axis != backend.Rows && axis != backend.Cols {
+		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
+	}
+	if s.NNZ() == 0 {
+		return
+	}
+	c := b.record(cSparse)
+	c.sp, c.op, c.f[0] = s, spNormRows, target
+	if axis == backend.Cols {
+		c.op = spNormCols
+	}
+	b.maybeSubmit()
+}
+
+// sparseOp runs one sparse command on the GL thread.
+func (x *executor) sparseOp(c *cmd) {
+	s := c.sp
+	mode := int(c.op)
+	if mode == spPropCols || mode == spPropScatter {
+		x.sparseScatter(c)
+		return
+	}
+	p := x.p.sparse[mode]
+	x.setU(p, uRows, uint32(s.rows))
+	x.setU(p, uCols, uint32(s.cols))
+	vals := s.vals.tiles[0]
+	if mode == spMatVec || mode == spMatVecT {
+		x.bind(0, c.t[0].tiles[0], true)
+		x.bind(1, vals, false)
+		x.setF(p, uAlpha, c.f[0])
+		x.setF(p, uBeta, c.f[1])
+	} else {
+		x.bind(0, vals, true)
+	}
+	x.bind(2, s.rs.tiles[0], false)
+	x.bind(3, s.ci.tiles[0], false)
+	if mode == spOuter {
+		var flags uint32
+		for i, t := range c.t[:4] {
+			if t != nil {
+				flags |= 1 << i
+			}
+			x.bindOpt(uint32(4+i), t)
+		}
+		if c.outer.Soft {
+			flags |= 16
+		}
+		if c.outer.Clip {
+			flags |= 32
+		}
+		x.setU(p, uFlags, flags)
+		x.setF(p, uAlpha, c.outer.Alpha)
+		x.setF(p, uTarget, c.outer.Target)
+		x.setF(p, uLo, c.outer.Lo)
+		x.setF(p, uHi, c.outer.Hi)
+		x.dispatch(p, x.strided(s.rows, 64))
+		return
+	}
+	x.bindOpt(4, c.t[1])
+	x.bind(5, s.cs.tiles[0], false)
+	x.bind(6, s.ri.tiles[0], false)
+	x.bind(7, s.pm.tiles[0], false)
+	switch mode {
+	case spMatVec, spNormRows:
+		if mode == spNormRows {
+			x.setF(p, uTarget, c.f[0])
+		}
+		x.dispatch(p, x.strided(s.rows, 64))
+	default:
+		if mode == spNormCols {
+			x.setF(p, uTarget, c.f[0])
+		}
+		x.dispatch(p, x.strided(s.cols, 64))
+	}
+}
+
+// sparseScatter runs Propagate: the mask is compacted into a spike list,
+// then the stored entries of the listed rows (trans) or columns are added
+// to dst atomically, a workgroup per spike.
+func (x *executor) sparseScatter(c *cmd) {
+	s := c.sp
+	mode := int(c.op)
+	if !x.compact(c.t[1], &x.cntA, &x.listA) {
+		return
+	}
+	p := x.p.sparse[mode]
+	if x.p.sparseAtomic[mode] != nil && !testNoAtomicFloat {
+		p = x.p.sparseAtomic[mode]
+	}
+	x.setF(p, uAlpha, c.f[0])
+	x.bind(0, c.t[0].tiles[0], true)
+	x.bind(1, s.vals.tiles[0], false)
+	spikes := s.rows
+	if mode == spPropScatter {
+		x.bind(2, s.rs.tiles[0], false)
+		x.bind(3, s.ci.tiles[0], false)
+		x.bind(4, x.dummy, false)
+	} else {
+		x.bind(2, s.cs.tiles[0], false)
+		x.bind(3, s.ri.tiles[0], false)
+		x.bind(4, s.pm.tiles[0], false)
+		spikes = s.cols
+	}
+	x.bind(5, x.cntA, false)
+	x.bind(6, x.listA, false)
+	x.dispatch(p, min(spikes, x.maskGroups))
+}

@@ -1,0 +1,250 @@
+package opengl
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/cpu"
+)
+
+// randomCSR draws a rows x cols structure with entry probability p and
+// values in [-1, 1); every third row is empty.
+func randomCSR(seed uint64, rows, cols int, p float64) ([]int64, []int32, []float32) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	rs := make([]int64, rows+1)
+	var ci []int32
+	var vals []float32
+	for i := range rows {
+		for j := range cols {
+			if i%3 != 1 && r.Float64() < p {
+				ci = append(ci, int32(j))
+				vals = append(vals, float32(2*r.Float64()-1))
+			}
+		}
+		rs[i+1] = int64(len(ci))
+	}
+	return rs, ci, vals
+}
+
+func readGL(t testing.TB, b backend.Backend, x backend.Tensor) []float32 {
+	t.Helper()
+	out := make([]float32, x.Len())
+	if err := b.Read(out, x, 0); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func filled(t testing.TB, b backend.Backend, data []float32) backend.Tensor {
+	t.Helper()
+	x, err := b.NewTensor(len(data), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Write(x, 0, data); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// TestSparseAgainstCPU compares every sparse matrix operation with the cpu
+// backend, for both scatter variants (float atomics where the driver has
+// them, compare-and-swap) and the GPU kernel configuration.
+func TestSparseAgainstCPU(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		noAtomic, gpu bool
+	}{{"default", false, false}, {"compare-and-swap", true, false}, {"gpu paths", false, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			testNoAtomicFloat, testGPUPaths = c.noAtomic, c.gpu
+			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
+			g := openOrSkip(t)
+			if c.name == "default" {
+				t.Logf("float atomics (GL_NV_shader_atomic_float): %t", g.x.p.sparseAtomic[0] != nil)
+			}
+			cb, err := cpu.New(backend.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cb.Close()
+			const rows, cols = 700, 500
+			rs, ci, vals := randomCSR(3, rows, cols, 0.05)
+			r := rand.New(rand.NewPCG(4, 2))
+			vec := func(n int, p float64) []float32 {
+				v := make([]float32, n)
+				for i := range v {
+					if r.Float64() < p {
+						v[i] = float32(r.Float64())
+					}
+				}
+				return v
+			}
+			for _, trans := range []bool{false, true} {
+				outN, inN := rows, cols
+				if trans {
+					outN, inN = cols, rows
+				}
+				mask, x, d0 := vec(inN, 0.3), vec(inN, 1), vec(outN, 1)
+				u, v := vec(rows, 1), vec(cols, 1)
+				var got [2][][]float32
+				for k, b := range []backend.Backend{g, cb} {
+					w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d, m, xv := filled(t, b, d0), filled(t, b, mask), filled(t, b, x)
+					b.Propagate(d, w, trans, m, 0.5)
+					b.Propagate(d, w, trans, m, -0.25) // accumulates
+					d2 := filled(t, b, d0)
+					b.MatVec(d2, w, trans, xv, 1.5, 0.5)
+					b.Outer(w, nil, nil, filled(t, b, u), filled(t, b, v), backend.OuterParams{Alpha: 0.1, Soft: true, Target: 1, Clip: true, Lo: -0.5, Hi: 0.8})
+					w2 := filled(t, b, make([]float32, len(vals)))
+					b.Unary(backend.Abs, w2, w)
+					b.Copy(w, w2)
+					axis := backend.Rows
+					if trans {
+						axis = backend.Cols
+					}
+					b.Normalize(w, axis, 2)
+					got[k] = [][]float32{readGL(t, b, d), readGL(t, b, d2), readGL(t, b, w)}
+				}
+				for i, what := range []string{"Propagate", "MatVec", "Outer+Normalize"} {
+					worst := 0.0
+					for j := range got[0][i] {
+						worst = math.Max(worst, math.Abs(float64(got[0][i][j]-got[1][i][j])))
+					}
+					if worst > 1e-5 || len(got[0][i]) == 0 {
+						t.Errorf("trans=%t: %s: gl and cpu differ by up to %g (%d elements)", trans, what, worst, len(got[0][i]))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSparseZeroAllocsAndRelease(t *testing.T) {
+	g := openOrSkip(t)
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	buffers, _ := g.LiveObjects()
+	rs, ci, vals := randomCSR(5, 300, 400, 0.1)
+	w, err := g.NewSparse(300, 400, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dRows, dCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
+	mRows, mCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
+	g.Fill(mRows, 1)
+	g.Fill(mCols, 1)
+	step := func() {
+		g.Propagate(dCols, w, true, mRows, 0.1)
+		g.Propagate(dRows, w, false, mCols, 0.1)
+		g.MatVec(dRows, w, false, mCols, 1, 0)
+		g.MatVec(dCols, w, true, mRows, 1, 0)
+		g.Outer(w, mRows, mCols, nil, nil, backend.OuterParams{Alpha: 0.01, Clip: true, Lo: -1, Hi: 1})
+		g.Normalize(w, backend.Cols, 1)
+		g.Affine(w, w, 1, 0)
+		if err := g.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if a := testing.AllocsPerRun(100, step); a != 0 {
+		t.Errorf("a step of sparse operations allocates %v times, want 0", a)
+	}
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	w.Release()
+	w.Release()
+	for _, x := range []backend.Tensor{dRows, dCols, mRows, mCols} {
+		x.Release()
+	}
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := g.LiveObjects(); after > buffers+2 { // +2: scratch spike lists
+		t.Errorf("%d GL buffers after releasing the sparse matrix, %d before it", after, buffers)
+	}
+	msg := func() (m string) {
+		defer func() { m, _ = recover().(string) }()
+		g.Propagate(dCols, w, true, mRows, 1)
+		return ""
+	}()
+	if !strings.Contains(msg, "released") {
+		t.Errorf("Propagate with a released sparse matrix: panic %q, want one naming the release", msg)
+	}
+}
+
+func TestSparseTooLargeForOneBuffer(t *testing.T) {
+	testMaxBlockBytes = 4096
+	defer func() { testMaxBlockBytes = 0 }()
+	g := openOrSkip(t)
+	rs, ci, vals := randomCSR(6, 100, 100, 0.3) // ~2000 entries > 1024 per buffer
+	_, err := g.NewSparse(100, 100, rs, ci, vals)
+	if err == nil || !strings.Contains(err.Error(), "GL_MAX_SHADER_STORAGE_BLOCK_SIZE") {
+		t.Fatalf("NewSparse with %d entries and 1024 per buffer: error %v, want one naming GL_MAX_SHADER_STORAGE_BLOCK_SIZE", len(ci), err)
+	}
+	// Elementwise work on a small one still runs.
+	rs, ci, vals = randomCSR(7, 20, 20, 0.3)
+	w, err := g.NewSparse(20, 20, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Affine(w, w, 2, 0)
+	got := readGL(t, g, w)
+	for i := range got {
+		if got[i] != 2*vals[i] {
+			t.Fatalf("value %d = %v, want %v", i, got[i], 2*vals[i])
+		}
+	}
+}
+
+// BenchmarkSparsePropagate: N=4000, p=0.02, 1% of the sources spiking,
+// sparse against dense, both orientations, synchronised every step.
+func BenchmarkSparsePropagate(b *testing.B) {
+	const n = 4000
+	g := openOrSkip(b)
+	rs, ci, vals := randomCSR(12, n, n, 0.02)
+	w, err := g.NewSparse(n, n, rs, ci, vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dense := make([]float32, n*n)
+	for r := range n {
+		for e := rs[r]; e < rs[r+1]; e++ {
+			dense[r*n+int(ci[e])] = vals[e]
+		}
+	}
+	wd, err := g.NewTensor(n, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := g.Write(wd, 0, dense); err != nil {
+		b.Fatal(err)
+	}
+	mask := make([]float32, n)
+	for i := 0; i < n; i += 100 {
+		mask[i] = 1
+	}
+	m, d := filled(b, g, mask), filled(b, g, make([]float32, n))
+	for _, c := range []struct {
+		name string
+		w    backend.Tensor
+	}{{"sparse", w}, {"dense", wd}} {
+		for _, trans := range []bool{true, false} {
+			b.Run(c.name+"/trans="+map[bool]string{true: "true", false: "false"}[trans], func(b *testing.B) {
+				for b.Loop() {
+					g.Propagate(d, c.w, trans, m, 0.1)
+					if err := g.Sync(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,152 @@
+#version 430
+// propagate_sparse.comp: the matrix operations on a sparse matrix in
+// compressed row form (rowStart, colIdx, values) with its compressed
+// column form (colStart, rowIdx, perm: the position of each column entry
+// among the values). Twin of cpu/sparse.go; MODE selects the operation:
+//   0 Propagate without trans: for every listed (spiking) column j,
+//     dst[r] += alpha * W[r, j] for its stored entries, through the column
+//     form. 1 Propagate with trans: the same for every listed row i,
+//     dst[c] += alpha * W[i, c], through the row form. Workgroups take
+//     spikes and their invocations the entries; the additions are atomic
+//     (float atomicAdd with ATOMIC_FLOAT, else a compare-and-swap loop),
+//     so their order, and the rounding, may differ from the cpu's.
+//   2 MatVec without trans: dst[r] = alpha * (row r . x) + beta * dst[r].
+//   3 MatVec with trans: the same per column, through the column form.
+//   4 Outer: the stored entries of the selected rows and columns.
+//   5 Normalize rows, 6 Normalize columns (sums in double).
+#if MODE <= 1 && defined(ATOMIC_FLOAT)
+#extension GL_NV_shader_atomic_float : require
+#endif
+layout(local_size_x = 64) in;
+
+#if MODE <= 1
+#ifdef ATOMIC_FLOAT
+layout(std430, binding = 0) buffer Dst { float dst[]; };
+#else
+layout(std430, binding = 0) buffer Dst { uint dst[]; };
+#endif
+layout(std430, binding = 1) buffer Vals { float vals[]; };
+layout(std430, binding = 2) buffer Start { uint start[]; }; // rowStart or colStart
+layout(std430, binding = 3) buffer Idx { uint idx[]; };     // colIdx or rowIdx
+layout(std430, binding = 5) buffer Cnt { uint cnt[]; };
+layout(std430, binding = 6) buffer List { uint list[]; };
+#if MODE == 0
+layout(std430, binding = 4) buffer Perm { uint perm[]; };
+#define VALUE(e) vals[perm[e]]
+#else
+#define VALUE(e) vals[e]
+#endif
+#else
+#if MODE <= 3
+layout(std430, binding = 0) buffer Dst { float dst[]; };
+layout(std430, binding = 1) buffer Vals { float vals[]; };
+#else
+layout(std430, binding = 0) buffer Vals { float vals[]; };
+#endif
+layout(std430, binding = 2) buffer RowStart { uint rowStart[]; };
+layout(std430, binding = 3) buffer ColIdx { uint colIdx[]; };
+#if MODE == 4
+layout(std430, binding = 4) buffer RowMask { float rowMask[]; };
+layout(std430, binding = 5) buffer ColMask { float colMask[]; };
+layout(std430, binding = 6) buffer U { float u[]; };
+layout(std430, binding = 7) buffer V { float v[]; };
+#else
+layout(std430, binding = 4) buffer Vec { float vec[]; };
+layout(std430, binding = 5) buffer ColStart { uint colStart[]; };
+layout(std430, binding = 6) buffer RowIdx { uint rowIdx[]; };
+layout(std430, binding = 7) buffer Perm { uint perm[]; };
+#endif
+#endif
+
+uniform uint rows;
+uniform uint cols;
+uniform float alpha;
+uniform float beta;
+uniform float target;
+uniform float lo;
+uniform float hi;
+uniform uint flags;
+
+const uint STRIDE = 64u;
+
+void main() {
+    uint stride = gl_NumWorkGroups.x * STRIDE;
+#if MODE <= 1
+    uint m = cnt[0];
+    for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
+        uint i = list[k];
+        uint end = start[i + 1u];
+        for (uint e = start[i] + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+            precise float a = alpha * VALUE(e);
+            uint c = idx[e];
+#ifdef ATOMIC_FLOAT
+            atomicAdd(dst[c], a);
+#else
+            uint old = dst[c];
+            for (;;) {
+                precise float sum = uintBitsToFloat(old) + a;
+                uint seen = atomicCompSwap(dst[c], old, floatBitsToUint(sum));
+                if (seen == old) { break; }
+                old = seen;
+            }
+#endif
+        }
+    }
+#elif MODE == 2
+    for (uint r = gl_GlobalInvocationID.x; r < rows; r += stride) {
+        precise float s = 0.0;
+        for (uint e = rowStart[r]; e < rowStart[r + 1u]; e++) {
+            s += vals[e] * vec[colIdx[e]];
+        }
+        precise float y = alpha * s;
+        if (beta != 0.0) { y += beta * dst[r]; }
+        dst[r] = y;
+    }
+#elif MODE == 3
+    for (uint c = gl_GlobalInvocationID.x; c < cols; c += stride) {
+        precise float s = 0.0;
+        for (uint k = colStart[c]; k < colStart[c + 1u]; k++) {
+            s += vals[perm[k]] * vec[rowIdx[k]];
+        }
+        precise float y = alpha * s;
+        if (beta != 0.0) { y += beta * dst[c]; }
+        dst[c] = y;
+    }
+#elif MODE == 4
+    // flags: 1 row mask, 2 column mask, 4 u, 8 v, 16 soft, 32 clip.
+    for (uint r = gl_GlobalInvocationID.x; r < rows; r += stride) {
+        if ((flags & 1u) != 0u && rowMask[r] == 0.0) { continue; }
+        precise float a = alpha;
+        if ((flags & 4u) != 0u) { a = a * u[r]; }
+        for (uint e = rowStart[r]; e < rowStart[r + 1u]; e++) {
+            uint c = colIdx[e];
+            if ((flags & 2u) != 0u && colMask[c] == 0.0) { continue; }
+            float vc = (flags & 8u) != 0u ? v[c] : 1.0;
+            precise float x = vals[e];
+            if ((flags & 16u) != 0u) {
+                x = x + a * vc * (target - x);
+            } else {
+                x = x + a * vc;
+            }
+            if ((flags & 32u) != 0u) { x = min(max(x, lo), hi); }
+            vals[e] = x;
+        }
+    }
+#elif MODE == 5
+    for (uint r = gl_GlobalInvocationID.x; r < rows; r += stride) {
+        double s = 0.0lf;
+        for (uint e = rowStart[r]; e < rowStart[r + 1u]; e++) { s += double(vals[e]); }
+        if (s == 0.0lf) { continue; }
+        double f = double(target) / s;
+        for (uint e = rowStart[r]; e < rowStart[r + 1u]; e++) { vals[e] = float(double(vals[e]) * f); }
+    }
+#elif MODE == 6
+    for (uint c = gl_GlobalInvocationID.x; c < cols; c += stride) {
+        double s = 0.0lf;
+        for (uint k = colStart[c]; k < colStart[c + 1u]; k++) { s += double(vals[perm[k]]); }
+        if (s == 0.0lf) { continue; }
+        double f = double(target) / s;
+        for (uint k = colStart[c]; k < colStart[c + 1u]; k++) { vals[perm[k]] = float(double(vals[perm[k]]) * f); }
+    }
+#endif
+}
