@@ -166,6 +166,7 @@ type SynapseGroup struct {
 	name     string
 	Src, Dst *NeuronGroup
 	layout   Layout
+	delay    *delayState // SetDelays (delay.go); nil without delays
 }
 
 // NewSynapseGroup adds a synapse group from src to dst. It is tagged with

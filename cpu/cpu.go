@@ -50,6 +50,7 @@ type Backend struct {
 	prop propagateJob
 	out  outerJob
 	norm normalizeJob
+	dl   delayJob
 }
 
 var _ backend.Backend = (*Backend)(nil)

@@ -40,6 +40,7 @@ var groups = []group{
 	{name: "Outer", run: testOuter},
 	{name: "Normalize", run: testNormalize},
 	{name: "Sparse", run: testSparse},
+	{name: "Delay", run: testDelay},
 	{name: "Random", run: testRandom},
 	{name: "Fuse", run: testFuse},
 	{name: "LargeVector", run: testLargeVector},

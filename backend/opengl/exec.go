@@ -468,6 +468,8 @@ func (x *executor) exec(c *cmd, bt *batch) {
 		x.releaseKernel(c.kern)
 	case cSparse:
 		x.sparseOp(c)
+	case cDelay:
+		x.delayOp(c)
 	}
 }
 

@@ -31,10 +31,11 @@ const (
 	cKernel
 	cReleaseKernel
 	cSparse // a matrix operation on a sparse matrix (cmd.sp, cmd.op = sparse mode)
+	cDelay  // PropagateDelayed or TakeSlot (delay.go; cmd.op = MODE of propagate_delayed.comp)
 )
 
 var cmdNames = [...]string{"Fill", "CopyRange", "Binary", "BinaryScalar", "Unary", "Affine", "Axpy", "Where",
-	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse"}
+	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse", "Delay"}
 
 func (k cmdKind) String() string { return cmdNames[k] }
 

@@ -44,13 +44,14 @@ const (
 	uDensity
 	uSkip
 	uWords
+	uSlot
 	numUniforms
 )
 
 var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
-	"scale", "density", "skip", "words",
+	"scale", "density", "skip", "words", "slot",
 }
 
 // program is a linked compute program with its uniform locations and the
@@ -85,6 +86,10 @@ type programs struct {
 	// float atomicAdd, nil where GL_NV_shader_atomic_float is missing.
 	sparse       [7]*program
 	sparseAtomic [2]*program
+	// delayed holds propagate_delayed.comp by MODE; delayedAtomic MODE 0
+	// and 1 with float atomicAdd (nil without GL_NV_shader_atomic_float).
+	delayed       [3]*program
+	delayedAtomic [2]*program
 }
 
 // spec describes one program to build: a file of package shaders and the
@@ -156,6 +161,14 @@ func (p *programs) specs(software bool) []spec {
 	if hasExtension("GL_NV_shader_atomic_float") {
 		for m := range p.sparseAtomic {
 			add(&p.sparseAtomic[m], "propagate_sparse.comp", 64, fmt.Sprintf("MODE %d", m), "ATOMIC_FLOAT 1")
+		}
+	}
+	for m := range p.delayed {
+		add(&p.delayed[m], "propagate_delayed.comp", 64, fmt.Sprintf("MODE %d", m))
+	}
+	if hasExtension("GL_NV_shader_atomic_float") {
+		for m := range p.delayedAtomic {
+			add(&p.delayedAtomic[m], "propagate_delayed.comp", 64, fmt.Sprintf("MODE %d", m), "ATOMIC_FLOAT 1")
 		}
 	}
 	return s

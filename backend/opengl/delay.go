@@ -1,0 +1,123 @@
+package opengl
+
+import (
+	"fmt"
+
+	"github.com/gomonnto/gomonnto/backend"
+)
+
+var _ backend.Delayer = (*Backend)(nil)
+
+// Modes of propagate_delayed.comp.
+const (
+	dlPropCols    = iota // PropagateDelayed without trans: the spiking columns
+	dlPropScatter        // PropagateDelayed with trans: the spiking rows
+	dlTakeSlot
+)
+
+// ringTensor returns the ring buffer operand, which must fit in one
+// buffer. Callers hold mu.
+func (b *Backend) ringTensor(op string, ring backend.Tensor) *tensor {
+	if _, ok := ring.(*sparse); ok {
+		panic(fmt.Sprintf("backend: %s: the ring buffer is a sparse matrix (%s); use a dense D x n tensor", op, backend.Shape(ring)))
+	}
+	r := b.ten(op, ring)
+	if len(r.tiles) > 1 {
+		panic(fmt.Sprintf("gl: %s: ring buffer %s has %d elements, more than one shader storage buffer of this device holds (%d); use fewer delay steps or -backend=cpu",
+			op, backend.Shape(ring), r.Len(), r.tileElems))
+	}
+	return r
+}
+
+// PropagateDelayed adds alpha * W[e] of the stored entries e of the
+// spiking sources to the ring buffer row that their delay sends them to
+// (see backend.Delayer). The mask is compacted into a spike list on the
+// device; a workgroup per spike adds its entries atomically.
+func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.SparseTensor, trans bool, delays, mask backend.Tensor, alpha float32) {
+	const op = "PropagateDelayed"
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.live(op)
+	s, ok := b.asSparse(op, w)
+	if !ok {
+		b.ten(op, w) // names a foreign or nil tensor
+		panic(fmt.Sprintf("gl: %s: W %s is not a gl sparse matrix", op, backend.Shape(w)))
+	}
+	r := b.ringTensor(op, ring)
+	dl := b.denseVec(op, "the delays", delays)
+	m := b.denseVec(op, "the mask", mask)
+	backend.CheckPropagateDelayed(ring, slot, w, trans, delays, mask)
+	if s.NNZ() == 0 || m.Len() == 0 {
+		return
+	}
+	c := b.record(cDelay)
+	c.sp, c.op = s, dlPropCols
+	if trans {
+		c.op = dlPropScatter
+	}
+	c.t[0], c.t[1], c.t[2], c.i[0], c.f[0] = r, dl, m, slot, alpha
+	b.maybeSubmit()
+}
+
+// TakeSlot adds row slot of the ring buffer to dst and zeroes the row.
+func (b *Backend) TakeSlot(dst, ring backend.Tensor, slot int) {
+	const op = "TakeSlot"
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.live(op)
+	d := b.denseVec(op, "the destination", dst)
+	r := b.ringTensor(op, ring)
+	backend.CheckTakeSlot(dst, ring, slot)
+	if d.Len() == 0 {
+		return
+	}
+	c := b.record(cDelay)
+	c.op = dlTakeSlot
+	c.t[0], c.t[1], c.i[0] = d, r, slot
+	b.maybeSubmit()
+}
+
+// delayOp runs one command of propagate_delayed.comp on the GL thread.
+func (x *executor) delayOp(c *cmd) {
+	mode := int(c.op)
+	ring := c.t[0]
+	if c.op == dlTakeSlot {
+		ring = c.t[1]
+		p := x.p.delayed[mode]
+		x.setU(p, uCols, uint32(ring.cols))
+		x.setU(p, uSlot, uint32(c.i[0]))
+		x.bind(0, c.t[0].tiles[0], true)
+		x.bind(1, ring.tiles[0], true)
+		x.dispatch(p, x.strided(ring.cols, 64))
+		return
+	}
+	s := c.sp
+	if !x.compact(c.t[2], &x.cntA, &x.listA) {
+		return
+	}
+	p := x.p.delayed[mode]
+	if x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat {
+		p = x.p.delayedAtomic[mode]
+	}
+	x.setU(p, uRows, uint32(ring.rows))
+	x.setU(p, uCols, uint32(ring.cols))
+	x.setU(p, uSlot, uint32(c.i[0]))
+	x.setF(p, uAlpha, c.f[0])
+	x.bind(0, ring.tiles[0], true)
+	x.bind(1, s.vals.tiles[0], false)
+	spikes := s.rows
+	if mode == dlPropScatter {
+		x.bind(2, s.rs.tiles[0], false)
+		x.bind(3, s.ci.tiles[0], false)
+		x.bind(4, x.dummy, false)
+	} else {
+		x.bind(2, s.cs.tiles[0], false)
+		x.bind(3, s.ri.tiles[0], false)
+		x.bind(4, s.pm.tiles[0], false)
+		spikes = s.cols
+	}
+	x.bind(5, x.cntA, false)
+	x.bind(6, x.listA, false)
+	x.bind(7, c.t[1].tiles[0], false)
+	x.dispatch(p, min(spikes, x.maskGroups))
+}

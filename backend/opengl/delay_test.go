@@ -1,0 +1,120 @@
+package opengl
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/cpu"
+)
+
+// TestDelayAgainstCPU runs steps of PropagateDelayed and TakeSlot on gl
+// (both scatter variants and the GPU configuration) and cpu and compares
+// every step's input and the final ring buffer.
+func TestDelayAgainstCPU(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		noAtomic, gpu bool
+	}{{"default", false, false}, {"compare-and-swap", true, false}, {"gpu paths", false, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			testNoAtomicFloat, testGPUPaths = c.noAtomic, c.gpu
+			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
+			g := openOrSkip(t)
+			cb, err := cpu.New(backend.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cb.Close()
+			const rows, cols, depth, steps = 600, 450, 12, 30
+			rs, ci, vals := randomCSR(7, rows, cols, 0.06)
+			r := rand.New(rand.NewPCG(8, 3))
+			delays := make([]float32, len(ci))
+			for e := range delays {
+				delays[e] = float32(r.IntN(depth))
+			}
+			for _, trans := range []bool{false, true} {
+				nDst, nSrc := rows, cols
+				if trans {
+					nDst, nSrc = cols, rows
+				}
+				masks := make([][]float32, steps)
+				for s := range masks {
+					masks[s] = make([]float32, nSrc)
+					for i := range masks[s] {
+						if r.Float64() < 0.1 {
+							masks[s][i] = 1
+						}
+					}
+				}
+				var got [2][]float32
+				for k, b := range []backend.Backend{g, cb} {
+					w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+					if err != nil {
+						t.Fatal(err)
+					}
+					dl := filled(t, b, delays)
+					ring, err := b.NewTensor(depth, nDst)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d := filled(t, b, make([]float32, nDst))
+					for s := range steps {
+						b.(backend.Delayer).PropagateDelayed(ring, s%depth, w, trans, dl, filled(t, b, masks[s]), 0.5)
+						b.(backend.Delayer).TakeSlot(d, ring, s%depth)
+						got[k] = append(got[k], readGL(t, b, d)...)
+					}
+					got[k] = append(got[k], readGL(t, b, ring)...)
+				}
+				worst, nonzero := 0.0, 0
+				for j := range got[0] {
+					worst = math.Max(worst, math.Abs(float64(got[0][j]-got[1][j])))
+					if got[1][j] != 0 {
+						nonzero++
+					}
+				}
+				if worst > 1e-5 || nonzero < len(got[1])/2 {
+					t.Errorf("trans=%t: gl and cpu differ by up to %g (%d of %d values non-zero)", trans, worst, nonzero, len(got[1]))
+				}
+			}
+		})
+	}
+}
+
+func TestDelayZeroAllocs(t *testing.T) {
+	g := openOrSkip(t)
+	rs, ci, vals := randomCSR(5, 300, 400, 0.1)
+	w, err := g.NewSparse(300, 400, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delays := make([]float32, len(ci))
+	for e := range delays {
+		delays[e] = float32(e % 7)
+	}
+	dl := filled(t, g, delays)
+	ringT, _ := g.NewTensor(8, 400)
+	ring, _ := g.NewTensor(8, 300)
+	dCols, dRows := filled(t, g, make([]float32, 400)), filled(t, g, make([]float32, 300))
+	mRows, mCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
+	g.Fill(mRows, 1)
+	g.Fill(mCols, 1)
+	slot := 0
+	step := func() {
+		g.PropagateDelayed(ringT, slot, w, true, dl, mRows, 0.1)
+		g.TakeSlot(dCols, ringT, slot)
+		g.PropagateDelayed(ring, slot, w, false, dl, mCols, 0.1)
+		g.TakeSlot(dRows, ring, slot)
+		slot = (slot + 1) % 8
+		if err := g.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if a := testing.AllocsPerRun(100, step); a != 0 {
+		t.Errorf("a step of delayed propagation allocates %v times, want 0", a)
+	}
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}

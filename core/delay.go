@@ -1,0 +1,250 @@
+package core
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
+)
+
+// delayState is a synapse group's delayed propagation: either one delay
+// per stored synapse of a sparse matrix w, with a ring buffer of the
+// destinations' future input (backend.Delayer), or one delay for every
+// synapse, with a ring of the sources' past spike masks (any matrix).
+type delayState struct {
+	w       backend.Tensor // the matrix the per-synapse delays belong to (nil: uniform)
+	delays  backend.Tensor // per stored entry, in steps (per-synapse)
+	ring    backend.Tensor // depth x Dst.Size (per-synapse)
+	masks   []backend.Tensor
+	depth   int // longest delay + 1
+	started bool
+	last    int // network iteration of the last PropagateDelayed
+}
+
+func (d *delayState) release() {
+	for _, t := range append([]backend.Tensor{d.delays, d.ring}, d.masks...) {
+		if t != nil {
+			t.Release()
+		}
+	}
+}
+
+// SetDelays gives the group's synapses transmission delays in steps,
+// drawn from the init string delays ("normal(15, 7.5)", "uniform(1, 20)",
+// "15"), rounded to the nearest whole step and raised to at least 1 step.
+// A constant ("15") gives every synapse the same delay and works with any
+// matrix w, dense or sparse; a distribution draws one delay per stored
+// synapse of w, which must then be a sparse matrix (SparseMatrix,
+// SparseMatrixInDegree) on a backend that implements backend.Delayer. The
+// draws are made on the host from the network's seed, so they are the
+// same on every backend. Use PropagateDelayed to send spikes through the
+// delays. It replaces earlier delays of the group.
+func (s *SynapseGroup) SetDelays(w backend.Tensor, delays string, opts ...InitOption) error {
+	in, err := ParseInit(delays)
+	if err != nil {
+		return fmt.Errorf("synapse group %q: SetDelays: init string %q: %w", s.name, delays, err)
+	}
+	d := in.Dist()
+	for _, o := range opts {
+		o(&d)
+	}
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("synapse group %q: SetDelays: init string %q: %w", s.name, delays, err)
+	}
+	if d.Kind == backend.Const && d.Density == 1 {
+		return s.SetUniformDelay(w, max(1, roundSteps(d.Scale*d.A)))
+	}
+	sw, ok := w.(backend.SparseTensor)
+	if !ok {
+		return fmt.Errorf("synapse group %q: SetDelays: a delay per synapse (%q) needs a sparse matrix (SparseMatrix), but W is dense %s; give a dense matrix one delay for all synapses, such as \"15\"", s.name, delays, backend.Shape(w))
+	}
+	key := s.net.NextKey()
+	steps := make([]int, sw.NNZ())
+	for e := range steps {
+		steps[e] = max(1, roundSteps(rng.Sample(d, key, uint64(e))))
+	}
+	return s.SetDelaySteps(w, steps)
+}
+
+// roundSteps rounds a delay to the nearest whole step (NaN and negative
+// values give 0).
+func roundSteps(v float32) int {
+	if !(v > 0) {
+		return 0
+	}
+	return int(min(math.Round(float64(v)), math.MaxInt32))
+}
+
+// SetDelaySteps gives every stored synapse of the sparse matrix w its own
+// delay: steps[e] whole steps (0 or more) for entry e, in the matrix's
+// entry order. The backend must implement backend.Delayer. It replaces
+// earlier delays of the group.
+func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
+	sw, ok := w.(backend.SparseTensor)
+	if !ok {
+		return fmt.Errorf("synapse group %q: SetDelaySteps: W %s is dense; per-synapse delays need a sparse matrix (SparseMatrix), or use SetUniformDelay", s.name, backend.Shape(w))
+	}
+	if err := s.checkMatrix("SetDelaySteps", w); err != nil {
+		return err
+	}
+	if _, ok := s.net.be.(backend.Delayer); !ok {
+		return fmt.Errorf("synapse group %q: SetDelaySteps: backend %s has no delayed propagation (backend.Delayer); use -backend=cpu or -backend=gl", s.name, s.net.be.Name())
+	}
+	if len(steps) != sw.NNZ() {
+		return fmt.Errorf("synapse group %q: SetDelaySteps: %d delays for %d synapses; give one per stored entry of W", s.name, len(steps), sw.NNZ())
+	}
+	longest := 0
+	vals := make([]float32, len(steps))
+	for e, k := range steps {
+		if k < 0 || k > 1<<20 {
+			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, 1<<20)
+		}
+		longest = max(longest, k)
+		vals[e] = float32(k)
+	}
+	be := s.net.be
+	st := &delayState{w: w, depth: longest + 1}
+	var err error
+	if st.delays, err = be.NewTensor(len(vals), 1); err != nil {
+		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
+	}
+	if err := be.Write(st.delays, 0, vals); err != nil {
+		st.release()
+		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
+	}
+	if st.ring, err = be.NewTensor(st.depth, s.Dst.Size); err != nil {
+		st.release()
+		return fmt.Errorf("synapse group %q: SetDelaySteps: ring buffer of %d x %d: %w", s.name, st.depth, s.Dst.Size, err)
+	}
+	s.setDelay(st)
+	return nil
+}
+
+// SetUniformDelay gives every synapse of the group the same delay of
+// steps whole steps (0 or more), for any matrix of the group's shape,
+// dense or sparse: PropagateDelayed keeps the last steps+1 spike masks of
+// the source group and propagates the one of steps iterations ago. The
+// weights are read when the spikes arrive. It replaces earlier delays.
+func (s *SynapseGroup) SetUniformDelay(w backend.Tensor, steps int) error {
+	if steps < 0 || steps > 1<<20 {
+		return fmt.Errorf("synapse group %q: SetUniformDelay: delay %d steps is outside [0, %d]", s.name, steps, 1<<20)
+	}
+	if err := s.checkMatrix("SetUniformDelay", w); err != nil {
+		return err
+	}
+	st := &delayState{depth: steps + 1, masks: make([]backend.Tensor, steps+1)}
+	for k := range st.masks {
+		m, err := s.net.be.NewTensor(s.Src.Size, 1)
+		if err != nil {
+			st.release()
+			return fmt.Errorf("synapse group %q: SetUniformDelay: %w", s.name, err)
+		}
+		st.masks[k] = m
+	}
+	s.setDelay(st)
+	return nil
+}
+
+func (s *SynapseGroup) checkMatrix(op string, w backend.Tensor) error {
+	r, c := s.Shape()
+	if w == nil || w.Rows() != r || w.Cols() != c {
+		return fmt.Errorf("synapse group %q: %s: W %s does not have the group's shape %dx%d (%s layout)", s.name, op, backend.Shape(w), r, c, s.layout)
+	}
+	return nil
+}
+
+func (s *SynapseGroup) setDelay(st *delayState) {
+	if s.delay != nil {
+		s.delay.release()
+	}
+	s.delay = st
+}
+
+// MaxDelay is the longest delay of the group in steps (0 without delays).
+func (s *SynapseGroup) MaxDelay() int {
+	if s.delay == nil {
+		return 0
+	}
+	return s.delay.depth - 1
+}
+
+// Delays returns the per-synapse delays in steps (one element per stored
+// entry of the sparse matrix given to SetDelays), or nil when the group
+// has none or one uniform delay.
+func (s *SynapseGroup) Delays() backend.Tensor {
+	if s.delay == nil {
+		return nil
+	}
+	return s.delay.delays
+}
+
+// mod is x mod m in [0, m).
+func mod(x, m int) int {
+	x %= m
+	if x < 0 {
+		x += m
+	}
+	return x
+}
+
+// PropagateDelayed is Propagate through the group's delays (SetDelays):
+// what a spike of this iteration sends through a synapse with delay k is
+// added to dst exactly k iterations later (k = 0: now). Call it once per
+// network iteration (the iteration number advances the ring buffer), from
+// the same behaviour with the same dst; with per-synapse delays w must be
+// the matrix given to SetDelays. Input that would have arrived in
+// iterations without a call arrives at the next call. It allocates
+// nothing.
+func (s *SynapseGroup) PropagateDelayed(dst, w, spikes backend.Tensor, alpha float32) {
+	st := s.delay
+	if st == nil {
+		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed without delays; call SetDelays, SetDelaySteps or SetUniformDelay first", s.name))
+	}
+	t := s.net.Iteration
+	if !st.started {
+		st.started, st.last = true, t-1
+	}
+	if t <= st.last {
+		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed called again in iteration %d; call it once per network iteration (net.SimulateIteration advances its ring buffer)", s.name, t))
+	}
+	if st.w != nil && w != st.w {
+		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed with matrix %s, not the one whose synapses SetDelays gave delays", s.name, backend.Shape(w)))
+	}
+	be, depth, last := s.net.be, st.depth, st.last
+	st.last = t
+	if st.w == nil {
+		s.propagateUniform(dst, w, spikes, alpha, t, last)
+		return
+	}
+	dl := be.(backend.Delayer)
+	// Input due in iterations without a call arrives now.
+	for u := max(last+1, t-depth+1); u < t; u++ {
+		dl.TakeSlot(dst, st.ring, mod(u, depth))
+	}
+	slot := mod(t, depth)
+	dl.PropagateDelayed(st.ring, slot, w.(backend.SparseTensor), s.layout == SxD, st.delays, spikes, alpha)
+	dl.TakeSlot(dst, st.ring, slot)
+}
+
+// propagateUniform runs a uniform delay d = depth-1 through the ring of
+// spike masks: masks[u mod depth] holds the spikes of iteration u.
+func (s *SynapseGroup) propagateUniform(dst, w, spikes backend.Tensor, alpha float32, t, last int) {
+	st, be := s.delay, s.net.be
+	depth := st.depth
+	d := depth - 1
+	trans := s.layout == SxD
+	// Spikes of iterations up to last that were due in iterations without
+	// a call arrive now.
+	for u := last - d + 1; u <= min(last, t-d-1); u++ {
+		be.Propagate(dst, w, trans, st.masks[mod(u, depth)], alpha)
+	}
+	// Iterations without a call had no spikes.
+	for u := max(last+1, t-depth+1); u < t; u++ {
+		be.Fill(st.masks[mod(u, depth)], 0)
+	}
+	be.Copy(st.masks[mod(t, depth)], spikes)
+	if u := t - d; u <= last || u == t {
+		be.Propagate(dst, w, trans, st.masks[mod(u, depth)], alpha)
+	}
+}

@@ -1,0 +1,97 @@
+#version 430
+// propagate_delayed.comp: spike propagation through a sparse matrix with a
+// delay per stored entry, into a ring buffer of D rows of n destinations
+// (row s: what arrives at the steps t with t mod D == s). Twin of
+// cpu/delay.go; MODE selects the operation:
+//   0 PropagateDelayed without trans: for every listed (spiking) column j
+//     and its stored entries (through the column form and perm),
+//     ring[((slot + k) mod D) * n + r] += alpha * W[r, j], k = delays[e]
+//     truncated and clamped to [0, D-1].
+//   1 PropagateDelayed with trans: the same for every listed row i,
+//     through the row form.
+//   2 TakeSlot: dst[i] += ring[slot * n + i]; ring[slot * n + i] = 0.
+// Modes 0 and 1 take a workgroup per spike and add atomically (float
+// atomicAdd with ATOMIC_FLOAT, else a compare-and-swap loop), so the order
+// of the additions into one element may differ from the cpu's.
+#if MODE <= 1 && defined(ATOMIC_FLOAT)
+#extension GL_NV_shader_atomic_float : require
+#endif
+layout(local_size_x = 64) in;
+
+uniform uint rows;  // D
+uniform uint cols;  // n, the destinations
+uniform uint slot;
+uniform float alpha;
+
+const uint STRIDE = 64u;
+
+#if MODE <= 1
+#ifdef ATOMIC_FLOAT
+layout(std430, binding = 0) buffer Ring { float ring[]; };
+#else
+layout(std430, binding = 0) buffer Ring { uint ring[]; };
+#endif
+layout(std430, binding = 1) buffer Vals { float vals[]; };
+layout(std430, binding = 2) buffer Start { uint start[]; }; // colStart or rowStart
+layout(std430, binding = 3) buffer Idx { uint idx[]; };     // rowIdx or colIdx
+layout(std430, binding = 4) buffer Perm { uint perm[]; };   // MODE 0 only
+layout(std430, binding = 5) buffer Cnt { uint cnt[]; };
+layout(std430, binding = 6) buffer List { uint list[]; };
+layout(std430, binding = 7) buffer Delays { float delays[]; };
+
+#if MODE == 0
+#define ENTRY(e) perm[e]
+#else
+#define ENTRY(e) (e)
+#endif
+
+// target returns the ring row that delay d sends to (backend.DelaySlot).
+uint target(float d) {
+    uint k = 0u;
+    if (d >= float(rows - 1u)) {
+        k = rows - 1u;
+    } else if (d > 0.0) {
+        k = uint(d);
+    }
+    uint s = slot + k;
+    if (s >= rows) { s -= rows; }
+    return s;
+}
+
+void main() {
+    uint m = cnt[0];
+    for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
+        uint i = list[k];
+        uint end = start[i + 1u];
+        for (uint e = start[i] + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+            uint v = ENTRY(e);
+            precise float a = alpha * vals[v];
+            uint c = target(delays[v]) * cols + idx[e];
+#ifdef ATOMIC_FLOAT
+            atomicAdd(ring[c], a);
+#else
+            uint old = ring[c];
+            for (;;) {
+                precise float sum = uintBitsToFloat(old) + a;
+                uint seen = atomicCompSwap(ring[c], old, floatBitsToUint(sum));
+                if (seen == old) { break; }
+                old = seen;
+            }
+#endif
+        }
+    }
+}
+#else
+layout(std430, binding = 0) buffer Dst { float dst[]; };
+layout(std430, binding = 1) buffer Ring { float ring[]; };
+
+void main() {
+    uint stride = gl_NumWorkGroups.x * STRIDE;
+    uint base = slot * cols;
+    for (uint i = gl_GlobalInvocationID.x; i < cols; i += stride) {
+        precise float y = dst[i] + ring[base + i];
+        dst[i] = y;
+        ring[base + i] = 0.0;
+    }
+}
+#endif
