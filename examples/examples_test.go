@@ -36,6 +36,7 @@ func TestExamplesRun(t *testing.T) {
 		{"basic", nil, []string{"basic_example2.png", "basic_example3.png"}},
 		{"lif", nil, []string{"lif_raster.png", "lif_mean_v.png"}},
 		{"izhikevich", []string{"-ne", "400", "-ni", "100"}, []string{"izhikevich_raster.png", "izhikevich_mean_v.png"}},
+		{"izhikevich2003", nil, []string{"izhikevich2003_raster.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)
