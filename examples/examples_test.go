@@ -37,6 +37,7 @@ func TestExamplesRun(t *testing.T) {
 		{"lif", nil, []string{"lif_raster.png", "lif_mean_v.png"}},
 		{"izhikevich", []string{"-ne", "400", "-ni", "100"}, []string{"izhikevich_raster.png", "izhikevich_mean_v.png"}},
 		{"izhikevich2003", nil, []string{"izhikevich2003_raster.png"}},
+		{"coba", []string{"-n", "1000"}, []string{"coba_raster.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)
