@@ -13,7 +13,7 @@ type kernel struct {
 	evs  []*expr.Evaluator // one per chunk number
 	vars [][]float32
 	key  backend.RandKey
-	cost int // instructions per element, for the split threshold
+	cost int // loads, stores and instructions per element, for the split threshold
 }
 
 var _ backend.Fuser = (*Backend)(nil)
@@ -22,7 +22,7 @@ var _ backend.Fuser = (*Backend)(nil)
 // tensors in parallel chunks.
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	b.live("Fuse")
-	k := &kernel{b: b, p: p, vars: make([][]float32, len(p.Tensors())), cost: 4 + len(p.Tensors())}
+	k := &kernel{b: b, p: p, vars: make([][]float32, len(p.Tensors())), cost: 2 + p.Cost() + p.NumTensors()}
 	for range maxChunks(b.threads) {
 		k.evs = append(k.evs, p.NewEvaluator())
 	}
@@ -38,7 +38,7 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 		k.vars[i] = b.ten("Kernel.Run", a)
 	}
 	k.key = key
-	b.split(k, n, b.parts(n*k.cost, grainElementwise*4), align)
+	b.split(k, n, b.parts(n*k.cost, grainElementwise*2), 512)
 	for i := range k.vars {
 		k.vars[i] = nil
 	}

@@ -47,6 +47,10 @@ type value struct {
 // Tensors returns the names of the tensor variables, in argument order.
 func (p *Program) Tensors() []string { return append([]string(nil), p.tensors...) }
 
+// Cost is the number of CPU instructions (block loops) per element, a
+// measure of the work per element for deciding how to split a run.
+func (p *Program) Cost() int { return len(p.cpu.code) }
+
 // NumTensors is len(Tensors()), without allocating.
 func (p *Program) NumTensors() int { return len(p.tensors) }
 
