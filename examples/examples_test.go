@@ -38,6 +38,7 @@ func TestExamplesRun(t *testing.T) {
 		{"izhikevich", []string{"-ne", "400", "-ni", "100"}, []string{"izhikevich_raster.png", "izhikevich_mean_v.png"}},
 		{"izhikevich2003", nil, []string{"izhikevich2003_raster.png"}},
 		{"coba", []string{"-n", "1000"}, []string{"coba_raster.png"}},
+		{"sorn", []string{"-ne", "100"}, []string{"sorn_raster.png", "sorn_activity.png", "sorn_weights.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)
