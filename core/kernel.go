@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
@@ -29,12 +30,31 @@ type Consts map[string]float32
 // variables of obj bind to its tensors as they are now; names in consts are
 // baked in as literals. Errors point at the line and column.
 func NewKernel(obj Object, src string, consts Consts) (*Kernel, error) {
+	return NewKernelWith(obj, src, consts, nil)
+}
+
+// NewKernelWith is NewKernel with extra tensors bound by name, such as a
+// behaviour's private scratch tensors that are not variables of obj. An
+// extra name hides a variable of obj with the same name.
+func NewKernelWith(obj Object, src string, consts Consts, extra map[string]backend.Tensor) (*Kernel, error) {
 	n := obj.Net()
 	f, ok := n.be.(backend.Fuser)
 	if !ok {
 		return nil, fmt.Errorf("backend %s cannot compile fused kernels", n.be.Name())
 	}
-	vars := obj.VarNames()
+	lookup := func(name string) backend.Tensor {
+		if t, ok := extra[name]; ok {
+			return t
+		}
+		return obj.Var(name)
+	}
+	vars := append([]string(nil), obj.VarNames()...)
+	for name := range extra {
+		if obj.Var(name) == nil {
+			vars = append(vars, name)
+		}
+	}
+	sort.Strings(vars)
 	p, err := expr.Compile(src, expr.Env{Tensors: vars, Consts: consts})
 	if err != nil {
 		return nil, fmt.Errorf("kernel on %s: %w", describe(obj), err)
@@ -52,7 +72,10 @@ func NewKernel(obj Object, src string, consts Consts) (*Kernel, error) {
 	kr := &Kernel{net: n, prog: p, nrand: p.NumRandom()}
 	size := -1
 	for _, name := range used {
-		t := obj.Var(name)
+		t := lookup(name)
+		if t == nil {
+			return nil, fmt.Errorf("kernel on %s: variable %q is nil", describe(obj), name)
+		}
 		if t.Len() != 1 {
 			if size >= 0 && t.Len() != size {
 				return nil, fmt.Errorf("kernel on %s: variable %q has %d elements, others %d", describe(obj), name, t.Len(), size)

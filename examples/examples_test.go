@@ -38,6 +38,8 @@ func TestExamplesRun(t *testing.T) {
 		{"izhikevich", []string{"-ne", "400", "-ni", "100"}, []string{"izhikevich_raster.png", "izhikevich_mean_v.png"}},
 		{"izhikevich2003", nil, []string{"izhikevich2003_raster.png"}},
 		{"coba", []string{"-n", "1000"}, []string{"coba_raster.png"}},
+		{"lifstdp", []string{"-n", "500"}, []string{"lifstdp_raster.png", "lifstdp_mean_w.png", "lifstdp_weights.png"}},
+		{"izhstdp", []string{"-n", "500"}, []string{"izhstdp_raster.png", "izhstdp_mean_w.png", "izhstdp_weights.png"}},
 		{"sorn", []string{"-ne", "100"}, []string{"sorn_raster.png", "sorn_activity.png", "sorn_weights.png"}},
 	}
 	for _, c := range cases {
