@@ -40,6 +40,7 @@ func TestExamplesRun(t *testing.T) {
 		{"coba", []string{"-n", "1000"}, []string{"coba_raster.png"}},
 		{"lifstdp", []string{"-n", "500"}, []string{"lifstdp_raster.png", "lifstdp_mean_w.png", "lifstdp_weights.png"}},
 		{"izhstdp", []string{"-n", "500"}, []string{"izhstdp_raster.png", "izhstdp_mean_w.png", "izhstdp_weights.png"}},
+		{"pd14", []string{"-scale", "0.02", "-warmup", "0"}, []string{"pd14_raster.png"}},
 		{"sorn", []string{"-ne", "100"}, []string{"sorn_raster.png", "sorn_activity.png", "sorn_weights.png"}},
 	}
 	for _, c := range cases {

@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/core"
+	"github.com/gomonnto/gomonnto/models"
+)
+
+// BenchmarkPD14 is the Potjans & Diesmann (2014) cortical microcircuit
+// (M9) at scale 0.1 (7,718 neurons; synapse numbers scaled with N so the
+// in-degrees stay full: about 2e7 stored synapses), DC background, SxD
+// layout, without recorders, after the model's 0.5 s (5000-step) warm-up.
+// One step is 0.1 ms, so the real-time factor (rtf) is us/step * 1e-6 /
+// 1e-4. Building the network (host-side connectivity draws) takes about
+// 13 s here and is not timed.
+func BenchmarkPD14(b *testing.B) {
+	for _, name := range backends(b) {
+		b.Run(fmt.Sprintf("%s/scale=0.1", name), func(b *testing.B) {
+			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := models.PD14Net(net, models.PD14Options{Scale: 0.1}); err != nil {
+				b.Fatal(err)
+			}
+			if err := net.Initialize(); err != nil {
+				b.Fatal(err)
+			}
+			if err := net.SimulateIterations(5000, core.SimOptions{Quiet: true}); err != nil {
+				b.Fatal(err)
+			}
+			if err := net.Backend().Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := net.SimulateIteration(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := net.Backend().Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			usPerStep := float64(b.Elapsed().Nanoseconds()) / 1e3 / float64(b.N)
+			b.ReportMetric(usPerStep, "us/step")
+			b.ReportMetric(usPerStep*1e-6/1e-4, "rtf")
+		})
+	}
+}

@@ -1,0 +1,199 @@
+// Command pd14 runs the cortical microcircuit of Potjans & Diesmann
+// (2014), M9: 8 populations of current-based LIF neurons (77,169 at
+// -scale 1), 64 sparse projections with the model's synapse numbers
+// (scaled with the neuron numbers, so in-degrees stay full unless -kscale
+// scales them, with the model's DC compensation), per-synapse
+// delays and DC background input (see models.PD14Net). It simulates a
+// -warmup (0.5 s, the model's t_presim) and then -duration of biological
+// time (or -steps steps of 0.1 ms), and reports the real-time factor of the measured part (wall time
+// / biological time), the firing rate of each population over it, the
+// build time and the peak resident memory. With -out it writes a spike
+// raster of the last 100 ms (pd14_raster.png).
+//
+//	go run ./examples/pd14 -scale 0.1 -duration 1s -out out -json
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomonnto/gomonnto/core"
+	"github.com/gomonnto/gomonnto/examples/internal/cli"
+	"github.com/gomonnto/gomonnto/models"
+)
+
+const (
+	model  = "pd14"
+	dt     = 100 * time.Microsecond // one step
+	window = 1000                   // raster window, steps (100 ms)
+)
+
+// warmUp is the number of warm-up steps (-warmup).
+var warmUp int
+
+func main() {
+	f := cli.Register(0, "sxd")
+	scale := flag.Float64("scale", 0.1, "network scale in (0, 1]: neuron and synapse numbers are multiplied by it (in-degrees stay full)")
+	kscale := flag.Float64("kscale", 1, "in-degree scale in (0, 1] (the model's K_scaling): weights grow as 1/sqrt(kscale) and a DC input compensates the mean input")
+	dur := flag.Duration("duration", time.Second, "biological time to simulate and measure after the warm-up")
+	warm := flag.Duration("warmup", 500*time.Millisecond, "biological time simulated before the measurement (the model's t_presim)")
+	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"duration", *dur}, {"warmup", *warm}} {
+		if d.v < 0 || d.v%dt != 0 {
+			cli.Fail(fmt.Errorf("-%s=%v: must be a non-negative multiple of the 0.1ms time step", d.name, d.v))
+		}
+	}
+	warmUp = int(*warm / dt)
+	if !(*scale > 0 && *scale <= 1) {
+		cli.Fail(fmt.Errorf("-scale=%v: must lie in (0, 1]", *scale))
+	}
+	switch n := int(*dur / dt); {
+	case set["steps"] && set["duration"] && *f.Steps != n:
+		cli.Fail(fmt.Errorf("-steps=%d and -duration=%v disagree (%v is %d steps of 0.1ms); give one of them", *f.Steps, *dur, *dur, n))
+	case !set["steps"]:
+		*f.Steps = n
+	}
+	if *f.Steps <= 0 {
+		cli.Fail(fmt.Errorf("-steps=%d: need at least one measured step", *f.Steps))
+	}
+	if !(*kscale > 0 && *kscale <= 1) {
+		cli.Fail(fmt.Errorf("-kscale=%v: must lie in (0, 1]", *kscale))
+	}
+	if err := run(f, *scale, *kscale); err != nil {
+		cli.Fail(err)
+	}
+}
+
+func run(f *cli.Flags, scale, kscale float64) error {
+	net, err := f.Network()
+	if err != nil {
+		return err
+	}
+	be := net.Backend()
+	defer be.Close()
+	t0 := time.Now()
+	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale})
+	if err != nil {
+		return err
+	}
+	var recs [8]*core.Recorder
+	if *f.Out != "" {
+		for k, g := range m.Groups {
+			recs[k] = core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes_" + g.Name()})
+			if err := g.AddBehavior(9, recs[k]); err != nil {
+				return err
+			}
+		}
+	}
+	if err := net.Initialize(); err != nil {
+		return err
+	}
+	if err := be.Sync(); err != nil {
+		return err
+	}
+	build := time.Since(t0).Seconds()
+	net.RecordingOff()
+	if err := net.SimulateIterations(warmUp, core.SimOptions{Quiet: true}); err != nil {
+		return err
+	}
+	for _, g := range m.Groups {
+		be.Fill(g.Var("count"), 0)
+	}
+	net.RecordingOn()
+	if err := be.Sync(); err != nil {
+		return err
+	}
+	t1 := time.Now()
+	if err := net.SimulateIterations(*f.Steps, core.SimOptions{Quiet: true}); err != nil {
+		return err
+	}
+	if err := be.Sync(); err != nil {
+		return err
+	}
+	wall := time.Since(t1).Seconds()
+	bio := float64(*f.Steps) * dt.Seconds()
+	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
+	r.Counts(net)
+	rates := map[string]float64{}
+	for k, g := range m.Groups {
+		c := make([]float32, g.Size)
+		if err := be.Read(c, g.Var("count"), 0); err != nil {
+			return err
+		}
+		n := 0
+		for _, x := range c {
+			n += int(x)
+		}
+		r.Spikes += n
+		rates[models.PD14Populations[k]] = float64(n) / (float64(g.Size) * bio)
+		fmt.Fprintf(os.Stderr, "%-5s %6d neurons %8.3f Hz\n", g.Name(), g.Size, rates[models.PD14Populations[k]])
+	}
+	rss := peakRSS()
+	r.Extra = map[string]any{
+		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
+		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss,
+	}
+	fmt.Fprintf(os.Stderr, "%s: scale %g, %d neurons, %d synapses; build %.2f s; %v biological in %.2f s (real-time factor %.3f); peak RSS %.0f MiB\n",
+		model, scale, r.Neurons, r.Synapses, build, time.Duration(*f.Steps)*dt, wall, wall/bio, rss)
+	if *f.Out != "" {
+		var raster []cli.RasterGroup
+		offset := 0
+		for k, g := range m.Groups {
+			all, err := recs[k].Events("fired")
+			if err != nil {
+				return err
+			}
+			ev := &core.Events{Name: all.Name}
+			for e, it := range all.Iterations {
+				if it >= net.Iteration-window {
+					ev.Iterations = append(ev.Iterations, it)
+					ev.Indices = append(ev.Indices, all.Indices[e])
+				}
+			}
+			raster = append(raster, cli.RasterGroup{Label: g.Name(), Events: ev, Offset: offset})
+			offset += g.Size
+		}
+		path := filepath.Join(*f.Out, model+"_raster.png")
+		if err := cli.Raster(path, fmt.Sprintf("%s (scale %g): last 100 ms (1 step = 0.1 ms)", model, scale), raster); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "raster written to %s\n", path)
+	}
+	if *f.JSON {
+		return r.Print(os.Stdout)
+	}
+	return nil
+}
+
+// peakRSS is the process's peak resident set size (VmHWM) in MiB, or -1
+// where /proc/self/status cannot be read.
+func peakRSS() float64 {
+	fh, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			fs := strings.Fields(rest)
+			if len(fs) > 0 {
+				if kb, err := strconv.ParseFloat(fs[0], 64); err == nil {
+					return kb / 1024
+				}
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,447 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
+	"github.com/gomonnto/gomonnto/core"
+)
+
+// The cortical microcircuit of Potjans & Diesmann (2014), M9. Every
+// number below is taken from the public model description and its PyNEST
+// implementation, INM-6/microcircuit-PD14-model (commit fd40046ec53c,
+// PyNEST/src/microcircuit/network_params.py "net_dict", sim_params.py and
+// helpers.py; docs/model_description.md).
+
+// PD14Populations are the eight populations, in the model's order.
+var PD14Populations = [8]string{"L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"}
+
+// PD14FullSizes are the population sizes at scale 1 (network_params.py
+// "full_num_neurons"; 77,169 neurons in all).
+var PD14FullSizes = [8]int{20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948}
+
+// PD14FullRates are the mean firing rates (Hz) of the full-scale network
+// (network_params.py "full_mean_rates").
+var PD14FullRates = [8]float64{0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829}
+
+// PD14ConnProbs[target][source] is the connection probability of each
+// projection (network_params.py "conn_probs": rows are targets, columns
+// sources).
+var PD14ConnProbs = [8][8]float64{
+	{0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0},
+	{0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0},
+	{0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0},
+	{0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0},
+	{0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0},
+	{0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0},
+	{0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252},
+	{0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443},
+}
+
+// PD14KExt are the external (background) in-degrees (network_params.py
+// "K_ext"), each input at bg_rate = 8 Hz.
+var PD14KExt = [8]int{1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100}
+
+// PD14V0Mean and PD14V0SD are the "optimized" initial membrane potential
+// distributions (mV) of the newer model version (network_params.py
+// "V0_mean"/"V0_std", V0_type "optimized").
+var (
+	PD14V0Mean = [8]float64{-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43}
+	PD14V0SD   = [8]float64{5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48}
+)
+
+// Neuron, synapse and input constants of the model (network_params.py and
+// sim_params.py).
+const (
+	PD14EL        = -65.0 // resting potential (mV)
+	PD14VTh       = -50.0 // threshold (mV)
+	PD14VReset    = -65.0 // reset (mV)
+	PD14Cm        = 250.0 // membrane capacitance (pF)
+	PD14TauM      = 10.0  // membrane time constant (ms)
+	PD14TauSyn    = 0.5   // synaptic current time constant (ms)
+	PD14TRef      = 2.0   // refractory period (ms)
+	PD14Dt        = 0.1   // time step, sim_resolution (ms)
+	PD14PSPExc    = 0.15  // excitatory PSP amplitude (mV)
+	PD14G         = -4.0  // relative inhibitory weight
+	PD14WeightSD  = 0.1   // relative weight sd
+	PD14DelayExc  = 1.5   // mean excitatory delay (ms)
+	PD14DelayInh  = 0.75  // mean inhibitory delay (ms)
+	PD14DelaySD   = 0.5   // relative delay sd
+	PD14BgRate    = 8.0   // background rate per external input (Hz)
+	PD14WarmUpMs  = 500.0 // sim_params.py t_presim (ms)
+	pd14MaxRedraw = 1000
+)
+
+// PD14PSCOverPSP converts a PSP amplitude (mV) to the amplitude of the
+// exponential PSC (pA) that produces it: the peak of the membrane response
+// to J exp(-t/tau_syn), as helpers.py postsynaptic_potential_to_current
+// (C_m pF, tau_m and tau_syn ms). With the PD14 constants it is about
+// 585.4 pA/mV, so the 0.15 mV PSP is a PSC of about 87.8 pA.
+func PD14PSCOverPSP(cm, tauM, tauSyn float64) float64 {
+	sub := 1 / (tauSyn - tauM)
+	pre := tauM * tauSyn / cm * sub
+	frac := math.Pow(tauM/tauSyn, sub)
+	return 1 / (pre * (math.Pow(frac, tauM) - math.Pow(frac, tauSyn)))
+}
+
+// PD14FullSynapses is the total number of synapses of the projection from
+// population src to tgt at scale 1 (the "fixed total number" formulation
+// of the model description: K = log(1-p) / log(1 - 1/(N_pre N_post)),
+// helpers.py num_synapses_from_conn_probs), not rounded.
+func PD14FullSynapses(tgt, src int) float64 {
+	prod := float64(PD14FullSizes[src]) * float64(PD14FullSizes[tgt])
+	return math.Log(1-PD14ConnProbs[tgt][src]) / math.Log((prod-1)/prod)
+}
+
+// PD14Sizes are the population sizes at scale s: round(N_full * s), at
+// least 1 (network.py: num_neurons).
+func PD14Sizes(s float64) [8]int {
+	var n [8]int
+	for i, f := range PD14FullSizes {
+		n[i] = max(1, int(math.Round(float64(f)*s)))
+	}
+	return n
+}
+
+// PD14Synapses is the number of synapses of each projection [tgt][src] at
+// scale s = N_scaling * K_scaling: round(K_full * s) (network.py:
+// num_synapses). With K_scaling = 1 the total scales with N, so the mean
+// in-degrees stay those of the full model and no DC compensation is needed
+// (the description adds one only when in-degrees are scaled).
+func PD14Synapses(s float64) [8][8]int {
+	var k [8][8]int
+	for t := range 8 {
+		for j := range 8 {
+			k[t][j] = int(math.Round(PD14FullSynapses(t, j) * s))
+		}
+	}
+	return k
+}
+
+// PD14DC is the background DC current (pA) of population i that replaces
+// its K_ext Poisson inputs at 8 Hz: bg_rate * K_ext * PSC_ext * tau_syn *
+// 0.001 (helpers.py dc_input_compensating_poisson, bg_input_type "dc").
+func PD14DC(i int) float64 {
+	pscExt := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn)
+	return PD14BgRate * float64(PD14KExt[i]) * pscExt * PD14TauSyn * 0.001
+}
+
+// PD14Neuron is NEST's iaf_psc_exp, the PD14 neuron: a current-based LIF
+// neuron with an exponentially decaying synaptic current I (pA),
+// integrated exactly over each step (NEST's propagators):
+//
+//	v = E_L + (v - E_L) P22 + P21 I + P20 I_e
+//	I = I P11
+//	fired = v >= V_th;  v = V_reset;  refractory t_ref
+//
+// with P22 = exp(-dt/tau_m), P11 = exp(-dt/tau_syn), P20 = tau_m/C_m (1 -
+// P22) and P21 = tau_m tau_syn / (C_m (tau_m - tau_syn)) (P22 - P11). While
+// refractory v stays at V_reset and I goes on decaying; NEST freezes v for
+// t_ref/dt steps after the spike step, which is Refractory with
+// RefractorySteps(t_ref, dt) + 1. Spike input (PD14Input) adds to I after
+// this update, as NEST adds its ring buffer after the voltage update.
+// Fields: Pop (index into the PD14 tables, for V0 and the DC input) and
+// DC (the background current I_e, pA). Variables: v, I, refrac, fired and
+// count (spikes per neuron since the last reset of count: for rates).
+type PD14Neuron struct {
+	core.Base
+	Pop  int
+	DC   float64
+	step *core.Kernel
+}
+
+func (p *PD14Neuron) Initialize(o core.Object) error {
+	if p.Pop < 0 || p.Pop >= 8 {
+		return fmt.Errorf("PD14Neuron: population index %d is outside [0, 8)", p.Pop)
+	}
+	v, err := o.Vector(fmt.Sprintf("normal(%g, %g)", PD14V0Mean[p.Pop], PD14V0SD[p.Pop]))
+	if err != nil {
+		return err
+	}
+	if err := o.SetVar("v", v); err != nil {
+		return err
+	}
+	for _, name := range []string{"I", "fired", "count"} {
+		t, err := o.Vector("zeros")
+		if err != nil {
+			return err
+		}
+		if err := o.SetVar(name, t); err != nil {
+			return err
+		}
+	}
+	r := Refractory{Steps: RefractorySteps(PD14TRef, PD14Dt) + 1}
+	if _, err := r.AddVar(o); err != nil {
+		return err
+	}
+	src, err := r.Wrap(`
+v = E_L + (v - E_L)*P22 + P21*I + P20_Ie
+I = I*P11`, "v >= V_th", "v = V_reset")
+	if err != nil {
+		return err
+	}
+	src += "count += fired ? 1 : 0\n"
+	p22 := math.Exp(-PD14Dt / PD14TauM)
+	p11 := math.Exp(-PD14Dt / PD14TauSyn)
+	p21 := PD14TauM * PD14TauSyn / (PD14Cm * (PD14TauM - PD14TauSyn)) * (p22 - p11)
+	p20 := PD14TauM / PD14Cm * (1 - p22)
+	p.step, err = core.NewKernel(o, src, core.Consts{
+		"E_L": PD14EL, "V_th": PD14VTh, "V_reset": PD14VReset,
+		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21), "P20_Ie": float32(p20 * p.DC),
+	})
+	return err
+}
+
+func (p *PD14Neuron) Iteration(o core.Object) error {
+	p.step.Run()
+	return nil
+}
+
+// PD14Projection is one of the 64 projections: a synapse group with N
+// synapses (fixed total number, multapses and autapses allowed as NEST's
+// "fixed_total_number" rule), weights normal(W, |W| 0.1) in pA redrawn
+// until they keep the sign of W, and delays normal(D, D 0.5) in ms
+// redrawn until >= dt, rounded to whole steps.
+type PD14Projection struct {
+	Group *core.SynapseGroup
+	N     int
+	W, D  float64
+}
+
+// PD14Input adds the delayed synaptic currents of the group's afferent
+// projections to I (key 2, after every PD14Neuron kernel). Its
+// Initialize draws each projection's connectivity, weights and delays (see
+// PD14Connect) and stores them as the sparse W and per-synapse delays of
+// the synapse group.
+type PD14Input struct {
+	core.Base
+	Proj []PD14Projection
+	i    backend.Tensor
+}
+
+func (s *PD14Input) Initialize(o core.Object) error {
+	g, ok := o.(*core.NeuronGroup)
+	if !ok {
+		return fmt.Errorf("PD14Input belongs on a neuron group, not %T", o)
+	}
+	if s.i = g.Var("I"); s.i == nil {
+		return fmt.Errorf("PD14Input on %q: the group has no I; give it a PD14Neuron at a lower key", g.Name())
+	}
+	for _, p := range s.Proj {
+		if p.Group.Dst != g {
+			return fmt.Errorf("PD14Input on %q: projection %q ends on %q", g.Name(), p.Group.Name(), p.Group.Dst.Name())
+		}
+		if err := PD14Connect(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *PD14Input) Iteration(o core.Object) error {
+	for _, p := range s.Proj {
+		p.Group.PropagateDelayed(s.i, p.Group.Var("W"), p.Group.Src.Var("fired"), 1)
+	}
+	return nil
+}
+
+// PD14Connect draws projection p on the host from the network's seed (one
+// key; counter-based draws, the same on every backend): synapse k joins
+// source floor(u0 Nsrc) to target floor(u1 Ndst) with its weight and
+// delay. The backend's sparse matrices hold one entry per pair, so a
+// multapse (several synapses on one pair, frequent when the network is
+// scaled down with full in-degrees) becomes one entry with the sum of the
+// weights and the delay of its first synapse: the total input is kept,
+// the spread of its arrival times is not.
+func PD14Connect(p PD14Projection) error {
+	sg := p.Group
+	net := sg.Net()
+	nSrc, nDst := sg.Src.Size, sg.Dst.Size
+	key := net.NextKey()
+	draw := func(stream, k uint64, try int) [4]uint32 {
+		return rng.Words(key, stream<<60|uint64(try)<<42|k)
+	}
+	// Counting sort by source, keeping (target, synapse) pairs.
+	src, dst := make([]int32, p.N), make([]int32, p.N)
+	start := make([]int64, nSrc+1)
+	for k := range p.N {
+		w := draw(0, uint64(k), 0)
+		src[k] = int32((uint64(w[0]) * uint64(nSrc)) >> 32)
+		dst[k] = int32((uint64(w[1]) * uint64(nDst)) >> 32)
+		start[src[k]+1]++
+	}
+	for i := range nSrc {
+		start[i+1] += start[i]
+	}
+	next := slices.Clone(start[:nSrc])
+	pairs := make([]uint64, p.N)
+	for k := range p.N {
+		pairs[next[src[k]]] = uint64(dst[k])<<32 | uint64(k)
+		next[src[k]]++
+	}
+	src, dst = nil, nil
+	weight := func(k uint64) float32 {
+		for t := range pd14MaxRedraw {
+			w := p.W * (1 + PD14WeightSD*float64(rng.StdNormal(draw(1, k, t))))
+			if w*p.W > 0 {
+				return float32(w)
+			}
+		}
+		return float32(p.W)
+	}
+	delay := func(k uint64) int {
+		for t := range pd14MaxRedraw {
+			d := p.D * (1 + PD14DelaySD*float64(rng.StdNormal(draw(2, k, t))))
+			if d >= PD14Dt {
+				return max(1, int(math.Round(d/PD14Dt)))
+			}
+		}
+		return max(1, int(math.Round(p.D/PD14Dt)))
+	}
+	idx := make([]int32, 0, p.N)
+	vals := make([]float32, 0, p.N)
+	steps := make([]int, 0, p.N)
+	cstart := make([]int64, nSrc+1)
+	for i := range nSrc {
+		row := pairs[start[i]:start[i+1]]
+		slices.Sort(row)
+		for e, x := range row {
+			dst, k := int32(x>>32), x&0xffffffff
+			if e > 0 && int32(row[e-1]>>32) == dst {
+				vals[len(vals)-1] += weight(k)
+				continue
+			}
+			idx, vals, steps = append(idx, dst), append(vals, weight(k)), append(steps, delay(k))
+		}
+		cstart[i+1] = int64(len(idx))
+	}
+	pairs = nil
+	rows, cols := nSrc, nDst
+	if net.Layout() == core.DxS {
+		var perm []int32
+		cstart, idx, perm = backend.Transpose(nSrc, nDst, cstart, idx)
+		v2, s2 := make([]float32, len(perm)), make([]int, len(perm))
+		for k, e := range perm {
+			v2[k], s2[k] = vals[e], steps[e]
+		}
+		vals, steps, rows, cols = v2, s2, nDst, nSrc
+	}
+	sp, ok := net.Backend().(backend.Sparser)
+	if !ok {
+		return fmt.Errorf("PD14: backend %s does not store sparse matrices; use -backend=cpu or -backend=gl", net.Backend().Name())
+	}
+	w, err := sp.NewSparse(rows, cols, cstart, idx, vals)
+	if err != nil {
+		return fmt.Errorf("PD14: projection %q: %w", sg.Name(), err)
+	}
+	if err := sg.SetVar("W", w); err != nil {
+		return err
+	}
+	return sg.SetDelaySteps(w, steps)
+}
+
+// PD14Options configure PD14Net.
+type PD14Options struct {
+	// Scale multiplies the population sizes and synapse numbers (1 if
+	// 0): the model's N_scaling.
+	Scale float64
+	// KScale multiplies the in-degrees (1 if 0: full in-degrees): the
+	// model's K_scaling. Below 1 the synapse numbers are scaled by Scale
+	// * KScale, the weights (PSCs) are divided by sqrt(KScale) and each
+	// population's DC input is raised by 0.001 tau_syn (1 - sqrt(KScale))
+	// sum_j PSC[t][j] K[t][j] rate_full[j], which keeps the mean input of
+	// the full network (helpers.py adjust_weights_and_input_to_synapse_
+	// scaling; PyNEST/examples/run_microcircuit.py scales N and K alike).
+	KScale float64
+}
+
+// PD14DCScaled is PD14DC raised to compensate in-degrees scaled by k (see
+// PD14Options.KScale); k = 1 gives PD14DC.
+func PD14DCScaled(i int, k float64) float64 {
+	psc := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn)
+	in := 0.0
+	for j := range 8 {
+		w := psc
+		if j%2 == 1 {
+			w *= PD14G
+		}
+		if i == 0 && j == 2 {
+			w *= 2
+		}
+		in += w * PD14FullSynapses(i, j) / float64(PD14FullSizes[i]) * PD14FullRates[j]
+	}
+	return PD14DC(i) + 0.001*PD14TauSyn*(1-math.Sqrt(k))*in
+}
+
+// PD14 is the built microcircuit.
+type PD14 struct {
+	// Groups are the populations in PD14Populations order.
+	Groups [8]*core.NeuronGroup
+	// Projections are the non-empty projections [tgt][src] (nil if the
+	// connection probability is 0 or the scaled count rounds to 0).
+	Projections [8][8]*core.SynapseGroup
+}
+
+// PD14Net builds M9: eight groups (tagged with the population names) of
+// PD14Neuron (key 1) and PD14Input (key 2), and one sparse synapse group
+// per non-empty projection, tagged "src->tgt" and "EXC" or "INH", with
+// the synapse numbers of PD14Synapses, PSCs from the 0.15 mV PSP (g = -4
+// for inhibitory sources; L4E->L23E doubled, network_params.py
+// PSP_matrix_mean[0, 2]), delays normal(1.5 ms) for excitatory and
+// normal(0.75 ms) for inhibitory sources (relative sd 0.5) and the DC
+// background input (see PD14Options for the scaling rules). One step is 0.1 ms. The Poisson background option of
+// the model description is not implemented.
+func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
+	if o.Scale == 0 {
+		o.Scale = 1
+	}
+	if o.KScale == 0 {
+		o.KScale = 1
+	}
+	if !(o.Scale > 0 && o.Scale <= 1) {
+		return nil, fmt.Errorf("PD14Net: scale %v is outside (0, 1]", o.Scale)
+	}
+	if !(o.KScale > 0 && o.KScale <= 1) {
+		return nil, fmt.Errorf("PD14Net: in-degree scale %v is outside (0, 1]", o.KScale)
+	}
+	sizes := PD14Sizes(o.Scale)
+	counts := PD14Synapses(o.Scale * o.KScale)
+	psc := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn) / math.Sqrt(o.KScale)
+	m := &PD14{}
+	inputs := [8]*PD14Input{}
+	for i, name := range PD14Populations {
+		inputs[i] = &PD14Input{}
+		g, err := net.NewNeuronGroup(name, core.Size(sizes[i]), core.Behaviors{
+			1: &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale)},
+			2: inputs[i],
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.Groups[i] = g
+	}
+	for t := range 8 {
+		for j := range 8 {
+			if counts[t][j] == 0 {
+				continue
+			}
+			w, d, tag := psc, PD14DelayExc, "EXC"
+			if j%2 == 1 {
+				w, d, tag = psc*PD14G, PD14DelayInh, "INH"
+			}
+			if t == 0 && j == 2 {
+				w *= 2
+			}
+			sg, err := net.NewSynapseGroup(PD14Populations[j]+"->"+PD14Populations[t]+","+tag, m.Groups[j], m.Groups[t], nil)
+			if err != nil {
+				return nil, err
+			}
+			m.Projections[t][j] = sg
+			inputs[t].Proj = append(inputs[t].Proj, PD14Projection{Group: sg, N: counts[t][j], W: w, D: d})
+		}
+	}
+	return m, nil
+}
