@@ -335,32 +335,14 @@ func TestCOBARefractoryInNetwork(t *testing.T) {
 }
 
 // cobaStats returns the firing rate in Hz (one step = 0.1 ms) and the
-// mean, over neurons with at least 3 spikes, of the ISI coefficient of
-// variation (std/mean of the intervals, population std), as
+// mean ISI CV of neurons with at least 3 spikes (0 if there is none), as
 // bench/peers/brian2_coba.py computes them.
 func cobaStats(ev *core.Events, size, steps int) (rate, cv float64, n int) {
-	times := make([][]int, size)
-	for k, i := range ev.Indices {
-		times[i] = append(times[i], ev.Iterations[k])
+	cv, n = ev.ISICV(size)
+	if n == 0 {
+		cv = 0
 	}
-	var sum float64
-	for _, ts := range times {
-		if len(ts) < 3 {
-			continue
-		}
-		var m, m2 float64
-		for k := 1; k < len(ts); k++ {
-			m += float64(ts[k] - ts[k-1])
-		}
-		m /= float64(len(ts) - 1)
-		for k := 1; k < len(ts); k++ {
-			d := float64(ts[k]-ts[k-1]) - m
-			m2 += d * d
-		}
-		sum += math.Sqrt(m2/float64(len(ts)-1)) / m
-		n++
-	}
-	return float64(ev.Len()) / (float64(size) * float64(steps) * 1e-4), sum / float64(max(n, 1)), n
+	return ev.Rate(size, steps) * 1e4, cv, n
 }
 
 // cobaRun simulates M5 for steps steps and returns rate_hz, rate_e_hz,

@@ -159,38 +159,14 @@ func run(f *cli.Flags, n int) error {
 	return nil
 }
 
-// stats returns the firing rate in Hz over bio seconds, the mean over
-// neurons with at least 3 spikes of the ISI coefficient of variation
-// (std/mean of the intervals, population std; NaN if there is none) and
-// the number of such neurons, as bench/peers/brian2_coba.py computes them.
+// stats returns the firing rate in Hz over bio seconds, the mean ISI CV
+// of neurons with at least 3 spikes (NaN if there is none) and their
+// number, as bench/peers/brian2_coba.py computes them.
 func stats(ev *core.Events, size int, bio float64) (rate, cv float64, n int) {
-	times := make([][]int, size)
-	for k, i := range ev.Indices {
-		times[i] = append(times[i], ev.Iterations[k])
-	}
-	var sum float64
-	for _, ts := range times {
-		if len(ts) < 3 {
-			continue
-		}
-		var m, m2 float64
-		for k := 1; k < len(ts); k++ {
-			m += float64(ts[k] - ts[k-1])
-		}
-		m /= float64(len(ts) - 1)
-		for k := 1; k < len(ts); k++ {
-			d := float64(ts[k]-ts[k-1]) - m
-			m2 += d * d
-		}
-		sum += math.Sqrt(m2/float64(len(ts)-1)) / m
-		n++
-	}
 	rate = math.NaN()
 	if bio > 0 {
 		rate = float64(ev.Len()) / (float64(size) * bio)
 	}
-	if n == 0 {
-		return rate, math.NaN(), 0
-	}
-	return rate, sum / float64(n), n
+	cv, n = ev.ISICV(size)
+	return rate, cv, n
 }

@@ -107,34 +107,10 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 	return nil
 }
 
-// stats returns the firing rate in Hz (1 step = 1 ms), the mean over
-// neurons with at least 3 spikes of the ISI coefficient of variation
-// (std/mean of the intervals, population std; NaN if there is none) and
-// the number of such neurons.
+// stats returns the firing rate in Hz (1 step = 1 ms), the mean ISI CV
+// of neurons with at least 3 spikes (NaN if there is none) and their
+// number.
 func stats(ev *core.Events, size, steps int) (rate, cv float64, n int) {
-	times := make([][]int, size)
-	for k, i := range ev.Indices {
-		times[i] = append(times[i], ev.Iterations[k])
-	}
-	var sum float64
-	for _, ts := range times {
-		if len(ts) < 3 {
-			continue
-		}
-		var m, m2 float64
-		for k := 1; k < len(ts); k++ {
-			m += float64(ts[k] - ts[k-1])
-		}
-		m /= float64(len(ts) - 1)
-		for k := 1; k < len(ts); k++ {
-			d := float64(ts[k]-ts[k-1]) - m
-			m2 += d * d
-		}
-		sum += math.Sqrt(m2/float64(len(ts)-1)) / m
-		n++
-	}
-	if n == 0 {
-		return float64(ev.Len()) / (float64(size) * float64(max(steps, 1)) / 1000), math.NaN(), 0
-	}
-	return float64(ev.Len()) / (float64(size) * float64(max(steps, 1)) / 1000), sum / float64(n), n
+	cv, n = ev.ISICV(size)
+	return ev.Rate(size, max(steps, 1)) * 1000, cv, n
 }
