@@ -91,14 +91,10 @@ func run(f *cli.Flags, n int) error {
 	if err := net.Initialize(); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	if err != nil {
 		return err
 	}
-	if err := net.Backend().Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t0).Seconds()
 	bio := float64(*f.Steps) * dt.Seconds()
 	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
 	r.Counts(net)

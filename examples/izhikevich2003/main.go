@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/examples/internal/cli"
@@ -57,14 +56,10 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 	if err := net.Initialize(); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	if err != nil {
 		return err
 	}
-	if err := net.Backend().Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t0).Seconds()
 	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
 	r.Counts(net)
 	r.Extra = map[string]any{"step_ms": 1}

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/examples/internal/cli"
@@ -68,14 +67,10 @@ func run(f *cli.Flags, ne int) error {
 	if err := net.Initialize(); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	if err != nil {
 		return err
 	}
-	if err := net.Backend().Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t0).Seconds()
 	evE, err := recE.Events("spikes")
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
@@ -38,14 +37,10 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 	if err := net.Initialize(); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+	wall, err := Timed(net, *f.Steps, core.SimOptions{})
+	if err != nil {
 		return err
 	}
-	if err := net.Backend().Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t0).Seconds()
 	evE, err := recE.Events("fired")
 	if err != nil {
 		return err

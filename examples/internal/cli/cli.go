@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gomonnto/gomonnto/backend"
 	_ "github.com/gomonnto/gomonnto/backend/opengl" // registers the gl backend
@@ -233,3 +234,16 @@ func save(p *plot.Plot, path string) error {
 
 // Black is the colour of mean curves.
 var Black color.Color = color.Black
+
+// Timed runs steps steps of an initialised network, waits for the backend
+// and returns the wall time of the loop in seconds.
+func Timed(net *core.Network, steps int, opt core.SimOptions) (float64, error) {
+	t0 := time.Now()
+	if err := net.SimulateIterations(steps, opt); err != nil {
+		return 0, err
+	}
+	if err := net.Backend().Sync(); err != nil {
+		return 0, err
+	}
+	return time.Since(t0).Seconds(), nil
+}

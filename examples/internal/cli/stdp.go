@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
@@ -53,14 +52,10 @@ func simulateSTDP(f *Flags, model string, net *core.Network, m *models.STDPNet, 
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+	wall, err := Timed(net, *f.Steps, core.SimOptions{})
+	if err != nil {
 		return err
 	}
-	if err := net.Backend().Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t0).Seconds()
 	ev, err := rec.Events(spikes)
 	if err != nil {
 		return err
