@@ -889,3 +889,61 @@ func (fakeTensor) Release()                 {}
 type fakeBackend struct{ backend.Backend }
 
 func (fakeBackend) Name() string { return "fake" }
+
+// TestCollect checks the eight-at-a-time mask scan against the plain
+// definition (m[i] != 0) on sparse and dense masks holding ±0, NaN,
+// subnormals and negative values, for lengths around the group size.
+func TestCollect(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []float32{1, -1, float32(math.NaN()), 1e-45, float32(math.Copysign(0, -1)), 0.5}
+	var buf []int
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000} {
+		for _, density := range []float64{0, 0.01, 0.2, 1} {
+			m := make([]float32, n)
+			for i := range m {
+				if r.Float64() < density {
+					m[i] = vals[r.IntN(len(vals))]
+				}
+			}
+			var want []int
+			for i, v := range m {
+				if v != 0 {
+					want = append(want, i)
+				}
+			}
+			got := collect(&buf, m)
+			if len(got) != len(want) {
+				t.Fatalf("n=%d density=%v: %d indices, want %d", n, density, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d density=%v: index %d is %d, want %d", n, density, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSkipZeros32 checks the vector group scan against the portable one.
+func TestSkipZeros32(t *testing.T) {
+	m := make([]float32, 320)
+	for _, n := range []int{0, 32, 96, 320} {
+		for pos := -1; pos < n; pos += 13 {
+			clear(m)
+			m[5] = float32(math.Copysign(0, -1)) // -0 is zero
+			if pos >= 0 {
+				m[pos] = 1e-45
+			}
+			want := n
+			if pos >= 0 {
+				want = pos &^ 31
+			}
+			if got := skipZeros32(m, n); got != want {
+				t.Fatalf("n=%d nonzero at %d: skipZeros32 = %d, want %d", n, pos, got, want)
+			}
+			if got := skipZeros32Go(m, n); got != want {
+				t.Fatalf("n=%d nonzero at %d: skipZeros32Go = %d, want %d", n, pos, got, want)
+			}
+		}
+	}
+}

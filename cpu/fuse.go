@@ -13,7 +13,7 @@ type kernel struct {
 	evs  []*expr.Evaluator // one per chunk number
 	vars [][]float32
 	key  backend.RandKey
-	cost int // loads, stores and instructions per element, for the split threshold
+	cost int // tensors plus expr.Program.Cost per element, for the split threshold
 }
 
 var _ backend.Fuser = (*Backend)(nil)
@@ -38,7 +38,7 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 		k.vars[i] = b.ten("Kernel.Run", a)
 	}
 	k.key = key
-	b.split(k, n, b.parts(n*k.cost, grainElementwise*2), 512)
+	b.split(k, n, b.parts(n*k.cost, grainKernel), 512)
 	for i := range k.vars {
 		k.vars[i] = nil
 	}

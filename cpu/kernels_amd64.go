@@ -20,3 +20,21 @@ func dot4(r0, r1, r2, r3, x *float32, n int, out *[4]float32)
 //
 //go:noescape
 func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32)
+
+// hasAVX2 selects skipZeros32's vector loop.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// skipZeros32 returns the offset of the first group of 32 elements of
+// m[:n] that holds an element other than ±0, or n if there is none; n is a
+// multiple of 32.
+func skipZeros32(m []float32, n int) int {
+	if hasAVX2 && n > 0 {
+		return skipZeros32AVX(&m[0], n)
+	}
+	return skipZeros32Go(m, n)
+}
+
+// skipZeros32AVX is skipZeros32 with AVX2: 32 elements per test.
+//
+//go:noescape
+func skipZeros32AVX(p *float32, n int) int

@@ -97,3 +97,30 @@ axpy4_loop:
 axpy4_done:
 	VZEROUPPER
 	RET
+
+// func skipZeros32AVX(p *float32, n int) int
+TEXT ·skipZeros32AVX(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), BX
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X5
+	VPBROADCASTD X5, Y5
+	XORQ AX, AX
+	CMPQ BX, $0
+	JE szdone
+
+szloop:
+	VMOVDQU (SI)(AX*4), Y0
+	VPOR 32(SI)(AX*4), Y0, Y0
+	VPOR 64(SI)(AX*4), Y0, Y0
+	VPOR 96(SI)(AX*4), Y0, Y0
+	VPTEST Y5, Y0
+	JNZ szdone
+	ADDQ $32, AX
+	CMPQ AX, BX
+	JB szloop
+
+szdone:
+	MOVQ AX, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -14,3 +14,8 @@ func dot4(r0, r1, r2, r3, x *float32, n int, out *[4]float32) {
 func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32) {
 	panic("cpu: axpy4 without assembly kernels")
 }
+
+// skipZeros32 returns the offset of the first group of 32 elements of
+// m[:n] that holds an element other than ±0, or n if there is none; n is a
+// multiple of 32.
+func skipZeros32(m []float32, n int) int { return skipZeros32Go(m, n) }

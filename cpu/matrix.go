@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"gonum.org/v1/gonum/blas"
@@ -9,20 +10,57 @@ import (
 )
 
 // collect stores the indices i with m[i] != 0 in *buf, which grows to
-// len(m) the first time it is too small and is reused afterwards.
+// len(m) the first time it is too small and is reused afterwards. Spike
+// masks are mostly zeros: groups of 32 elements that hold only ±0 are
+// skipped by skipZeros32 (AVX2 where the processor has it), and only the
+// groups with a nonzero are looked at one by one.
 func collect(buf *[]int, m []float32) []int {
 	if cap(*buf) < len(m) {
 		*buf = make([]int, len(m))
 	}
 	idx := (*buf)[:len(m)]
 	n := 0
-	for i, v := range m {
-		if v != 0 {
+	i := 0
+	for end := len(m) &^ 31; i < end; i += 32 {
+		i += skipZeros32(m[i:], end-i)
+		if i >= end {
+			break
+		}
+		for k, v := range m[i : i+32] {
+			if v != 0 {
+				idx[n] = i + k
+				n++
+			}
+		}
+	}
+	for ; i < len(m); i++ {
+		if m[i] != 0 {
 			idx[n] = i
 			n++
 		}
 	}
 	return idx[:n]
+}
+
+// skipZeros32Go is the portable skipZeros32: it tests the bits of each
+// group, sign bits masked off, eight elements per word pair at a time.
+func skipZeros32Go(m []float32, n int) int {
+	if n == 0 {
+		return 0
+	}
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(&m[0])), n/2)
+	const abs = 0x7fffffff_7fffffff
+	for off := 0; off < n; off += 32 {
+		g := w[off/2 : off/2+16 : off/2+16]
+		var or uint64
+		for _, x := range g {
+			or |= x
+		}
+		if or&abs != 0 {
+			return off
+		}
+	}
+	return n
 }
 
 // scaleInPlace sets d = beta*d, with beta == 0 writing zeros (as BLAS does,

@@ -101,6 +101,11 @@ const (
 	grainElementwise = 16384 // elementwise: 32768 elements and more are split
 	grainRandom      = 2048  // Random costs ~10x an elementwise op per element
 	grainMatrix      = 32768 // matrix elements read per chunk
+	// grainKernel is a fused kernel's work per chunk in units of
+	// expr.Program.Cost (~0.1 ns each): a second thread joins at about
+	// 15 us of work. Measured on M5 (COBA, 3200 + 800 neurons, ~30 units
+	// per element): one thread 13.5 us/step, two 17.8 us/step.
+	grainKernel = 100000
 	align            = 16    // chunk boundaries on 64-byte lines
 )
 

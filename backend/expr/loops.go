@@ -2,8 +2,8 @@
 
 package expr
 
-// loops maps an operation and operand form to its block loop.
-var loops = map[string]loopFunc{
+// goLoops maps an operation and operand form to its portable block loop.
+var goLoops = map[string]loopFunc{
 	"neg.V":         loopNegV,
 	"not.V":         loopNotV,
 	"truth.V":       loopTruthV,
