@@ -106,7 +106,7 @@ const (
 	// 15 us of work. Measured on M5 (COBA, 3200 + 800 neurons, ~30 units
 	// per element): one thread 13.5 us/step, two 17.8 us/step.
 	grainKernel = 100000
-	align            = 16    // chunk boundaries on 64-byte lines
+	align       = 16 // chunk boundaries on 64-byte lines
 )
 
 // parts returns how many threads should share work of the given size,

@@ -15,10 +15,10 @@ import (
 )
 
 type loop struct {
-	key  string // table key
-	name string // function name
-	expr string // element expression in a, b, c (indexed by I), k and k2
-	args string // which of a, b, c the loop reads
+	key  string   // table key
+	name string   // function name
+	expr string   // element expression in a, b, c (indexed by I), k and k2
+	args string   // which of a, b, c the loop reads
 	asm  []string // AVX2 body: inputs Y0=a, Y1=b, Y2=c, result Y6; nil: Go only
 }
 
