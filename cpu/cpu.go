@@ -181,7 +181,9 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 		return nil, fmt.Errorf("cpu: NewTensor: %dx%d elements do not fit in memory; use a smaller shape", rows, cols)
 	}
 	// make never returns a nil slice, so data == nil means released.
-	return &tensor{b: b, rows: rows, cols: cols, data: make([]float32, rows*cols)}, nil
+	d := make([]float32, rows*cols)
+	adviseHuge(d)
+	return &tensor{b: b, rows: rows, cols: cols, data: d}, nil
 }
 
 // Data returns the storage of a cpu tensor for zero-copy use in the same

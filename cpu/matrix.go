@@ -416,7 +416,15 @@ func (b *Backend) Outer(w, rowMask, colMask, u, v backend.Tensor, p backend.Oute
 	}
 	j := &b.out
 	*j = outerJob{w: ws, cols: cols, ri: ri, ci: ci, u: us, v: vs, p: p}
-	b.split(j, nr, b.parts(nr*nc, grainMatrix), 1)
+	work := nr * nc
+	if ci != nil && nc < cols/16 {
+		// Scattered columns: nearly every element is its own cache line
+		// (a miss to memory in a large W), so it counts as a line of 16:
+		// latency-bound work gains from a second worker long before
+		// streaming work does.
+		work *= 16
+	}
+	b.split(j, nr, b.parts(work, grainMatrix), 1)
 	*j = outerJob{}
 }
 
