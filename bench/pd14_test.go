@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
 )
+
+var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the circuit (1 = full)")
 
 // BenchmarkPD14 is the Potjans & Diesmann (2014) cortical microcircuit
 // (M9) at scale 0.1 (7,718 neurons; synapse numbers scaled with N so the
@@ -15,14 +18,19 @@ import (
 // One step is 0.1 ms, so the real-time factor (rtf) is us/step * 1e-6 /
 // 1e-4. Building the network (host-side connectivity draws) takes about
 // 13 s here and is not timed.
+//
+// -pd14.scale sets another scale (1 is the full circuit: ~0.3e9 synapses,
+// ~7 GiB and minutes of build on 2 cores):
+//
+//	go test ./bench -run XXX -bench PD14/cpu -benchtime 500x -pd14.scale 1
 func BenchmarkPD14(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/scale=0.1", name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/scale=%g", name, *pd14Scale), func(b *testing.B) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := models.PD14Net(net, models.PD14Options{Scale: 0.1}); err != nil {
+			if _, err := models.PD14Net(net, models.PD14Options{Scale: *pd14Scale}); err != nil {
 				b.Fatal(err)
 			}
 			if err := net.Initialize(); err != nil {

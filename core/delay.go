@@ -18,16 +18,95 @@ type delayState struct {
 	ring    backend.Tensor // depth x Dst.Size (per-synapse)
 	masks   []backend.Tensor
 	depth   int // longest delay + 1
+	min     int // shortest per-synapse delay
 	started bool
-	last    int // network iteration of the last PropagateDelayed
+	last    int         // network iteration of the last PropagateDelayed
+	shared  *sharedRing // the ring shared with other groups (ShareDelayRing), or nil
+}
+
+// sharedRing is one ring buffer of future input into one destination
+// tensor, fed by several synapse groups (ShareDelayRing).
+type sharedRing struct {
+	ring    backend.Tensor
+	depth   int
+	dst     backend.Tensor // the destination, fixed by the first call
+	refs    int            // groups still using it
+	started bool
+	last    int // the last iteration whose slot was taken into dst
 }
 
 func (d *delayState) release() {
-	for _, t := range append([]backend.Tensor{d.delays, d.ring}, d.masks...) {
+	ts := append([]backend.Tensor{d.delays}, d.masks...)
+	if r := d.shared; r != nil {
+		if r.refs--; r.refs == 0 {
+			ts = append(ts, r.ring)
+		}
+	} else {
+		ts = append(ts, d.ring)
+	}
+	for _, t := range ts {
 		if t != nil {
 			t.Release()
 		}
 	}
+}
+
+// ShareDelayRing makes synapse groups with per-synapse delays (SetDelays
+// with a distribution, SetDelaySteps) that end on the same neuron group
+// and add into the same destination tensor share one ring buffer of
+// future input, as a simulator keeps one input buffer per neuron rather
+// than one per projection: each step takes one ring row into dst instead
+// of one per group, and the ring memory is one D x n buffer (D = the
+// longest delay of the groups + 1) instead of one per group. Every delay
+// must be at least one step (SetDelays always gives that), because the
+// row due now is taken at the first PropagateDelayed of the step, before
+// any group adds to the ring. Call it after the delays are set and before
+// the first PropagateDelayed; each group's PropagateDelayed must then use
+// the same dst (it panics otherwise). Setting a group's delays again
+// takes it out of the sharing. Results equal separate rings up to the
+// order of the float additions.
+func ShareDelayRing(groups ...*SynapseGroup) error {
+	if len(groups) < 2 {
+		return nil
+	}
+	g0 := groups[0]
+	depth := 0
+	for _, g := range groups {
+		st := g.delay
+		switch {
+		case g.net != g0.net:
+			return fmt.Errorf("ShareDelayRing: synapse groups %q and %q belong to different networks", g0.name, g.name)
+		case g.Dst != g0.Dst:
+			return fmt.Errorf("ShareDelayRing: synapse group %q ends on %q, %q on %q; only groups with one destination group can share a ring", g.name, g.Dst.Name(), g0.name, g0.Dst.Name())
+		case st == nil || st.w == nil:
+			return fmt.Errorf("ShareDelayRing: synapse group %q has no per-synapse delays; call SetDelays with a distribution or SetDelaySteps first", g.name)
+		case st.min < 1:
+			return fmt.Errorf("ShareDelayRing: synapse group %q has a delay of %d steps; a shared ring needs delays of at least 1 step", g.name, st.min)
+		case st.started:
+			return fmt.Errorf("ShareDelayRing: synapse group %q has already propagated; share rings before the first PropagateDelayed", g.name)
+		case st.shared != nil:
+			return fmt.Errorf("ShareDelayRing: synapse group %q already shares a ring", g.name)
+		}
+		depth = max(depth, st.depth)
+	}
+	seen := map[*SynapseGroup]bool{}
+	for _, g := range groups {
+		if seen[g] {
+			return fmt.Errorf("ShareDelayRing: synapse group %q is listed twice", g.name)
+		}
+		seen[g] = true
+	}
+	ring, err := g0.net.be.NewTensor(depth, g0.Dst.Size)
+	if err != nil {
+		return fmt.Errorf("ShareDelayRing: ring buffer of %d x %d: %w", depth, g0.Dst.Size, err)
+	}
+	r := &sharedRing{ring: ring, depth: depth, refs: len(groups)}
+	for _, g := range groups {
+		st := g.delay
+		st.ring.Release()
+		st.ring, st.shared = ring, r
+	}
+	return nil
 }
 
 // SetDelays gives the group's synapses transmission delays in steps,
@@ -94,17 +173,17 @@ func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
 	if len(steps) != sw.NNZ() {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %d delays for %d synapses; give one per stored entry of W", s.name, len(steps), sw.NNZ())
 	}
-	longest := 0
+	longest, shortest := 0, 1<<20
 	vals := make([]float32, len(steps))
 	for e, k := range steps {
 		if k < 0 || k > 1<<20 {
 			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, 1<<20)
 		}
-		longest = max(longest, k)
+		longest, shortest = max(longest, k), min(shortest, k)
 		vals[e] = float32(k)
 	}
 	be := s.net.be
-	st := &delayState{w: w, depth: longest + 1}
+	st := &delayState{w: w, depth: longest + 1, min: shortest}
 	var err error
 	if st.delays, err = be.NewTensor(len(vals), 1); err != nil {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
@@ -218,6 +297,10 @@ func (s *SynapseGroup) PropagateDelayed(dst, w, spikes backend.Tensor, alpha flo
 		return
 	}
 	dl := be.(backend.Delayer)
+	if r := st.shared; r != nil {
+		s.propagateShared(dl, r, dst, w, spikes, alpha, t)
+		return
+	}
 	// Input due in iterations without a call arrives now.
 	for u := max(last+1, t-depth+1); u < t; u++ {
 		dl.TakeSlot(dst, st.ring, mod(u, depth))
@@ -225,6 +308,28 @@ func (s *SynapseGroup) PropagateDelayed(dst, w, spikes backend.Tensor, alpha flo
 	slot := mod(t, depth)
 	dl.PropagateDelayed(st.ring, slot, w.(backend.SparseTensor), s.layout == SxD, st.delays, spikes, alpha)
 	dl.TakeSlot(dst, st.ring, slot)
+}
+
+// propagateShared is PropagateDelayed through a shared ring: the first
+// call of an iteration takes the rows due since the ring's last take (this
+// iteration's included: every delay is at least 1, so no call of this
+// iteration adds to it), then every call adds its spikes' input.
+func (s *SynapseGroup) propagateShared(dl backend.Delayer, r *sharedRing, dst, w, spikes backend.Tensor, alpha float32, t int) {
+	if r.dst == nil {
+		r.dst = dst
+	} else if r.dst != dst {
+		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed into %s, but its shared ring (ShareDelayRing) feeds another tensor; groups sharing a ring must add into the same dst", s.name, backend.Shape(dst)))
+	}
+	if !r.started {
+		r.started, r.last = true, t-1
+	}
+	if r.last < t {
+		for u := max(r.last+1, t-r.depth+1); u <= t; u++ {
+			dl.TakeSlot(dst, r.ring, mod(u, r.depth))
+		}
+		r.last = t
+	}
+	dl.PropagateDelayed(r.ring, mod(t, r.depth), w.(backend.SparseTensor), s.layout == SxD, s.delay.delays, spikes, alpha)
 }
 
 // propagateUniform runs a uniform delay d = depth-1 through the ring of

@@ -434,3 +434,160 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestShareDelayRing feeds one destination from two synapse groups with
+// per-synapse delays of 1-6 steps and spike trains in both sources, once
+// with a ring per group and once with a shared ring (ShareDelayRing), and
+// checks both against the input computed by hand from the entries: every
+// spike's weight arrives exactly its delay later. Weights are whole
+// numbers, so the sums are exact in any order.
+func TestShareDelayRing(t *testing.T) {
+	const steps = 30
+	sizes := [2]int{3, 2}
+	const nDst = 4
+	spiking := func(g, it, j int) bool { return (it*(g+2)+j*3)%5 == 0 && it <= steps-8 }
+	for _, bk := range delayBackends {
+		for _, layout := range []core.Layout{core.SxD, core.DxS} {
+			for _, shared := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/shared=%t", bk.name, layout, shared), func(t *testing.T) {
+					b := bk.open(t)
+					n, err := core.NewNetwork(core.Config{Backend: b, Seed: 5, Layout: layout})
+					must(t, err)
+					dst, err := n.NewNeuronGroup("dst", core.Size(nDst), nil)
+					must(t, err)
+					st := &stepper{}
+					var sgs [2]*core.SynapseGroup
+					var ws [2]backend.Tensor
+					var pairs [2][][2]int
+					var delays [2][]int
+					var vals [2][]float32
+					for g := range 2 {
+						src, err := n.NewNeuronGroup(fmt.Sprint("src", g), core.Size(sizes[g]), nil)
+						must(t, err)
+						var beh core.Behaviors
+						if g == 0 {
+							beh = core.Behaviors{1: st}
+						}
+						sgs[g], err = n.NewSynapseGroup(fmt.Sprint("syn", g), src, dst, beh)
+						must(t, err)
+						ws[g], err = sgs[g].SparseMatrix(1, "1")
+						must(t, err)
+						pairs[g] = entries(ws[g].(backend.SparseTensor), layout)
+						vals[g], delays[g] = make([]float32, len(pairs[g])), make([]int, len(pairs[g]))
+						for e := range pairs[g] {
+							vals[g][e] = float32(e + 1 + 10*g)
+							delays[g][e] = 1 + (5*e+g)%6
+						}
+						must(t, b.Write(ws[g], 0, vals[g]))
+						must(t, sgs[g].SetDelaySteps(ws[g], delays[g]))
+					}
+					if shared {
+						must(t, core.ShareDelayRing(sgs[0], sgs[1]))
+					}
+					var spikes [2]backend.Tensor
+					for g := range 2 {
+						spikes[g] = mustVec(t, b, sizes[g])
+					}
+					input := mustVec(t, b, nDst)
+					got := make([][]float32, steps+1)
+					st.f = func(it int) {
+						b.Fill(input, 0)
+						for g := range 2 {
+							m := make([]float32, sizes[g])
+							for j := range m {
+								m[j] = b2f(spiking(g, it, j))
+							}
+							must(t, b.Write(spikes[g], 0, m))
+							sgs[g].PropagateDelayed(input, ws[g], spikes[g], 1)
+						}
+						got[it] = read(t, input)
+					}
+					run(t, n, steps)
+					want := make([][]float32, steps+8)
+					for it := range want {
+						want[it] = make([]float32, nDst)
+					}
+					for g := range 2 {
+						for it := 1; it <= steps; it++ {
+							for e, p := range pairs[g] {
+								if spiking(g, it, p[0]) {
+									want[it+delays[g][e]][p[1]] += vals[g][e]
+								}
+							}
+						}
+					}
+					nonzero := 0
+					for it := 1; it <= steps; it++ {
+						for i := range nDst {
+							if got[it][i] != want[it][i] {
+								t.Errorf("iteration %d, destination %d: input %v, want %v", it, i, got[it][i], want[it][i])
+							}
+							if want[it][i] != 0 {
+								nonzero++
+							}
+						}
+					}
+					if nonzero < 20 {
+						t.Fatalf("only %d non-zero inputs: the test drives too little", nonzero)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestShareDelayRingErrors: what cannot share a ring is refused with a
+// message naming the group and the reason, and a shared ring fed into two
+// different tensors panics.
+func TestShareDelayRingErrors(t *testing.T) {
+	b := delayBackends[0].open(t)
+	n, err := core.NewNetwork(core.Config{Backend: b, Seed: 5})
+	must(t, err)
+	a, _ := n.NewNeuronGroup("a", core.Size(3), nil)
+	d1, _ := n.NewNeuronGroup("d1", core.Size(3), nil)
+	d2, _ := n.NewNeuronGroup("d2", core.Size(3), nil)
+	mk := func(name string, dst *core.NeuronGroup, delay int) *core.SynapseGroup {
+		sg, err := n.NewSynapseGroup(name, a, dst, nil)
+		must(t, err)
+		w, err := sg.SparseMatrix(1, "1")
+		must(t, err)
+		must(t, sg.SetVar("W", w))
+		steps := make([]int, w.(backend.SparseTensor).NNZ())
+		for i := range steps {
+			steps[i] = delay + i%2
+		}
+		must(t, sg.SetDelaySteps(w, steps))
+		return sg
+	}
+	x, y, other, zero := mk("x", d1, 1), mk("y", d1, 2), mk("other", d2, 1), mk("zero", d1, 0)
+	plain, err := n.NewSynapseGroup("plain", a, d1, nil)
+	must(t, err)
+	for _, c := range []struct {
+		groups []*core.SynapseGroup
+		want   string
+	}{
+		{[]*core.SynapseGroup{x, other}, `"other" ends on "d2"`},
+		{[]*core.SynapseGroup{x, zero}, `"zero" has a delay of 0 steps`},
+		{[]*core.SynapseGroup{x, plain}, `"plain" has no per-synapse delays`},
+		{[]*core.SynapseGroup{x, y, x}, `"x" is listed twice`},
+	} {
+		err := core.ShareDelayRing(c.groups...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ShareDelayRing: error %v, want one containing %s", err, c.want)
+		}
+	}
+	must(t, core.ShareDelayRing(x, y))
+	if err := core.ShareDelayRing(x, y); err == nil || !strings.Contains(err.Error(), "already shares") {
+		t.Errorf("sharing twice: error %v, want \"already shares\"", err)
+	}
+	must(t, n.Initialize())
+	in1, in2, spikes := mustVec(t, b, 3), mustVec(t, b, 3), mustVec(t, b, 3)
+	x.PropagateDelayed(in1, x.Var("W"), spikes, 1)
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "feeds another tensor") {
+			t.Errorf("feeding two tensors from one shared ring: panic %v, want \"feeds another tensor\"", r)
+		}
+	}()
+	y.PropagateDelayed(in2, y.Var("W"), spikes, 1)
+}

@@ -69,6 +69,9 @@ func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.Spar
 	if len(idx) == 0 || len(s.colIdx) == 0 {
 		return
 	}
+	if !trans {
+		s.transposed()
+	}
 	j := &b.dl
 	*j = delayJob{s: s, v: s.vals.data, dl: dl, idx: idx, ring: r, rows: ring.Rows(), n: ring.Cols(), slot: slot, alpha: alpha, trans: trans}
 	avg := len(s.colIdx) / max(1, s.rows)

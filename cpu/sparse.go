@@ -10,8 +10,9 @@ import (
 var _ backend.Sparser = (*Backend)(nil)
 
 // sparse is a cpu sparse matrix: compressed rows (rowStart, colIdx) with
-// the values in vals, and the compressed columns (colStart, rowIdx, perm)
-// built once so that column-wise operations are gathers too.
+// the values in vals, and the compressed columns (colStart, rowIdx, perm),
+// built by the first column-wise operation (see transposed) so that
+// column-wise operations are gathers too.
 type sparse struct {
 	b          *Backend
 	rows, cols int
@@ -47,8 +48,9 @@ func (s *sparse) Release() {
 }
 
 // NewSparse builds a rows x cols sparse matrix from compressed rows (see
-// backend.Sparser). It keeps its own copies of the index and builds the
-// transposed index, so column-wise operations need no atomics.
+// backend.Sparser). It keeps its own copies of the index; the transposed
+// index, which lets column-wise operations run without atomics, is built
+// by the first of them (transposed).
 func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
 	if b.closed {
 		return nil, errClosed
@@ -65,8 +67,18 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		maxRow:   backend.MaxRowLen(rowStart),
 	}
 	copy(s.vals.data, vals)
-	s.colStart, s.rowIdx, s.perm = backend.Transpose(rows, cols, s.rowStart, s.colIdx)
 	return s, nil
+}
+
+// transposed builds the compressed-column index on first use: 12 bytes
+// per stored entry (plus the column starts) that a matrix used only
+// row-wise, such as a projection propagated from its presynaptic rows,
+// never needs. The first column-wise operation on a matrix allocates it;
+// every later one reuses it.
+func (s *sparse) transposed() {
+	if s.colStart == nil {
+		s.colStart, s.rowIdx, s.perm = backend.Transpose(s.rows, s.cols, s.rowStart, s.colIdx)
+	}
 }
 
 // asSparse returns the storage of w if it is a sparse matrix of b.
@@ -271,6 +283,7 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 	*j = sparseJob{mode: spMatVec, s: s, v: s.vals.data, x: xs, y: d, alpha: alpha, beta: beta}
 	n := s.rows
 	if trans {
+		s.transposed()
 		j.mode, n = spMatVecT, s.cols
 	}
 	b.split(j, n, b.parts(len(s.colIdx)+n, grainMatrix), align)
@@ -306,6 +319,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 		if len(s.acc) != s.rows {
 			s.acc = make([]float32, s.rows) // once per matrix
 		}
+		s.transposed()
 		j.mode = spPropRows
 		work = len(idx) * max(1, len(s.colIdx)/max(1, s.cols))
 		b.split(j, s.rows, b.parts(work+s.rows, grainMatrix), align)
@@ -353,6 +367,7 @@ func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) 
 	*j = sparseJob{mode: spNormRows, s: s, v: s.vals.data, target: float64(target)}
 	n := s.rows
 	if axis == backend.Cols {
+		s.transposed()
 		j.mode, n = spNormCols, s.cols
 	}
 	b.split(j, n, b.parts(len(s.colIdx), grainMatrix), 1)

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -234,11 +235,47 @@ func (s *PD14Input) Initialize(o core.Object) error {
 		if p.Group.Dst != g {
 			return fmt.Errorf("PD14Input on %q: projection %q ends on %q", g.Name(), p.Group.Name(), p.Group.Dst.Name())
 		}
-		if err := PD14Connect(p); err != nil {
+	}
+	// The projections are drawn in parallel (one per core at a time; the
+	// keys are taken in order first, so the result does not depend on the
+	// number of cores) and stored on the backend in order from this
+	// goroutine, each as soon as it is drawn.
+	net := g.Net()
+	keys := make([]rng.Key, len(s.Proj))
+	for i := range keys {
+		keys[i] = net.NextKey()
+	}
+	// A slot of sem is held from the start of a draw until its result
+	// is stored, which bounds the host memory to GOMAXPROCS projections.
+	drawn := make([]chan pd14Drawn, len(s.Proj))
+	for i := range drawn {
+		drawn[i] = make(chan pd14Drawn, 1)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for i, p := range s.Proj {
+			select {
+			case sem <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() { drawn[i] <- p.draw(keys[i], net.Layout()) }()
+		}
+	}()
+	var groups []*core.SynapseGroup
+	for i, p := range s.Proj {
+		err := p.store(<-drawn[i])
+		<-sem
+		if err != nil {
 			return err
 		}
+		groups = append(groups, p.Group)
 	}
-	return nil
+	// One input ring per population, as NEST keeps one ring buffer per
+	// neuron: all delays are at least one step.
+	return core.ShareDelayRing(groups...)
 }
 
 func (s *PD14Input) Iteration(o core.Object) error {
@@ -257,10 +294,25 @@ func (s *PD14Input) Iteration(o core.Object) error {
 // weights and the delay of its first synapse: the total input is kept,
 // the spread of its arrival times is not.
 func PD14Connect(p PD14Projection) error {
-	sg := p.Group
-	net := sg.Net()
-	nSrc, nDst := sg.Src.Size, sg.Dst.Size
-	key := net.NextKey()
+	net := p.Group.Net()
+	return p.store(p.draw(net.NextKey(), net.Layout()))
+}
+
+// pd14Drawn is a projection's connectivity, drawn on the host: a
+// compressed sparse matrix (rows x cols in the network's layout) and a
+// delay in steps per stored entry.
+type pd14Drawn struct {
+	rows, cols int
+	start      []int64
+	idx        []int32
+	vals       []float32
+	steps      []int
+}
+
+// draw draws the projection from key (see PD14Connect). It touches no
+// backend, so several projections may be drawn at once.
+func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
+	nSrc, nDst := p.Group.Src.Size, p.Group.Dst.Size
 	draw := func(stream, k uint64, try int) [4]uint32 {
 		return rng.Words(key, stream<<60|uint64(try)<<42|k)
 	}
@@ -319,28 +371,35 @@ func PD14Connect(p PD14Projection) error {
 		cstart[i+1] = int64(len(idx))
 	}
 	pairs = nil
-	rows, cols := nSrc, nDst
-	if net.Layout() == core.DxS {
+	d := pd14Drawn{rows: nSrc, cols: nDst, start: cstart, idx: idx, vals: vals, steps: steps}
+	if layout == core.DxS {
 		var perm []int32
-		cstart, idx, perm = backend.Transpose(nSrc, nDst, cstart, idx)
-		v2, s2 := make([]float32, len(perm)), make([]int, len(perm))
+		d.start, d.idx, perm = backend.Transpose(nSrc, nDst, cstart, idx)
+		d.vals, d.steps = make([]float32, len(perm)), make([]int, len(perm))
 		for k, e := range perm {
-			v2[k], s2[k] = vals[e], steps[e]
+			d.vals[k], d.steps[k] = vals[e], steps[e]
 		}
-		vals, steps, rows, cols = v2, s2, nDst, nSrc
+		d.rows, d.cols = nDst, nSrc
 	}
+	return d
+}
+
+// store makes d the synapse group's sparse W and per-synapse delays.
+func (p PD14Projection) store(d pd14Drawn) error {
+	sg := p.Group
+	net := sg.Net()
 	sp, ok := net.Backend().(backend.Sparser)
 	if !ok {
 		return fmt.Errorf("PD14: backend %s does not store sparse matrices; use -backend=cpu or -backend=gl", net.Backend().Name())
 	}
-	w, err := sp.NewSparse(rows, cols, cstart, idx, vals)
+	w, err := sp.NewSparse(d.rows, d.cols, d.start, d.idx, d.vals)
 	if err != nil {
 		return fmt.Errorf("PD14: projection %q: %w", sg.Name(), err)
 	}
 	if err := sg.SetVar("W", w); err != nil {
 		return err
 	}
-	return sg.SetDelaySteps(w, steps)
+	return sg.SetDelaySteps(w, d.steps)
 }
 
 // PD14Options configure PD14Net.
