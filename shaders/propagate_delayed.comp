@@ -10,6 +10,9 @@
 //   1 PropagateDelayed with trans: the same for every listed row i,
 //     through the row form.
 //   2 TakeSlot: dst[i] += ring[slot * n + i]; ring[slot * n + i] = 0.
+// In MODE 1 the bound values, column indices and delays are the entries
+// [tileLo, tileHi) of a matrix split over several buffers (one dispatch
+// per buffer); a matrix in one buffer has tileLo = 0, tileHi = NNZ.
 // Modes 0 and 1 take a workgroup per spike and add atomically (float
 // atomicAdd with ATOMIC_FLOAT, else a compare-and-swap loop), so the order
 // of the additions into one element may differ from the cpu's.
@@ -41,8 +44,12 @@ layout(std430, binding = 7) buffer Delays { float delays[]; };
 
 #if MODE == 0
 #define ENTRY(e) perm[e]
+#define INDEX(e) idx[e]
 #else
-#define ENTRY(e) (e)
+uniform uint tileLo;
+uniform uint tileHi;
+#define ENTRY(e) ((e) - tileLo)
+#define INDEX(e) idx[(e) - tileLo]
 #endif
 
 // target returns the ring row that delay d sends to (backend.DelaySlot).
@@ -62,11 +69,16 @@ void main() {
     uint m = cnt[0];
     for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
         uint i = list[k];
+        uint begin = start[i];
         uint end = start[i + 1u];
-        for (uint e = start[i] + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+#if MODE == 1
+        begin = max(begin, tileLo);
+        end = min(end, tileHi);
+#endif
+        for (uint e = begin + gl_LocalInvocationID.x; e < end; e += STRIDE) {
             uint v = ENTRY(e);
             precise float a = alpha * vals[v];
-            uint c = target(delays[v]) * cols + idx[e];
+            uint c = target(delays[v]) * cols + INDEX(e);
 #ifdef ATOMIC_FLOAT
             atomicAdd(ring[c], a);
 #else

@@ -9,7 +9,10 @@
 //     dst[c] += alpha * W[i, c], through the row form. Workgroups take
 //     spikes and their invocations the entries; the additions are atomic
 //     (float atomicAdd with ATOMIC_FLOAT, else a compare-and-swap loop),
-//     so their order, and the rounding, may differ from the cpu's.
+//     so their order, and the rounding, may differ from the cpu's. In MODE
+//     1 the bound values and column indices are the entries [tileLo,
+//     tileHi) of a matrix split over several buffers (one dispatch per
+//     buffer); a matrix in one buffer has tileLo = 0, tileHi = NNZ.
 //   2 MatVec without trans: dst[r] = alpha * (row r . x) + beta * dst[r].
 //   3 MatVec with trans: the same per column, through the column form.
 //   4 Outer: the stored entries of the selected rows and columns.
@@ -33,8 +36,12 @@ layout(std430, binding = 6) buffer List { uint list[]; };
 #if MODE == 0
 layout(std430, binding = 4) buffer Perm { uint perm[]; };
 #define VALUE(e) vals[perm[e]]
+#define INDEX(e) idx[e]
 #else
-#define VALUE(e) vals[e]
+uniform uint tileLo;
+uniform uint tileHi;
+#define VALUE(e) vals[(e) - tileLo]
+#define INDEX(e) idx[(e) - tileLo]
 #endif
 #else
 #if MODE <= 3
@@ -75,10 +82,15 @@ void main() {
     uint m = cnt[0];
     for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
         uint i = list[k];
+        uint begin = start[i];
         uint end = start[i + 1u];
-        for (uint e = start[i] + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+#if MODE == 1
+        begin = max(begin, tileLo);
+        end = min(end, tileHi);
+#endif
+        for (uint e = begin + gl_LocalInvocationID.x; e < end; e += STRIDE) {
             precise float a = alpha * VALUE(e);
-            uint c = idx[e];
+            uint c = INDEX(e);
 #ifdef ATOMIC_FLOAT
             atomicAdd(dst[c], a);
 #else

@@ -44,9 +44,21 @@ func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.Spar
 		panic(fmt.Sprintf("gl: %s: W %s is not a gl sparse matrix", op, backend.Shape(w)))
 	}
 	r := b.ringTensor(op, ring)
-	dl := b.denseVec(op, "the delays", delays)
+	var dl *tensor // tiled like W's values when W is split
+	if delays != nil {
+		if _, ok := delays.(*sparse); ok {
+			b.denseVec(op, "the delays", delays) // panics naming the sparse operand
+		}
+		dl = b.ten(op, delays)
+	}
 	m := b.denseVec(op, "the mask", mask)
 	backend.CheckPropagateDelayed(ring, slot, w, trans, delays, mask)
+	if !trans {
+		s.rowWiseOnly("PropagateDelayed without trans")
+	}
+	if len(dl.tiles) != len(s.vals.tiles) || dl.tileElems != s.vals.tileElems {
+		panic(fmt.Sprintf("gl: %s: the delays %s are tiled unlike the values of W %s; give an NNZ x 1 (or 1 x NNZ) tensor", op, backend.Shape(delays), backend.Shape(w)))
+	}
 	if s.NNZ() == 0 || m.Len() == 0 {
 		return
 	}
@@ -103,19 +115,29 @@ func (x *executor) delayOp(c *cmd) {
 	x.setU(p, uCols, uint32(ring.cols))
 	x.setU(p, uSlot, uint32(c.i[0]))
 	x.setF(p, uAlpha, c.f[0])
-	x.bind(0, ring.tiles[0], true)
-	x.bind(1, s.vals.tiles[0], false)
 	spikes := s.rows
 	if mode == dlPropScatter {
-		x.bind(2, s.rs.tiles[0], false)
-		x.bind(3, s.ci.tiles[0], false)
-		x.bind(4, x.dummy, false)
-	} else {
-		x.bind(2, s.cs.tiles[0], false)
-		x.bind(3, s.ri.tiles[0], false)
-		x.bind(4, s.pm.tiles[0], false)
-		spikes = s.cols
+		// Every binding again per tile, so that dispatch orders the
+		// tiles' additions into the ring with a barrier.
+		x.eachTile(p, s, func(k int) {
+			x.bind(0, ring.tiles[0], true)
+			x.bind(2, s.rs.tiles[0], false)
+			x.bind(4, x.dummy, false)
+			x.bind(5, x.cntA, false)
+			x.bind(6, x.listA, false)
+			x.bind(1, s.vals.tiles[k], false)
+			x.bind(3, s.ci.tiles[k], false)
+			x.bind(7, c.t[1].tiles[k], false)
+			x.dispatch(p, min(spikes, x.maskGroups))
+		})
+		return
 	}
+	x.bind(0, ring.tiles[0], true)
+	x.bind(1, s.vals.tiles[0], false)
+	x.bind(2, s.cs.tiles[0], false)
+	x.bind(3, s.ri.tiles[0], false)
+	x.bind(4, s.pm.tiles[0], false)
+	spikes = s.cols
 	x.bind(5, x.cntA, false)
 	x.bind(6, x.listA, false)
 	x.bind(7, c.t[1].tiles[0], false)

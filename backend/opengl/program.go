@@ -45,13 +45,15 @@ const (
 	uSkip
 	uWords
 	uSlot
+	uTileLo
+	uTileHi
 	numUniforms
 )
 
 var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
-	"scale", "density", "skip", "words", "slot",
+	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi",
 }
 
 // program is a linked compute program with its uniform locations and the

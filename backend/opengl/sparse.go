@@ -11,10 +11,14 @@ import (
 
 var _ backend.Sparser = (*Backend)(nil)
 
-// sparse is a gl sparse matrix: the values in one buffer (a tensor of NNZ
-// elements that elementwise operations use) and its compressed row and
-// column index in buffers of uint32 (kept in float32 tensors; only the
-// bits matter). The host keeps the row form for Structure.
+// sparse is a gl sparse matrix: the values in a tensor of NNZ elements
+// (that elementwise operations use) and its compressed row and column
+// index in buffers of uint32 (kept in float32 tensors; only the bits
+// matter). The host keeps the row form for Structure. A matrix with more
+// entries than one buffer holds is split: its values and column indices
+// are tiled tensors (tiles of the same entries), it has no column form,
+// and only the row-wise spike propagation (Propagate and PropagateDelayed
+// with trans) runs on it, one dispatch per tile.
 type sparse struct {
 	b          *Backend
 	rows, cols int
@@ -22,6 +26,7 @@ type sparse struct {
 	// rs: rowStart (rows+1), ci: colIdx, cs: colStart (cols+1), ri:
 	// rowIdx, pm: perm (the value position of each column entry).
 	rs, ci, cs, ri, pm *tensor
+	split              bool // values over several buffers; cs, ri, pm are nil
 	rowStart           []int64
 	colIdx             []int32
 	maxRow             int
@@ -48,7 +53,23 @@ func (s *sparse) Release() {
 	}
 }
 
-func (s *sparse) all() []*tensor { return []*tensor{s.vals, s.rs, s.ci, s.cs, s.ri, s.pm} }
+func (s *sparse) all() []*tensor {
+	var ts []*tensor
+	for _, t := range []*tensor{s.vals, s.rs, s.ci, s.cs, s.ri, s.pm} {
+		if t != nil {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// rowWiseOnly panics for an operation that a split matrix does not have.
+func (s *sparse) rowWiseOnly(op string) {
+	if s.split {
+		panic(fmt.Sprintf("gl: %s: sparse matrix %s has %d entries, more than one shader storage buffer of this device holds (%d), so it is split over buffers; a split matrix supports elementwise operations and spike propagation from its rows (Propagate and PropagateDelayed with trans: the SxD layout) only; use the SxD layout, smaller synapse groups or -backend=cpu",
+			op, backend.Shape(s), s.NNZ(), s.vals.tileElems))
+	}
+}
 
 // hasExtension reports whether the current context offers the named
 // extension (GL thread).
@@ -69,9 +90,11 @@ var testNoAtomicFloat bool
 
 // NewSparse builds a rows x cols sparse matrix from compressed rows (see
 // backend.Sparser) and its transposed index, each in one buffer. A matrix
-// whose values or index exceed one shader storage buffer of the device
-// (GL_MAX_SHADER_STORAGE_BLOCK_SIZE) is refused with an error: splitting
-// sparse matrices over several buffers is not implemented.
+// with more entries than one shader storage buffer of the device holds
+// (GL_MAX_SHADER_STORAGE_BLOCK_SIZE) is split over several buffers,
+// without the transposed index: it supports elementwise operations and
+// the row-wise spike propagation (see sparse). Row or column counts
+// beyond one buffer are refused with an error.
 func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
 	b.mu.Lock()
 	closed, maxElems := b.closed, b.maxElems
@@ -83,12 +106,20 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		return nil, err
 	}
 	nnz := len(colIdx)
-	if nnz > maxElems || rows+1 > maxElems || cols+1 > maxElems {
-		return nil, fmt.Errorf("gl: NewSparse: a %dx%d sparse matrix with %d entries needs buffers of %d elements, more than one shader storage buffer of this device holds (GL_MAX_SHADER_STORAGE_BLOCK_SIZE = %d bytes, %d elements); sparse matrices are not split over several buffers yet: split the synapse group or use -backend=cpu",
-			rows, cols, nnz, max(nnz, rows+1, cols+1), int64(maxElems)*4, maxElems)
+	if rows+1 > maxElems || cols+1 > maxElems {
+		return nil, fmt.Errorf("gl: NewSparse: a %dx%d sparse matrix needs row or column starts of %d elements, more than one shader storage buffer of this device holds (GL_MAX_SHADER_STORAGE_BLOCK_SIZE = %d bytes, %d elements); split the synapse group or use -backend=cpu",
+			rows, cols, max(rows+1, cols+1), int64(maxElems)*4, maxElems)
 	}
-	colStart, rowIdx, perm := backend.Transpose(rows, cols, rowStart, colIdx)
-	s := &sparse{b: b, rows: rows, cols: cols, rowStart: slices.Clone(rowStart), colIdx: slices.Clone(colIdx), maxRow: backend.MaxRowLen(rowStart)}
+	if int64(nnz) >= 1<<32 {
+		return nil, fmt.Errorf("gl: NewSparse: %d entries; the gl backend indexes at most 2^32-1 entries per sparse matrix; split the synapse group", nnz)
+	}
+	split := nnz > maxElems
+	s := &sparse{b: b, rows: rows, cols: cols, split: split, rowStart: slices.Clone(rowStart), colIdx: slices.Clone(colIdx), maxRow: backend.MaxRowLen(rowStart)}
+	var colStart []int64
+	var rowIdx, perm []int32
+	if !split {
+		colStart, rowIdx, perm = backend.Transpose(rows, cols, rowStart, colIdx)
+	}
 	var made []*tensor
 	fail := func(err error) (backend.SparseTensor, error) {
 		for _, t := range made {
@@ -119,6 +150,9 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		{&s.cs, bits64(colStart), cols + 1},
 		{&s.ri, bits32(rowIdx), nnz},
 		{&s.pm, bits32(perm), nnz},
+	}
+	if split {
+		steps = steps[:3]
 	}
 	for _, st := range steps {
 		if err := mk(st.dst, st.data, st.n); err != nil {
@@ -185,6 +219,7 @@ const (
 )
 
 func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x backend.Tensor, alpha, beta float32) {
+	s.rowWiseOnly("MatVec")
 	d, xs := b.denseVec("MatVec", "the destination", dst), b.denseVec("MatVec", "the input vector", x)
 	backend.CheckMatVec("MatVec", dst, s, trans, x)
 	if alpha == 0 || xs.Len() == 0 || d.Len() == 0 || s.NNZ() == 0 {
@@ -202,6 +237,9 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 }
 
 func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mask backend.Tensor, alpha float32) {
+	if !trans {
+		s.rowWiseOnly("Propagate without trans")
+	}
 	d, m := b.denseVec("Propagate", "the destination", dst), b.denseVec("Propagate", "the mask", mask)
 	if trans {
 		backend.CheckVecLen("Propagate", "destination", dst, s.cols, false)
@@ -223,6 +261,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 }
 
 func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, p backend.OuterParams) {
+	s.rowWiseOnly("Outer")
 	rm, cm := b.denseVec("Outer", "the row mask", rowMask), b.denseVec("Outer", "the column mask", colMask)
 	us, vs := b.denseVec("Outer", "u", u), b.denseVec("Outer", "v", v)
 	backend.CheckVecLen("Outer", "row mask", rowMask, s.rows, true)
@@ -243,6 +282,7 @@ func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) 
 	if axis != backend.Rows && axis != backend.Cols {
 		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
+	s.rowWiseOnly("Normalize")
 	if s.NNZ() == 0 {
 		return
 	}
@@ -330,20 +370,42 @@ func (x *executor) sparseScatter(c *cmd) {
 		p = x.p.sparseAtomic[mode]
 	}
 	x.setF(p, uAlpha, c.f[0])
-	x.bind(0, c.t[0].tiles[0], true)
-	x.bind(1, s.vals.tiles[0], false)
 	spikes := s.rows
 	if mode == spPropScatter {
-		x.bind(2, s.rs.tiles[0], false)
-		x.bind(3, s.ci.tiles[0], false)
-		x.bind(4, x.dummy, false)
-	} else {
-		x.bind(2, s.cs.tiles[0], false)
-		x.bind(3, s.ri.tiles[0], false)
-		x.bind(4, s.pm.tiles[0], false)
-		spikes = s.cols
+		// Every binding again per tile, so that dispatch orders the
+		// tiles' additions into dst with a barrier.
+		x.eachTile(p, s, func(k int) {
+			x.bind(0, c.t[0].tiles[0], true)
+			x.bind(2, s.rs.tiles[0], false)
+			x.bind(4, x.dummy, false)
+			x.bind(5, x.cntA, false)
+			x.bind(6, x.listA, false)
+			x.bind(1, s.vals.tiles[k], false)
+			x.bind(3, s.ci.tiles[k], false)
+			x.dispatch(p, min(spikes, x.maskGroups))
+		})
+		return
 	}
+	x.bind(0, c.t[0].tiles[0], true)
+	x.bind(1, s.vals.tiles[0], false)
+	x.bind(2, s.cs.tiles[0], false)
+	x.bind(3, s.ri.tiles[0], false)
+	x.bind(4, s.pm.tiles[0], false)
+	spikes = s.cols
 	x.bind(5, x.cntA, false)
 	x.bind(6, x.listA, false)
 	x.dispatch(p, min(spikes, x.maskGroups))
+}
+
+// eachTile runs run(k) for every tile k of a sparse matrix's entries with
+// the program's tileLo and tileHi set to the entries of that tile (one
+// tile, all entries, for a matrix in one buffer).
+func (x *executor) eachTile(p *program, s *sparse, run func(k int)) {
+	nnz := s.NNZ()
+	per := s.vals.tileElems
+	for k := range s.vals.tiles {
+		x.setU(p, uTileLo, uint32(k*per))
+		x.setU(p, uTileHi, uint32(min(nnz, (k+1)*per)))
+		run(k)
+	}
 }

@@ -1,6 +1,7 @@
 package opengl
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -180,27 +181,104 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 	}
 }
 
-func TestSparseTooLargeForOneBuffer(t *testing.T) {
+// TestSparseSplitOverBuffers makes buffers of 1024 elements and a sparse
+// matrix of ~4500 entries, which the gl backend splits over five buffers:
+// row-wise Propagate and PropagateDelayed (with per-entry delays) must
+// match the cpu backend, elementwise work on the values must run, every
+// operation that needs the column form must panic with a message naming
+// the split, and row starts beyond one buffer are refused.
+func TestSparseSplitOverBuffers(t *testing.T) {
 	testMaxBlockBytes = 4096
 	defer func() { testMaxBlockBytes = 0 }()
 	g := openOrSkip(t)
-	rs, ci, vals := randomCSR(6, 100, 100, 0.3) // ~2000 entries > 1024 per buffer
-	_, err := g.NewSparse(100, 100, rs, ci, vals)
-	if err == nil || !strings.Contains(err.Error(), "GL_MAX_SHADER_STORAGE_BLOCK_SIZE") {
-		t.Fatalf("NewSparse with %d entries and 1024 per buffer: error %v, want one naming GL_MAX_SHADER_STORAGE_BLOCK_SIZE", len(ci), err)
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Elementwise work on a small one still runs.
-	rs, ci, vals = randomCSR(7, 20, 20, 0.3)
-	w, err := g.NewSparse(20, 20, rs, ci, vals)
+	defer cb.Close()
+	const rows, cols, depth = 150, 100, 5
+	rs, ci, vals := randomCSR(6, rows, cols, 0.45)
+	if len(ci) < 4*1024 {
+		t.Fatalf("only %d entries; the test needs more than four buffers' worth", len(ci))
+	}
+	r := rand.New(rand.NewPCG(8, 1))
+	mask, delays := make([]float32, rows), make([]float32, len(ci))
+	for i := range mask {
+		if r.IntN(3) == 0 {
+			mask[i] = 1
+		}
+	}
+	for e := range delays {
+		delays[e] = float32(r.IntN(depth))
+	}
+	var got [2][2][]float32
+	for k, b := range []backend.Backend{g, cb} {
+		w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			if s := w.(*sparse); !s.split || len(s.vals.tiles) < 5 {
+				t.Fatalf("matrix of %d entries: split %t over %d buffers, want split over at least 5", len(ci), s.split, len(s.vals.tiles))
+			}
+		}
+		d, m := filled(t, b, make([]float32, cols)), filled(t, b, mask)
+		b.Propagate(d, w, true, m, 0.5)
+		ring, err := b.NewTensor(depth, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl := filled(t, b, delays)
+		b.(backend.Delayer).PropagateDelayed(ring, 2, w.(backend.SparseTensor), true, dl, m, 2)
+		got[k] = [2][]float32{readGL(t, b, d), readGL(t, b, ring)}
+	}
+	for i, what := range []string{"Propagate", "PropagateDelayed"} {
+		nonzero := 0
+		for j := range got[0][i] {
+			if math.Abs(float64(got[0][i][j]-got[1][i][j])) > 1e-4 {
+				t.Fatalf("%s: element %d: gl %v, cpu %v", what, j, got[0][i][j], got[1][i][j])
+			}
+			if got[1][i][j] != 0 {
+				nonzero++
+			}
+		}
+		if nonzero < len(got[1][i])/2 {
+			t.Fatalf("%s: only %d of %d elements non-zero: the test drives too little", what, nonzero, len(got[1][i]))
+		}
+	}
+	w, err := g.NewSparse(rows, cols, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.Affine(w, w, 2, 0)
-	got := readGL(t, g, w)
-	for i := range got {
-		if got[i] != 2*vals[i] {
-			t.Fatalf("value %d = %v, want %v", i, got[i], 2*vals[i])
+	gotVals := readGL(t, g, w)
+	for i := range gotVals {
+		if gotVals[i] != 2*vals[i] {
+			t.Fatalf("value %d = %v, want %v", i, gotVals[i], 2*vals[i])
 		}
+	}
+	vecRows, vecCols := filled(t, g, make([]float32, rows)), filled(t, g, make([]float32, cols))
+	ring, _ := g.NewTensor(depth, rows)
+	dl := filled(t, g, delays)
+	for name, f := range map[string]func(){
+		"MatVec":                         func() { g.MatVec(vecRows, w, false, vecCols, 1, 0) },
+		"Propagate without trans":        func() { g.Propagate(vecRows, w, false, vecCols, 1) },
+		"Outer":                          func() { g.Outer(w, nil, nil, vecRows, vecCols, backend.OuterParams{Alpha: 1}) },
+		"Normalize":                      func() { g.Normalize(w, backend.Rows, 1) },
+		"PropagateDelayed without trans": func() { g.PropagateDelayed(ring, 0, w, false, dl, vecCols, 1) },
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			f()
+			return ""
+		}()
+		if !strings.Contains(msg, name) || !strings.Contains(msg, "split over buffers") {
+			t.Errorf("%s on a split matrix: panic %q, want one naming the operation and the split", name, msg)
+		}
+	}
+	rs2, ci2, vals2 := randomCSR(7, 2000, 4, 0.01)
+	if _, err := g.NewSparse(2000, 4, rs2, ci2, vals2); err == nil || !strings.Contains(err.Error(), "GL_MAX_SHADER_STORAGE_BLOCK_SIZE") {
+		t.Fatalf("NewSparse with 2001 row starts and 1024 per buffer: error %v, want one naming GL_MAX_SHADER_STORAGE_BLOCK_SIZE", err)
 	}
 }
 
