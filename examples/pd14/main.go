@@ -114,14 +114,10 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	if err := be.Sync(); err != nil {
 		return err
 	}
-	t1 := time.Now()
-	if err := net.SimulateIterations(*f.Steps, core.SimOptions{Quiet: true}); err != nil {
+	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{Quiet: true})
+	if err != nil {
 		return err
 	}
-	if err := be.Sync(); err != nil {
-		return err
-	}
-	wall := time.Since(t1).Seconds()
 	bio := float64(*f.Steps) * dt.Seconds()
 	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
 	r.Counts(net)

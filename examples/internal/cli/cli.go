@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -33,9 +34,13 @@ type Flags struct {
 	Layout  *string
 }
 
-// Register defines -backend, -seed, -steps, -out, -json and -layout on the
-// default flag set. defaultLayout is "dxs" or "sxd".
+// cpuProfile is -cpuprofile: Timed profiles its loop into this file.
+var cpuProfile *string
+
+// Register defines -backend, -seed, -steps, -out, -json, -layout and
+// -cpuprofile on the default flag set. defaultLayout is "dxs" or "sxd".
 func Register(defaultSteps int, defaultLayout string) *Flags {
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed simulation loop to this file")
 	return &Flags{
 		Layout:  flag.String("layout", defaultLayout, "synapse matrix layout: dxs (dst x src, PymoNNto's) or sxd (src x dst: a spike's weights are contiguous, faster spike-driven input)"),
 		Backend: backend.Flag(nil),
@@ -237,7 +242,19 @@ var Black color.Color = color.Black
 
 // Timed runs steps steps of an initialised network, waits for the backend
 // and returns the wall time of the loop in seconds.
+// With -cpuprofile the loop is profiled into that file.
 func Timed(net *core.Network, steps int, opt core.SimOptions) (float64, error) {
+	if cpuProfile != nil && *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return 0, fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return 0, fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	t0 := time.Now()
 	if err := net.SimulateIterations(steps, opt); err != nil {
 		return 0, err
