@@ -51,6 +51,8 @@ type Backend struct {
 	out  outerJob
 	norm normalizeJob
 	dl   delayJob
+	// delayOffs holds the ring row offsets of PropagateDelayed.
+	delayOffs []int
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -142,7 +144,7 @@ func (b *Backend) Close() error {
 	if b.pool != nil {
 		b.pool.stop()
 	}
-	b.idxA, b.idxB, b.acc = nil, nil, nil
+	b.idxA, b.idxB, b.acc, b.delayOffs = nil, nil, nil, nil
 	return nil
 }
 

@@ -13,14 +13,43 @@ type delayJob struct {
 	v, dl   []float32 // values and delays of the entries
 	idx     []int     // spiking sources
 	ring    []float32 // D x n
+	offs    []int     // offs[k]: the ring offset of the row delay k lands in
 	rows, n int       // D and the number of destinations
-	slot    int
 	alpha   float32
 	trans   bool // sources are the rows of W
 }
 
+// delayOffsets fills offs[:rows] with the start of the ring row that a
+// delay of k steps sent at slot lands in: ((slot + k) mod rows) * n.
+func delayOffsets(offs []int, slot, rows, n int) {
+	for k := range offs[:rows] {
+		s := slot + k
+		if s >= rows {
+			s -= rows
+		}
+		offs[k] = s * n
+	}
+}
+
+// delayStep is backend.DelaySlot's clamp of a delay value to a whole
+// number of steps in [0, maxk], without the unpredictable wrap-around
+// branch: NaN and values <= 0 give 0.
+func delayStep(d, maxk float32) int {
+	if d > 0 {
+		return int(min(d, maxk))
+	}
+	return 0
+}
+
+// run adds the entries of the spiking sources that land in the
+// destinations [lo, hi). The ring row of every entry comes from offs, so
+// the loop has no data-dependent branch: delays are random, and a branch
+// on the wrap-around of slot + delay would be mispredicted half the time,
+// draining the pipeline of the overlapped cache misses that the scattered
+// ring writes are made of.
 func (j *delayJob) run(_, lo, hi int) {
-	s, v, dl, ring, a := j.s, j.v, j.dl, j.ring, j.alpha
+	s, v, dl, ring, a, offs := j.s, j.v, j.dl, j.ring, j.alpha, j.offs
+	maxk := float32(j.rows - 1)
 	if j.trans {
 		// Rows of the spiking sources, restricted to the destination
 		// columns [lo, hi), in spike order.
@@ -31,7 +60,7 @@ func (j *delayJob) run(_, lo, hi int) {
 				if c >= hi {
 					break
 				}
-				ring[backend.DelaySlot(j.slot, j.rows, dl[e])*j.n+c] += float32(a * v[e])
+				ring[offs[delayStep(dl[e], maxk)]+c] += float32(a * v[e])
 			}
 		}
 		return
@@ -46,7 +75,7 @@ func (j *delayJob) run(_, lo, hi int) {
 				break
 			}
 			e := s.perm[k]
-			ring[backend.DelaySlot(j.slot, j.rows, dl[e])*j.n+r] += float32(a * v[e])
+			ring[offs[delayStep(dl[e], maxk)]+r] += float32(a * v[e])
 		}
 	}
 }
@@ -72,8 +101,14 @@ func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.Spar
 	if !trans {
 		s.transposed()
 	}
+	rows := ring.Rows()
+	if cap(b.delayOffs) < rows {
+		b.delayOffs = make([]int, rows) // once per longest ring
+	}
+	offs := b.delayOffs[:rows]
+	delayOffsets(offs, slot, rows, ring.Cols())
 	j := &b.dl
-	*j = delayJob{s: s, v: s.vals.data, dl: dl, idx: idx, ring: r, rows: ring.Rows(), n: ring.Cols(), slot: slot, alpha: alpha, trans: trans}
+	*j = delayJob{s: s, v: s.vals.data, dl: dl, idx: idx, ring: r, offs: offs, rows: rows, n: ring.Cols(), alpha: alpha, trans: trans}
 	avg := len(s.colIdx) / max(1, s.rows)
 	if !trans {
 		avg = len(s.colIdx) / max(1, s.cols)

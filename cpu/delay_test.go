@@ -2,8 +2,11 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
 )
 
 // TestDelayThreadsAgree runs delayed propagation on matrices large enough
@@ -141,5 +144,26 @@ func BenchmarkPropagateDelayed(b *testing.B) {
 				slot = (slot + 1) % depth
 			}
 		})
+	}
+}
+
+// TestDelayOffsetsMatchDelaySlot: the branch-free ring row of the cpu's
+// delayed propagation is backend.DelaySlot's for every kind of delay
+// value (NaN, infinities, negative, fractional, beyond the ring).
+func TestDelayOffsetsMatchDelaySlot(t *testing.T) {
+	const n = 7
+	vals := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -3, -0.5, 0,
+		float32(math.Copysign(0, -1)), 0.25, 1, 1.5, 2, 3.999, 4, 4.5, 5, 6, 1e30}
+	for _, rows := range []int{1, 2, 5, 6} {
+		offs := make([]int, rows)
+		for slot := range rows {
+			delayOffsets(offs, slot, rows, n)
+			for _, d := range vals {
+				got := offs[delayStep(d, float32(rows-1))]
+				if want := backend.DelaySlot(slot, rows, d) * n; got != want {
+					t.Errorf("rows %d, slot %d, delay %v: offset %d, want %d", rows, slot, d, got, want)
+				}
+			}
+		}
 	}
 }
