@@ -7,8 +7,12 @@
 // -warmup (0.5 s, the model's t_presim) and then -duration of biological
 // time (or -steps steps of 0.1 ms), and reports the real-time factor of the measured part (wall time
 // / biological time), the firing rate of each population over it, the
-// build time and the peak resident memory. With -out it writes a spike
-// raster of the last 100 ms (pd14_raster.png).
+// build time and the peak resident memory. With -out (or -isi) it records
+// the spikes of the measured part and reports each population's mean ISI
+// CV (the neurons with at least three spikes; "cv_isi" in the JSON); with
+// -out it also writes a spike raster of the last 100 ms (pd14_raster.png).
+// Recording costs time, so the real-time factor of the fastest run is the
+// one without -out and -isi.
 //
 //	go run ./examples/pd14 -scale 0.1 -duration 1s -out out -json
 package main
@@ -37,12 +41,16 @@ const (
 // warmUp is the number of warm-up steps (-warmup).
 var warmUp int
 
+// isi is -isi.
+var isi *bool
+
 func main() {
 	f := cli.Register(0, "sxd")
 	scale := flag.Float64("scale", 0.1, "network scale in (0, 1]: neuron and synapse numbers are multiplied by it (in-degrees stay full)")
 	kscale := flag.Float64("kscale", 1, "in-degree scale in (0, 1] (the model's K_scaling): weights grow as 1/sqrt(kscale) and a DC input compensates the mean input")
 	dur := flag.Duration("duration", time.Second, "biological time to simulate and measure after the warm-up")
 	warm := flag.Duration("warmup", 500*time.Millisecond, "biological time simulated before the measurement (the model's t_presim)")
+	isi = flag.Bool("isi", false, "record the spikes of the measured part and report each population's ISI CV (implied by -out)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -88,7 +96,8 @@ func run(f *cli.Flags, scale, kscale float64) error {
 		return err
 	}
 	var recs [8]*core.Recorder
-	if *f.Out != "" {
+	record := *f.Out != "" || *isi
+	if record {
 		for k, g := range m.Groups {
 			recs[k] = core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes_" + g.Name()})
 			if err := g.AddBehavior(9, recs[k]); err != nil {
@@ -139,6 +148,24 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	r.Extra = map[string]any{
 		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
 		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss,
+	}
+	if record {
+		cvs := map[string]any{}
+		for k, g := range m.Groups {
+			ev, err := recs[k].Events("fired")
+			if err != nil {
+				return err
+			}
+			cv, n := ev.ISICV(g.Size)
+			name := models.PD14Populations[k]
+			if n > 0 {
+				cvs[name] = cv
+			} else {
+				cvs[name] = nil // no neuron with three spikes: JSON null
+			}
+			fmt.Fprintf(os.Stderr, "%-5s ISI CV %.3f (%d neurons with >= 3 spikes)\n", g.Name(), cv, n)
+		}
+		r.Extra["cv_isi"] = cvs
 	}
 	fmt.Fprintf(os.Stderr, "%s: scale %g, %d neurons, %d synapses; build %.2f s; %v biological in %.2f s (real-time factor %.3f); peak RSS %.0f MiB\n",
 		model, scale, r.Neurons, r.Synapses, build, time.Duration(*f.Steps)*dt, wall, wall/bio, rss)
