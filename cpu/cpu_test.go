@@ -947,3 +947,36 @@ func TestSkipZeros32(t *testing.T) {
 		}
 	}
 }
+
+// TestPhilox8MatchesScalar checks the eight-block vector Philox (uniform
+// fill) against the scalar philox and rng.Unit, bit for bit, for counters
+// around the 2^32 carry, several keys and affine maps.
+func TestPhilox8MatchesScalar(t *testing.T) {
+	if !hasPhilox8 {
+		t.Skip("no AVX2: uniform fills use the scalar Philox only")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		base := r.Uint64()
+		if trial%3 == 0 {
+			base = 1<<32 - 5 // blocks cross the carry into the high word
+		}
+		var c0, c1 [8]uint32
+		for j := range c0 {
+			c0[j], c1[j] = uint32(base+uint64(j)), uint32((base+uint64(j))>>32)
+		}
+		c2, c3, k0, k1 := r.Uint32(), r.Uint32(), r.Uint32(), r.Uint32()
+		a, rr, sc := float32(r.NormFloat64()), float32(r.NormFloat64()*3), float32(r.NormFloat64())
+		var got [32]float32
+		philox8Uniform(&got[0], &c0, &c1, c2, c3, k0, k1, a, rr, sc)
+		for j := range 8 {
+			w0, w1, w2, w3 := philox(c0[j], c1[j], c2, c3, k0, k1)
+			for w, x := range [4]uint32{w0, w1, w2, w3} {
+				want := sc * (a + float32(rr*rng.Unit(x)))
+				if math.Float32bits(got[4*j+w]) != math.Float32bits(want) {
+					t.Fatalf("trial %d block %d word %d: %v, want %v", trial, j, w, got[4*j+w], want)
+				}
+			}
+		}
+	}
+}

@@ -38,3 +38,13 @@ func skipZeros32(m []float32, n int) int {
 //
 //go:noescape
 func skipZeros32AVX(p *float32, n int) int
+
+// hasPhilox8 selects philox8Uniform for uniform fills.
+var hasPhilox8 = cpu.X86.HasAVX2
+
+// philox8Uniform writes the uniform numbers of eight Philox blocks, 32
+// elements, to out: out[4j+w] = sc*(a + r*rng.Unit(word w of block j)),
+// block j having the counter (c0[j], c1[j], c2, c3) and the key (k0, k1).
+//
+//go:noescape
+func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32)

@@ -124,3 +124,135 @@ szdone:
 	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// MULHILO8 sets HI and LO to the high and low words of M * C for the eight
+// 32-bit lanes of C (T0, T1 are scratch).
+#define MULHILO8(M, C, HI, LO, T0, T1) \
+	VPMULUDQ M, C, T0 \
+	VPSRLQ $32, C, T1 \
+	VPMULUDQ M, T1, T1 \
+	VPSLLQ $32, T1, LO \
+	VPBLENDD $0xAA, LO, T0, LO \
+	VPSRLQ $32, T0, HI \
+	VPBLENDD $0xAA, T1, HI, HI
+
+// PHILOXROUND is one Philox4x32 round on eight counters (Y0-Y3) with the
+// round keys Y4, Y5; M0 in Y8, M1 in Y9; Y10-Y15 scratch.
+#define PHILOXROUND \
+	MULHILO8(Y8, Y0, Y10, Y11, Y14, Y15) \
+	MULHILO8(Y9, Y2, Y12, Y13, Y14, Y15) \
+	VPXOR Y12, Y1, Y0 \
+	VPXOR Y4, Y0, Y0 \
+	VMOVDQU Y13, Y1 \
+	VPXOR Y10, Y3, Y2 \
+	VPXOR Y5, Y2, Y2 \
+	VMOVDQU Y11, Y3
+
+// NEXTKEY adds the Weyl increments (Y6, Y7) to the round keys.
+#define NEXTKEY \
+	VPADDD Y6, Y4, Y4 \
+	VPADDD Y7, Y5, Y5
+
+// func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32)
+//
+// out[4j+w] = sc * (a + r*Unit(word w of Philox4x32-10 of counter (c0[j],
+// c1[j], c2, c3) under key (k0, k1))) for j < 8, w < 4: eight blocks.
+TEXT ·philox8Uniform(SB), NOSPLIT, $0-52
+	MOVQ out+0(FP), DI
+	MOVQ c0+8(FP), SI
+	MOVQ c1+16(FP), DX
+	VMOVDQU (SI), Y0
+	VMOVDQU (DX), Y1
+	MOVL c2+24(FP), AX
+	VMOVD AX, X2
+	VPBROADCASTD X2, Y2
+	MOVL c3+28(FP), AX
+	VMOVD AX, X3
+	VPBROADCASTD X3, Y3
+	MOVL k0+32(FP), AX
+	VMOVD AX, X4
+	VPBROADCASTD X4, Y4
+	MOVL k1+36(FP), AX
+	VMOVD AX, X5
+	VPBROADCASTD X5, Y5
+	MOVL $0x9E3779B9, AX
+	VMOVD AX, X6
+	VPBROADCASTD X6, Y6
+	MOVL $0xBB67AE85, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL $0xD2511F53, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0xCD9E8D57, AX
+	VMOVD AX, X9
+	VPBROADCASTD X9, Y9
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	NEXTKEY
+	PHILOXROUND
+	// Unit: float32(w >> 8) * 2^-24, then sc * (a + r*u), each rounded.
+	MOVL $0x33800000, AX // 2^-24
+	VMOVD AX, X4
+	VPBROADCASTD X4, Y4
+	VBROADCASTSS a+40(FP), Y5
+	VBROADCASTSS r+44(FP), Y6
+	VBROADCASTSS sc+48(FP), Y7
+	VPSRLD $8, Y0, Y0
+	VPSRLD $8, Y1, Y1
+	VPSRLD $8, Y2, Y2
+	VPSRLD $8, Y3, Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VMULPS Y4, Y0, Y0
+	VMULPS Y4, Y1, Y1
+	VMULPS Y4, Y2, Y2
+	VMULPS Y4, Y3, Y3
+	VMULPS Y6, Y0, Y0
+	VMULPS Y6, Y1, Y1
+	VMULPS Y6, Y2, Y2
+	VMULPS Y6, Y3, Y3
+	VADDPS Y5, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y5, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VMULPS Y7, Y0, Y0
+	VMULPS Y7, Y1, Y1
+	VMULPS Y7, Y2, Y2
+	VMULPS Y7, Y3, Y3
+	// Transpose words x blocks into block-major order.
+	VUNPCKLPS Y1, Y0, Y10 // j0w0 j0w1 j1w0 j1w1 | j4 j5
+	VUNPCKHPS Y1, Y0, Y11 // j2w0 j2w1 j3w0 j3w1 | j6 j7
+	VUNPCKLPS Y3, Y2, Y12 // j0w2 j0w3 j1w2 j1w3 | j4 j5
+	VUNPCKHPS Y3, Y2, Y13 // j2w2 j2w3 j3w2 j3w3 | j6 j7
+	VUNPCKLPD Y12, Y10, Y0 // j0 | j4
+	VUNPCKHPD Y12, Y10, Y1 // j1 | j5
+	VUNPCKLPD Y13, Y11, Y2 // j2 | j6
+	VUNPCKHPD Y13, Y11, Y3 // j3 | j7
+	VPERM2F128 $0x20, Y1, Y0, Y4 // j0 j1
+	VPERM2F128 $0x20, Y3, Y2, Y5 // j2 j3
+	VPERM2F128 $0x31, Y1, Y0, Y6 // j4 j5
+	VPERM2F128 $0x31, Y3, Y2, Y7 // j6 j7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	VZEROUPPER
+	RET

@@ -19,3 +19,10 @@ func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32) {
 // m[:n] that holds an element other than ±0, or n if there is none; n is a
 // multiple of 32.
 func skipZeros32(m []float32, n int) int { return skipZeros32Go(m, n) }
+
+// hasPhilox8: no vector Philox here.
+const hasPhilox8 = false
+
+func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32) {
+	panic("cpu: philox8Uniform without assembly kernels")
+}
