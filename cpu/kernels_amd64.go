@@ -48,3 +48,10 @@ var hasPhilox8 = cpu.X86.HasAVX2
 //
 //go:noescape
 func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32)
+
+// prefetchCols asks the processor to load row[c] for every c in cols into
+// the cache ahead of use (PREFETCHT0; it changes nothing else). Every c
+// must index row.
+//
+//go:noescape
+func prefetchCols(row *float32, cols []int)

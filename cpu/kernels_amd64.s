@@ -256,3 +256,23 @@ TEXT ·philox8Uniform(SB), NOSPLIT, $0-52
 	VMOVUPS Y7, 96(DI)
 	VZEROUPPER
 	RET
+
+// func prefetchCols(row *float32, cols []int)
+//
+// Issues PREFETCHT0 for row[c] for every c in cols.
+TEXT ·prefetchCols(SB), NOSPLIT, $0-32
+	MOVQ row+0(FP), DI
+	MOVQ cols_base+8(FP), SI
+	MOVQ cols_len+16(FP), CX
+	TESTQ CX, CX
+	JZ pfdone
+
+pfloop:
+	MOVQ (SI), AX
+	PREFETCHT0 (DI)(AX*4)
+	ADDQ $8, SI
+	DECQ CX
+	JNZ pfloop
+
+pfdone:
+	RET

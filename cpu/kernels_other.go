@@ -26,3 +26,6 @@ const hasPhilox8 = false
 func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32) {
 	panic("cpu: philox8Uniform without assembly kernels")
 }
+
+// prefetchCols is a no-op without the assembly kernels.
+func prefetchCols(row *float32, cols []int) {}

@@ -330,9 +330,16 @@ func (j *outerJob) run(_, lo, hi int) {
 		row := j.w[i*j.cols : i*j.cols+j.cols]
 		if j.ci == nil {
 			j.denseRow(row, a)
-		} else {
-			j.sparseRow(row, a)
+			continue
 		}
+		if r+1 < hi && j.ri != nil {
+			// The selected elements of a large W are cache misses that
+			// nothing else depends on: ask for the next row's while this
+			// one is updated.
+			next := j.ri[r+1]
+			prefetchCols(&j.w[next*j.cols], j.ci)
+		}
+		j.sparseRow(row, a)
 	}
 }
 
