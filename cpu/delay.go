@@ -19,6 +19,9 @@ type delayJob struct {
 	trans   bool // sources are the rows of W
 }
 
+// delayChunk is how many entries delayJob prefetches at a time.
+const delayChunk = 32
+
 // delayOffsets fills offs[:rows] with the start of the ring row that a
 // delay of k steps sent at slot lands in: ((slot + k) mod rows) * n.
 func delayOffsets(offs []int, slot, rows, n int) {
@@ -53,14 +56,24 @@ func (j *delayJob) run(_, lo, hi int) {
 	if j.trans {
 		// Rows of the spiking sources, restricted to the destination
 		// columns [lo, hi), in spike order.
+		// The ring elements are scattered cache misses: each chunk of
+		// entries has its ring positions computed and prefetched before
+		// the additions.
+		var at [delayChunk]int
 		for _, i := range j.idx {
-			end := s.rowStart[i+1]
-			for e := lowerBound(s.colIdx, s.rowStart[i], end, int32(lo)); e < end; e++ {
-				c := int(s.colIdx[e])
-				if c >= hi {
-					break
+			e := lowerBound(s.colIdx, s.rowStart[i], s.rowStart[i+1], int32(lo))
+			end := lowerBound(s.colIdx, e, s.rowStart[i+1], int32(hi))
+			for e < end {
+				n := int(min(end-e, delayChunk))
+				ci, dc, vc := s.colIdx[e:e+int64(n)], dl[e:e+int64(n)], v[e:e+int64(n)]
+				for k := range n {
+					at[k] = offs[delayStep(dc[k], maxk)] + int(ci[k])
 				}
-				ring[offs[delayStep(dl[e], maxk)]+c] += float32(a * v[e])
+				prefetchCols(&ring[0], at[:n])
+				for k := range n {
+					ring[at[k]] += float32(a * vc[k])
+				}
+				e += int64(n)
 			}
 		}
 		return
