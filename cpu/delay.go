@@ -19,8 +19,9 @@ type delayJob struct {
 	trans   bool // sources are the rows of W
 }
 
-// delayChunk is how many entries delayJob prefetches at a time.
-const delayChunk = 32
+// delayChunk is how many entries delayJob prefetches at a time (128:
+// PD14 full scale rtf 15.0, against 15.9 with 32).
+const delayChunk = 128
 
 // delayOffsets fills offs[:rows] with the start of the ring row that a
 // delay of k steps sent at slot lands in: ((slot + k) mod rows) * n.
