@@ -215,8 +215,10 @@ type PD14Projection struct {
 // PD14Input adds the delayed synaptic currents of the group's afferent
 // projections to I (key 2, after every PD14Neuron kernel). Its
 // Initialize draws each projection's connectivity, weights and delays (see
-// PD14Connect) and stores them as the sparse W and per-synapse delays of
-// the synapse group.
+// PD14Connect; several projections at once, one per core, with the same
+// result on any number of cores), stores them as the sparse W and
+// per-synapse delays of the synapse group, and makes the projections share
+// one input ring (core.ShareDelayRing).
 type PD14Input struct {
 	core.Base
 	Proj []PD14Projection
