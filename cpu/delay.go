@@ -62,8 +62,15 @@ func (j *delayJob) run(_, lo, hi int) {
 		// the additions.
 		var at [delayChunk]int
 		for _, i := range j.idx {
-			e := lowerBound(s.colIdx, s.rowStart[i], s.rowStart[i+1], int32(lo))
-			end := lowerBound(s.colIdx, e, s.rowStart[i+1], int32(hi))
+			// Each search is a chain of cache misses in a large matrix:
+			// the first and last chunks need only one of the two.
+			e, end := s.rowStart[i], s.rowStart[i+1]
+			if lo > 0 {
+				e = lowerBound(s.colIdx, e, end, int32(lo))
+			}
+			if hi < j.n {
+				end = lowerBound(s.colIdx, e, end, int32(hi))
+			}
 			for e < end {
 				n := int(min(end-e, delayChunk))
 				ci, dc, vc := s.colIdx[e:e+int64(n)], dl[e:e+int64(n)], v[e:e+int64(n)]
@@ -127,7 +134,11 @@ func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.Spar
 	if !trans {
 		avg = len(s.colIdx) / max(1, s.cols)
 	}
-	b.split(j, j.n, b.parts(len(idx)*max(1, avg), grainMatrix), align)
+	// Every event is a scattered ring write (a cache miss at scale),
+	// counted as a cache line, and every chunk searches each spiking row
+	// for its destination range: one chunk per thread.
+	k := b.parts(len(idx)*max(1, avg)*16, grainMatrix)
+	b.splitChunks(j, j.n, k, align, k)
 	*j = delayJob{}
 }
 

@@ -121,13 +121,19 @@ func (b *Backend) parts(work, grain int) int {
 // split runs j over [0, n) shared by k threads (the caller and k-1
 // workers), in chunks whose boundaries are multiples of al (al >= 1). It
 // returns when every chunk has finished.
-func (b *Backend) split(j job, n, k, al int) {
+func (b *Backend) split(j job, n, k, al int) { b.splitChunks(j, n, k, al, maxChunks(k)) }
+
+// splitChunks is split with at most most chunks (1 <= most <=
+// maxChunks(k)): for jobs whose every chunk pays a fixed cost, such as a
+// search per spiking row, fewer and larger chunks are cheaper than the
+// load balancing of split's 4 per thread.
+func (b *Backend) splitChunks(j job, n, k, al, most int) {
 	p := b.pool
 	if p == nil || k <= 1 || n < 2*al {
 		j.run(0, 0, n)
 		return
 	}
-	nchunks := min(maxChunks(k), n/al)
+	nchunks := min(most, maxChunks(k), n/al)
 	chunk := (n + nchunks - 1) / nchunks
 	chunk = (chunk + al - 1) / al * al
 	nchunks = (n + chunk - 1) / chunk
