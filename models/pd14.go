@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/rng"
@@ -149,9 +150,33 @@ func PD14DC(i int) float64 {
 // count (spikes per neuron since the last reset of count: for rates).
 type PD14Neuron struct {
 	core.Base
-	Pop  int
-	DC   float64
-	step *core.Kernel
+	Pop int
+	DC  float64
+	// PoissonExt, if positive, adds Poisson background input: K_ext
+	// inputs of population Pop at bg_rate, each spike adding the PSC
+	// PoissonExt (pA) to I (see PD14PoissonCDF).
+	PoissonExt float64
+	u          backend.Tensor // this step's U[0,1) numbers (Poisson input)
+	step       *core.Kernel
+}
+
+// PD14PoissonCDF returns the cumulative probabilities F(0), F(1), ... of
+// the number of background spikes one neuron of population i receives in
+// one step: Poisson with mean K_ext * bg_rate * dt (1.2 to 2.3). The list
+// stops where 1 - F(k) falls below 2^-25, so inverting a uniform number
+// of 24 bits (count = the number of k with u > F(k)) samples the
+// distribution exactly up to the float32 rounding of F (below 2^-25).
+func PD14PoissonCDF(i int) []float64 {
+	lambda := float64(PD14KExt[i]) * PD14BgRate * PD14Dt * 1e-3
+	p := math.Exp(-lambda)
+	f := p
+	cdf := []float64{f}
+	for k := 1; 1-f >= 1.0/(1<<25); k++ {
+		p *= lambda / float64(k)
+		f += p
+		cdf = append(cdf, f)
+	}
+	return cdf
 }
 
 func (p *PD14Neuron) Initialize(o core.Object) error {
@@ -178,9 +203,28 @@ func (p *PD14Neuron) Initialize(o core.Object) error {
 	if _, err := r.AddVar(o); err != nil {
 		return err
 	}
-	src, err := r.Wrap(`
+	integrate := `
 v = E_L + (v - E_L)*P22 + P21*I + P20_Ie
-I = I*P11`, "v >= V_th", "v = V_reset")
+I = I*P11`
+	consts := core.Consts{}
+	var extra map[string]backend.Tensor
+	if p.PoissonExt > 0 {
+		// Background spikes arrive with the other input, after the
+		// voltage update: count = #{k : u > F(k)}.
+		var terms []string
+		for k, f := range PD14PoissonCDF(p.Pop) {
+			name := fmt.Sprintf("F%d", k)
+			consts[name] = float32(f)
+			terms = append(terms, "(_u > "+name+")")
+		}
+		integrate += "\nI += W_ext*(" + strings.Join(terms, " + ") + ")"
+		consts["W_ext"] = float32(p.PoissonExt)
+		if p.u, err = o.Vector("zeros"); err != nil {
+			return err
+		}
+		extra = map[string]backend.Tensor{"_u": p.u}
+	}
+	src, err := r.Wrap(integrate, "v >= V_th", "v = V_reset")
 	if err != nil {
 		return err
 	}
@@ -189,14 +233,20 @@ I = I*P11`, "v >= V_th", "v = V_reset")
 	p11 := math.Exp(-PD14Dt / PD14TauSyn)
 	p21 := PD14TauM * PD14TauSyn / (PD14Cm * (PD14TauM - PD14TauSyn)) * (p22 - p11)
 	p20 := PD14TauM / PD14Cm * (1 - p22)
-	p.step, err = core.NewKernel(o, src, core.Consts{
+	for k, v := range (core.Consts{
 		"E_L": PD14EL, "V_th": PD14VTh, "V_reset": PD14VReset,
 		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21), "P20_Ie": float32(p20 * p.DC),
-	})
+	}) {
+		consts[k] = v
+	}
+	p.step, err = core.NewKernelWith(o, src, consts, extra)
 	return err
 }
 
 func (p *PD14Neuron) Iteration(o core.Object) error {
+	if p.u != nil {
+		o.Net().Rand(p.u, backend.UniformDist(0, 1))
+	}
 	p.step.Run()
 	return nil
 }
@@ -417,6 +467,12 @@ type PD14Options struct {
 	// the full network (helpers.py adjust_weights_and_input_to_synapse_
 	// scaling; PyNEST/examples/run_microcircuit.py scales N and K alike).
 	KScale float64
+	// Poisson replaces the DC background by Poisson input (the model
+	// description's bg_input_type "poisson"): every neuron receives the
+	// spikes of K_ext independent 8 Hz sources, drawn per neuron and step
+	// (PD14PoissonCDF), each adding the external PSC (87.8 pA, the 0.15 mV
+	// PSP) to I. The DC that compensates scaled in-degrees stays.
+	Poisson bool
 }
 
 // PD14DCScaled is PD14DC raised to compensate in-degrees scaled by k (see
@@ -453,8 +509,8 @@ type PD14 struct {
 // for inhibitory sources; L4E->L23E doubled, network_params.py
 // PSP_matrix_mean[0, 2]), delays normal(1.5 ms) for excitatory and
 // normal(0.75 ms) for inhibitory sources (relative sd 0.5) and the DC
-// background input (see PD14Options for the scaling rules). One step is 0.1 ms. The Poisson background option of
-// the model description is not implemented.
+// or (PD14Options.Poisson) Poisson background input (see PD14Options for
+// the scaling rules). One step is 0.1 ms.
 func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
 	if o.Scale == 0 {
 		o.Scale = 1
@@ -473,10 +529,17 @@ func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
 	psc := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn) / math.Sqrt(o.KScale)
 	m := &PD14{}
 	inputs := [8]*PD14Input{}
+	neuron := func(i int) *PD14Neuron {
+		if !o.Poisson {
+			return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale)}
+		}
+		ext := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn)
+		return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale) - PD14DC(i), PoissonExt: ext}
+	}
 	for i, name := range PD14Populations {
 		inputs[i] = &PD14Input{}
 		g, err := net.NewNeuronGroup(name, core.Size(sizes[i]), core.Behaviors{
-			1: &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale)},
+			1: neuron(i),
 			2: inputs[i],
 		})
 		if err != nil {

@@ -74,12 +74,17 @@ func TestPD14Counts(t *testing.T) {
 // counts, runs steps more and returns the rates (Hz) per population.
 func pd14Run(t *testing.T, be backend.Backend, layout core.Layout, s float64, warm, steps int) [8]float64 {
 	t.Helper()
+	return pd14RunOpts(t, be, layout, models.PD14Options{Scale: s}, warm, steps)
+}
+
+func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.PD14Options, warm, steps int) [8]float64 {
+	t.Helper()
 	t0 := time.Now()
 	net, err := core.NewNetwork(core.Config{Backend: be, Seed: 3, Layout: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.PD14Net(net, models.PD14Options{Scale: s})
+	m, err := models.PD14Net(net, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,5 +196,110 @@ func TestPD14NoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("PD14: %.2f allocations per step, want 0", allocs)
+	}
+}
+
+// TestPD14PoissonCDF: the background count distribution is Poisson with
+// mean K_ext * 8 Hz * 0.1 ms: F(0) = exp(-lambda), F increasing, its tail
+// below 2^-25, and sum_k (1 - F(k)) = E[count] = lambda.
+func TestPD14PoissonCDF(t *testing.T) {
+	for i := range 8 {
+		lambda := float64(models.PD14KExt[i]) * 8 * 1e-4
+		f := models.PD14PoissonCDF(i)
+		if math.Abs(f[0]-math.Exp(-lambda)) > 1e-15 {
+			t.Errorf("%s: F(0) = %v, want exp(-%v)", models.PD14Populations[i], f[0], lambda)
+		}
+		mean := 0.0
+		for k := range f {
+			if k > 0 && !(f[k] > f[k-1]) {
+				t.Errorf("%s: F(%d) = %v not above F(%d) = %v", models.PD14Populations[i], k, f[k], k-1, f[k-1])
+			}
+			mean += 1 - f[k]
+		}
+		if tail := 1 - f[len(f)-1]; tail >= 1.0/(1<<25) || tail < 0 {
+			t.Errorf("%s: tail 1 - F(%d) = %v, want in [0, 2^-25)", models.PD14Populations[i], len(f)-1, tail)
+		}
+		if math.Abs(mean-lambda) > 1e-6 {
+			t.Errorf("%s: mean %v, want %v", models.PD14Populations[i], mean, lambda)
+		}
+	}
+}
+
+// TestPD14PoissonInput drives 4000 L4E neurons (no recurrent input) with
+// the Poisson background alone and checks the synaptic current against
+// the theory of I_t = P11 I_{t-1} + W n_t with n_t ~ Poisson(lambda):
+// mean W lambda / (1 - P11), variance W^2 lambda / (1 - P11^2), sampled
+// over neurons after 300 steps (10^4 and more samples: within 2% and 6%).
+// cpu and gl draw the same numbers, so their currents must agree.
+func TestPD14PoissonInput(t *testing.T) {
+	const n, steps, pop = 4000, 300, 2
+	w := models.PD14PSPExc * models.PD14PSCOverPSP(models.PD14Cm, models.PD14TauM, models.PD14TauSyn)
+	lambda := float64(models.PD14KExt[pop]) * 8 * 1e-4
+	p11 := math.Exp(-models.PD14Dt / models.PD14TauSyn)
+	wantMean, wantVar := w*lambda/(1-p11), w*w*lambda/(1-p11*p11)
+	var got [][]float32
+	for _, be := range []backend.Backend{cobaCPU(t), gltest.Open(t)} {
+		net, err := core.NewNetwork(core.Config{Backend: be, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := net.NewNeuronGroup("L4E", core.Size(n), core.Behaviors{1: &models.PD14Neuron{Pop: pop, PoissonExt: w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
+			t.Fatal(err)
+		}
+		i := make([]float32, n)
+		if err := be.Read(i, g.Var("I"), 0); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, i)
+		mean, sq := 0.0, 0.0
+		for _, x := range i {
+			mean += float64(x)
+		}
+		mean /= n
+		for _, x := range i {
+			sq += (float64(x) - mean) * (float64(x) - mean)
+		}
+		variance := sq / (n - 1)
+		t.Logf("%s: mean I %.1f pA (theory %.1f), variance %.0f (theory %.0f)", be.Name(), mean, wantMean, variance, wantVar)
+		if math.Abs(mean/wantMean-1) > 0.02 {
+			t.Errorf("%s: mean I = %.2f pA, want %.2f within 2%%", be.Name(), mean, wantMean)
+		}
+		if math.Abs(variance/wantVar-1) > 0.06 {
+			t.Errorf("%s: variance of I = %.0f, want %.0f within 6%%", be.Name(), variance, wantVar)
+		}
+	}
+	for k := range got[0] {
+		if d := math.Abs(float64(got[0][k] - got[1][k])); d > 1e-3*math.Abs(float64(got[0][k]))+1e-3 {
+			t.Fatalf("neuron %d: cpu I = %v, gl I = %v", k, got[0][k], got[1][k])
+		}
+	}
+}
+
+// TestPD14PoissonRates runs the circuit at scale 0.05 with Poisson
+// background input instead of DC (same warm-up and length as
+// TestPD14Rates, cpu) and checks the same plausibility: every population
+// between 0.05 and 30 Hz, L2/3 and L4 inhibition faster than excitation.
+func TestPD14PoissonRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("PD14 at scale 0.05 takes seconds")
+	}
+	rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true}, 500, 1500)
+	t.Logf("cpu rates with Poisson input (Hz): %v", rates)
+	for i, r := range rates {
+		if !(r >= 0.05 && r <= 30) {
+			t.Errorf("%s fires at %.3f Hz, want 0.05..30 Hz", models.PD14Populations[i], r)
+		}
+	}
+	for _, l := range []int{0, 2} {
+		if !(rates[l+1] > rates[l]) {
+			t.Errorf("%s fires at %.3f Hz, not faster than %s (%.3f Hz)", models.PD14Populations[l+1], rates[l+1], models.PD14Populations[l], rates[l])
+		}
 	}
 }

@@ -3,7 +3,8 @@
 // -scale 1), 64 sparse projections with the model's synapse numbers
 // (scaled with the neuron numbers, so in-degrees stay full unless -kscale
 // scales them, with the model's DC compensation), per-synapse
-// delays and DC background input (see models.PD14Net). It simulates a
+// delays and DC background input, or Poisson input with -poisson (see
+// models.PD14Net). It simulates a
 // -warmup (0.5 s, the model's t_presim) and then -duration of biological
 // time (or -steps steps of 0.1 ms), and reports the real-time factor of the measured part (wall time
 // / biological time), the firing rate of each population over it, the
@@ -41,8 +42,8 @@ const (
 // warmUp is the number of warm-up steps (-warmup).
 var warmUp int
 
-// isi is -isi.
-var isi *bool
+// isi is -isi; poisson is -poisson.
+var isi, poisson *bool
 
 func main() {
 	f := cli.Register(0, "sxd")
@@ -50,6 +51,7 @@ func main() {
 	kscale := flag.Float64("kscale", 1, "in-degree scale in (0, 1] (the model's K_scaling): weights grow as 1/sqrt(kscale) and a DC input compensates the mean input")
 	dur := flag.Duration("duration", time.Second, "biological time to simulate and measure after the warm-up")
 	warm := flag.Duration("warmup", 500*time.Millisecond, "biological time simulated before the measurement (the model's t_presim)")
+	poisson = flag.Bool("poisson", false, "Poisson background input (K_ext sources at 8 Hz per neuron) instead of the equivalent DC")
 	isi = flag.Bool("isi", false, "record the spikes of the measured part and report each population's ISI CV (implied by -out)")
 	flag.Parse()
 	set := map[string]bool{}
@@ -91,7 +93,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	be := net.Backend()
 	defer be.Close()
 	t0 := time.Now()
-	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale})
+	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson})
 	if err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	rss := peakRSS()
 	r.Extra = map[string]any{
 		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
-		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss,
+		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson,
 	}
 	if record {
 		cvs := map[string]any{}
