@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/gomonnto/gomonnto/backend"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 var _ backend.Delayer = (*Backend)(nil)
@@ -151,8 +152,7 @@ func (b *Backend) TakeSlot(dst, ring backend.Tensor, slot int) {
 	backend.CheckTakeSlot(dst, ring, slot)
 	n := len(d)
 	row := r[slot*n : slot*n+n]
-	for i, x := range row {
-		d[i] += x
-		row[i] = 0
-	}
+	// Vector add (alpha = 1: exactly d[i] + row[i]), then a memclr.
+	blas32.Axpy(1, blas32.Vector{N: n, Inc: 1, Data: row}, blas32.Vector{N: n, Inc: 1, Data: d})
+	clear(row)
 }
