@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -203,10 +204,12 @@ func Raster(path, title string, groups []RasterGroup) error {
 	p.Title.Text = title
 	p.X.Label.Text = "iteration"
 	p.Y.Label.Text = "neuron"
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, g := range groups {
 		pts := make(plotter.XYs, g.Events.Len())
 		for i := range pts {
 			pts[i].X, pts[i].Y = float64(g.Events.Iterations[i]), float64(g.Events.Indices[i]+g.Offset)
+			lo, hi = math.Min(lo, pts[i].X), math.Max(hi, pts[i].X)
 		}
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -219,13 +222,19 @@ func Raster(path, title string, groups []RasterGroup) error {
 		p.Legend.Add(fmt.Sprintf("%s (%d spikes)", g.Label, g.Events.Len()), s)
 	}
 	p.Legend.Top = true
+	if len(groups) > 2 && hi > lo {
+		// Room on the right for the legend, so that it covers no spikes.
+		p.X.Min, p.X.Max = lo, hi+0.3*(hi-lo)
+	}
 	return save(p, path)
 }
 
 func plotColor(k int) color.Color {
 	cs := []color.Color{
 		color.RGBA{31, 119, 180, 255}, color.RGBA{214, 39, 40, 255}, color.RGBA{44, 160, 44, 255},
-		color.RGBA{255, 127, 14, 255}, color.RGBA{148, 103, 189, 255},
+		color.RGBA{255, 127, 14, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+		color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
+		color.RGBA{23, 190, 207, 255},
 	}
 	return cs[k%len(cs)]
 }
