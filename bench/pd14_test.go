@@ -16,11 +16,13 @@ var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the
 // in-degrees stay full: about 2e7 stored synapses), DC background, SxD
 // layout, without recorders, after the model's 0.5 s (5000-step) warm-up.
 // One step is 0.1 ms, so the real-time factor (rtf) is us/step * 1e-6 /
-// 1e-4. Building the network (host-side connectivity draws) takes about
-// 13 s here and is not timed.
+// 1e-4. Building the network (host-side connectivity draws, in parallel)
+// takes several seconds at scale 0.1 (83 s at scale 1 on 2 cores) and is
+// not timed.
 //
 // -pd14.scale sets another scale (1 is the full circuit: ~0.3e9 synapses,
-// ~7 GiB and minutes of build on 2 cores):
+// ~5 GiB and about 1.5 minutes of build on 2 cores; the benchmark builds
+// it twice, for b.N = 1 and for the timed run):
 //
 //	go test ./bench -run XXX -bench PD14/cpu -benchtime 500x -pd14.scale 1
 func BenchmarkPD14(b *testing.B) {
