@@ -71,9 +71,12 @@ func ShareDelayRing(groups ...*SynapseGroup) error {
 	}
 	g0 := groups[0]
 	depth := 0
+	seen := map[*SynapseGroup]bool{}
 	for _, g := range groups {
 		st := g.delay
 		switch {
+		case seen[g]:
+			return fmt.Errorf("ShareDelayRing: synapse group %q is listed twice", g.name)
 		case g.net != g0.net:
 			return fmt.Errorf("ShareDelayRing: synapse groups %q and %q belong to different networks", g0.name, g.name)
 		case g.Dst != g0.Dst:
@@ -87,14 +90,8 @@ func ShareDelayRing(groups ...*SynapseGroup) error {
 		case st.shared != nil:
 			return fmt.Errorf("ShareDelayRing: synapse group %q already shares a ring", g.name)
 		}
-		depth = max(depth, st.depth)
-	}
-	seen := map[*SynapseGroup]bool{}
-	for _, g := range groups {
-		if seen[g] {
-			return fmt.Errorf("ShareDelayRing: synapse group %q is listed twice", g.name)
-		}
 		seen[g] = true
+		depth = max(depth, st.depth)
 	}
 	ring, err := g0.net.be.NewTensor(depth, g0.Dst.Size)
 	if err != nil {

@@ -952,7 +952,7 @@ func TestSkipZeros32(t *testing.T) {
 // fill) against the scalar philox and rng.Unit, bit for bit, for counters
 // around the 2^32 carry, several keys and affine maps.
 func TestPhilox8MatchesScalar(t *testing.T) {
-	if !hasPhilox8 {
+	if !hasAVX2 {
 		t.Skip("no AVX2: uniform fills use the scalar Philox only")
 	}
 	r := rand.New(rand.NewPCG(3, 4))

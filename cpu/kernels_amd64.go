@@ -21,7 +21,8 @@ func dot4(r0, r1, r2, r3, x *float32, n int, out *[4]float32)
 //go:noescape
 func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32)
 
-// hasAVX2 selects skipZeros32's vector loop.
+// hasAVX2 selects the AVX2 kernels without FMA: skipZeros32AVX and
+// philox8Uniform.
 var hasAVX2 = cpu.X86.HasAVX2
 
 // skipZeros32 returns the offset of the first group of 32 elements of
@@ -38,9 +39,6 @@ func skipZeros32(m []float32, n int) int {
 //
 //go:noescape
 func skipZeros32AVX(p *float32, n int) int
-
-// hasPhilox8 selects philox8Uniform for uniform fills.
-var hasPhilox8 = cpu.X86.HasAVX2
 
 // philox8Uniform writes the uniform numbers of eight Philox blocks, 32
 // elements, to out: out[4j+w] = sc*(a + r*rng.Unit(word w of block j)),

@@ -20,8 +20,8 @@ func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32) {
 // multiple of 32.
 func skipZeros32(m []float32, n int) int { return skipZeros32Go(m, n) }
 
-// hasPhilox8: no vector Philox here.
-const hasPhilox8 = false
+// hasAVX2: no vector kernels here.
+const hasAVX2 = false
 
 func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r, sc float32) {
 	panic("cpu: philox8Uniform without assembly kernels")

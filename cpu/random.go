@@ -82,7 +82,7 @@ func (j *randomJob) run(_, lo, hi int) {
 		// The common case, four elements per block, without a switch.
 		a, r, sc := d.A, d.B-d.A, d.Scale
 		k := 0
-		if hasPhilox8 {
+		if hasAVX2 {
 			// Eight blocks (32 elements) per call, bit for bit the same.
 			var c0, c1 [8]uint32
 			for ; k+32 <= len(out); k += 32 {
@@ -147,7 +147,7 @@ func (b *Backend) Random(dst backend.Tensor, d backend.Dist, key backend.RandKey
 	j := &b.rnd
 	j.dst, j.dist, j.key = out, d, key
 	grain := grainRandom
-	if hasPhilox8 && d.Kind == rng.Uniform && d.Density >= 1 {
+	if hasAVX2 && d.Kind == rng.Uniform && d.Density >= 1 {
 		grain = grainElementwise // the vector Philox: ~2 ns per element
 	}
 	b.split(j, len(out), b.parts(len(out), grain), align)

@@ -206,7 +206,14 @@ func (p *PD14Neuron) Initialize(o core.Object) error {
 	integrate := `
 v = E_L + (v - E_L)*P22 + P21*I + P20_Ie
 I = I*P11`
-	consts := core.Consts{}
+	p22 := math.Exp(-PD14Dt / PD14TauM)
+	p11 := math.Exp(-PD14Dt / PD14TauSyn)
+	p21 := PD14TauM * PD14TauSyn / (PD14Cm * (PD14TauM - PD14TauSyn)) * (p22 - p11)
+	p20 := PD14TauM / PD14Cm * (1 - p22)
+	consts := core.Consts{
+		"E_L": PD14EL, "V_th": PD14VTh, "V_reset": PD14VReset,
+		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21), "P20_Ie": float32(p20 * p.DC),
+	}
 	var extra map[string]backend.Tensor
 	if p.PoissonExt > 0 {
 		// Background spikes arrive with the other input, after the
@@ -229,16 +236,6 @@ I = I*P11`
 		return err
 	}
 	src += "count += fired ? 1 : 0\n"
-	p22 := math.Exp(-PD14Dt / PD14TauM)
-	p11 := math.Exp(-PD14Dt / PD14TauSyn)
-	p21 := PD14TauM * PD14TauSyn / (PD14Cm * (PD14TauM - PD14TauSyn)) * (p22 - p11)
-	p20 := PD14TauM / PD14Cm * (1 - p22)
-	for k, v := range (core.Consts{
-		"E_L": PD14EL, "V_th": PD14VTh, "V_reset": PD14VReset,
-		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21), "P20_Ie": float32(p20 * p.DC),
-	}) {
-		consts[k] = v
-	}
 	p.step, err = core.NewKernelWith(o, src, consts, extra)
 	return err
 }

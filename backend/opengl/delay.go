@@ -115,21 +115,8 @@ func (x *executor) delayOp(c *cmd) {
 	x.setU(p, uCols, uint32(ring.cols))
 	x.setU(p, uSlot, uint32(c.i[0]))
 	x.setF(p, uAlpha, c.f[0])
-	spikes := s.rows
 	if mode == dlPropScatter {
-		// Every binding again per tile, so that dispatch orders the
-		// tiles' additions into the ring with a barrier.
-		x.eachTile(p, s, func(k int) {
-			x.bind(0, ring.tiles[0], true)
-			x.bind(2, s.rs.tiles[0], false)
-			x.bind(4, x.dummy, false)
-			x.bind(5, x.cntA, false)
-			x.bind(6, x.listA, false)
-			x.bind(1, s.vals.tiles[k], false)
-			x.bind(3, s.ci.tiles[k], false)
-			x.bind(7, c.t[1].tiles[k], false)
-			x.dispatch(p, min(spikes, x.maskGroups))
-		})
+		x.scatterRowTiles(p, s, ring.tiles[0], c.t[1])
 		return
 	}
 	x.bind(0, ring.tiles[0], true)
@@ -137,9 +124,8 @@ func (x *executor) delayOp(c *cmd) {
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	spikes = s.cols
 	x.bind(5, x.cntA, false)
 	x.bind(6, x.listA, false)
 	x.bind(7, c.t[1].tiles[0], false)
-	x.dispatch(p, min(spikes, x.maskGroups))
+	x.dispatch(p, min(s.cols, x.maskGroups))
 }

@@ -370,20 +370,8 @@ func (x *executor) sparseScatter(c *cmd) {
 		p = x.p.sparseAtomic[mode]
 	}
 	x.setF(p, uAlpha, c.f[0])
-	spikes := s.rows
 	if mode == spPropScatter {
-		// Every binding again per tile, so that dispatch orders the
-		// tiles' additions into dst with a barrier.
-		x.eachTile(p, s, func(k int) {
-			x.bind(0, c.t[0].tiles[0], true)
-			x.bind(2, s.rs.tiles[0], false)
-			x.bind(4, x.dummy, false)
-			x.bind(5, x.cntA, false)
-			x.bind(6, x.listA, false)
-			x.bind(1, s.vals.tiles[k], false)
-			x.bind(3, s.ci.tiles[k], false)
-			x.dispatch(p, min(spikes, x.maskGroups))
-		})
+		x.scatterRowTiles(p, s, c.t[0].tiles[0], nil)
 		return
 	}
 	x.bind(0, c.t[0].tiles[0], true)
@@ -391,21 +379,32 @@ func (x *executor) sparseScatter(c *cmd) {
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	spikes = s.cols
 	x.bind(5, x.cntA, false)
 	x.bind(6, x.listA, false)
-	x.dispatch(p, min(spikes, x.maskGroups))
+	x.dispatch(p, min(s.cols, x.maskGroups))
 }
 
-// eachTile runs run(k) for every tile k of a sparse matrix's entries with
-// the program's tileLo and tileHi set to the entries of that tile (one
-// tile, all entries, for a matrix in one buffer).
-func (x *executor) eachTile(p *program, s *sparse, run func(k int)) {
-	nnz := s.NNZ()
-	per := s.vals.tileElems
+// scatterRowTiles dispatches the row-wise scatter p (propagate_sparse or
+// propagate_delayed, MODE 1) of the listed spikes into out once per tile
+// of s's entries, binding that tile's values, column indices and, for
+// delayed propagation, delays (binding 7). Every binding is made again
+// per tile, so that dispatch orders the tiles' additions into out with a
+// barrier. A matrix in one buffer is one tile.
+func (x *executor) scatterRowTiles(p *program, s *sparse, out *glbuf, delays *tensor) {
+	nnz, per := s.NNZ(), s.vals.tileElems
 	for k := range s.vals.tiles {
 		x.setU(p, uTileLo, uint32(k*per))
 		x.setU(p, uTileHi, uint32(min(nnz, (k+1)*per)))
-		run(k)
+		x.bind(0, out, true)
+		x.bind(1, s.vals.tiles[k], false)
+		x.bind(2, s.rs.tiles[0], false)
+		x.bind(3, s.ci.tiles[k], false)
+		x.bind(4, x.dummy, false)
+		x.bind(5, x.cntA, false)
+		x.bind(6, x.listA, false)
+		if delays != nil {
+			x.bind(7, delays.tiles[k], false)
+		}
+		x.dispatch(p, min(s.rows, x.maskGroups))
 	}
 }
