@@ -13,9 +13,9 @@ import (
 // destinations' future input (backend.Delayer), or one delay for every
 // synapse, with a ring of the sources' past spike masks (any matrix).
 type delayState struct {
-	w       backend.Tensor // the matrix the per-synapse delays belong to (nil: uniform)
-	delays  backend.Tensor // per stored entry, in steps (per-synapse)
-	ring    backend.Tensor // depth x Dst.Size (per-synapse)
+	w       backend.Tensor    // the matrix the per-synapse delays belong to (nil: uniform)
+	delays  backend.Tensor    // per stored entry, in steps (per-synapse)
+	ring    backend.DelayRing // depth x Dst.Size (per-synapse)
 	masks   []backend.Tensor
 	depth   int // longest delay + 1
 	min     int // shortest per-synapse delay
@@ -27,7 +27,7 @@ type delayState struct {
 // sharedRing is one ring buffer of future input into one destination
 // tensor, fed by several synapse groups (ShareDelayRing).
 type sharedRing struct {
-	ring    backend.Tensor
+	ring    backend.DelayRing
 	depth   int
 	dst     backend.Tensor // the destination, fixed by the first call
 	refs    int            // groups still using it
@@ -37,12 +37,14 @@ type sharedRing struct {
 
 func (d *delayState) release() {
 	ts := append([]backend.Tensor{d.delays}, d.masks...)
+	ring := d.ring
 	if r := d.shared; r != nil {
-		if r.refs--; r.refs == 0 {
-			ts = append(ts, r.ring)
+		if r.refs--; r.refs > 0 {
+			ring = nil
 		}
-	} else {
-		ts = append(ts, d.ring)
+	}
+	if ring != nil {
+		ring.Release()
 	}
 	for _, t := range ts {
 		if t != nil {
@@ -93,7 +95,7 @@ func ShareDelayRing(groups ...*SynapseGroup) error {
 		seen[g] = true
 		depth = max(depth, st.depth)
 	}
-	ring, err := g0.net.be.NewTensor(depth, g0.Dst.Size)
+	ring, err := g0.net.be.(backend.Delayer).NewDelayRing(depth, g0.Dst.Size)
 	if err != nil {
 		return fmt.Errorf("ShareDelayRing: ring buffer of %d x %d: %w", depth, g0.Dst.Size, err)
 	}
@@ -189,7 +191,7 @@ func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
 		st.release()
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
 	}
-	if st.ring, err = be.NewTensor(st.depth, s.Dst.Size); err != nil {
+	if st.ring, err = be.(backend.Delayer).NewDelayRing(st.depth, s.Dst.Size); err != nil {
 		st.release()
 		return fmt.Errorf("synapse group %q: SetDelaySteps: ring buffer of %d x %d: %w", s.name, st.depth, s.Dst.Size, err)
 	}
@@ -271,7 +273,8 @@ func mod(x, m int) int {
 // the same behaviour with the same dst; with per-synapse delays w must be
 // the matrix given to SetDelays. Input that would have arrived in
 // iterations without a call arrives at the next call. It allocates
-// nothing.
+// nothing (the cpu backend's ring grows only when more input is in flight
+// than ever before). W's values are read as of the call.
 func (s *SynapseGroup) PropagateDelayed(dst, w, spikes backend.Tensor, alpha float32) {
 	st := s.delay
 	if st == nil {

@@ -50,9 +50,8 @@ type Backend struct {
 	prop propagateJob
 	out  outerJob
 	norm normalizeJob
-	dl   delayJob
-	// delayOffs holds the ring row offsets of PropagateDelayed.
-	delayOffs []int
+	// dq holds the queued PropagateDelayed and TakeSlot calls (delay.go).
+	dq delayQueue
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -121,17 +120,18 @@ func (b *Backend) Threads() int { return b.threads }
 
 var errClosed = errors.New("cpu: the backend is closed; open a new one with cpu.New or backend.Open")
 
-// Flush returns nil: every operation has finished when it returns. After
-// Close it returns an error.
+// Flush runs the queued delayed propagation (PropagateDelayed and
+// TakeSlot, see delay.go) and returns nil: every other operation has
+// finished when it returns. After Close it returns an error.
 func (b *Backend) Flush() error {
 	if b.closed {
 		return errClosed
 	}
+	b.flushDelayed()
 	return nil
 }
 
-// Sync returns nil: every operation has finished when it returns. After
-// Close it returns an error.
+// Sync is Flush.
 func (b *Backend) Sync() error { return b.Flush() }
 
 // Close stops the worker goroutines. Tensors of the backend become invalid:
@@ -144,7 +144,7 @@ func (b *Backend) Close() error {
 	if b.pool != nil {
 		b.pool.stop()
 	}
-	b.idxA, b.idxB, b.acc, b.delayOffs = nil, nil, nil, nil
+	b.idxA, b.idxB, b.acc, b.dq = nil, nil, nil, delayQueue{}
 	return nil
 }
 
@@ -190,8 +190,16 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 
 // Data returns the storage of a cpu tensor for zero-copy use in the same
 // process: row-major, Len elements (for a sparse matrix, its values). Writes through it are seen by later
-// operations. It panics if t is not a live cpu tensor.
+// operations. It panics if t is not a live cpu tensor. It runs the
+// queued delayed propagation first (PropagateDelayed and TakeSlot are
+// carried out by the next operation): a slice kept from an earlier call
+// shows their results after the next operation, Sync or Data.
 func Data(t backend.Tensor) []float32 {
+	if ct, ok := t.(*tensor); ok && ct != nil && ct.b != nil && !ct.b.closed {
+		ct.b.flushDelayed()
+	} else if sp, ok := t.(*sparse); ok && sp != nil && sp.b != nil && !sp.b.closed {
+		sp.b.flushDelayed()
+	}
 	ct, ok := t.(*tensor)
 	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
 		ct, ok = sp.vals, true // a sparse matrix's values, in entry order
@@ -219,7 +227,17 @@ func (b *Backend) live(op string) {
 }
 
 // ten returns the storage of t, panicking unless t is a live tensor of b.
+// It first runs the queued delayed propagation: every operation reads its
+// tensors through ten, so none sees them before the queued calls ran.
 func (b *Backend) ten(op string, t backend.Tensor) []float32 {
+	if len(b.dq.calls) > 0 {
+		b.flushDelayed()
+	}
+	return b.tenNow(op, t)
+}
+
+// tenNow is ten without running the queue, for the calls that are queued.
+func (b *Backend) tenNow(op string, t backend.Tensor) []float32 {
 	ct, ok := t.(*tensor)
 	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
 		ct, ok = sp.vals, true // elementwise operations act on the values

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -44,7 +45,7 @@ func TestDelayThreadsAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			dl := vecOf(t, b, delays)
-			ring, _ := b.NewTensor(depth, nDst)
+			ring, _ := b.NewDelayRing(depth, nDst)
 			d := vecOf(t, b, make([]float32, nDst))
 			var got []float32
 			for s := range steps {
@@ -52,7 +53,11 @@ func TestDelayThreadsAgree(t *testing.T) {
 				b.TakeSlot(d, ring, s%depth)
 				got = append(got, Data(d)...)
 			}
-			got = append(got, Data(ring)...)
+			inFlight := make([]float32, depth*nDst)
+			if err := ring.Read(inFlight); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, inFlight...)
 			if th == 1 {
 				ref = got
 				nonzero := 0
@@ -75,6 +80,112 @@ func TestDelayThreadsAgree(t *testing.T) {
 	}
 }
 
+// TestDelayManyRings: with enough rings to keep the threads busy, the
+// queue runs one task per ring that sends to all its parts at once; with
+// one ring, one task per part. Both must give the bits of one thread, and
+// rings whose TakeSlots add into one tensor must be summed in call order.
+func TestDelayManyRings(t *testing.T) {
+	const rows, cols, depth, steps, nr = 900, 2100, 7, 10, 5
+	rs, ci, vals := randomCSR(31, rows, cols, 0.05)
+	r := rand.New(rand.NewPCG(32, 1))
+	delays := make([]float32, len(ci))
+	for e := range delays {
+		delays[e] = float32(r.IntN(depth + 2)) // some clamped to depth-1
+	}
+	masks := make([][]float32, steps*nr)
+	for s := range masks {
+		masks[s] = make([]float32, rows)
+		for i := range masks[s] {
+			if r.Float64() < 0.2 {
+				masks[s][i] = 1
+			}
+		}
+	}
+	var ref []float32
+	for _, th := range []int{1, 2, 4} {
+		b := mustNew(t, th)
+		w, err := b.NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl := vecOf(t, b, delays)
+		var rings []backend.DelayRing
+		var dsts []backend.Tensor
+		for k := range nr {
+			rg, err := b.NewDelayRing(depth, cols)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rings = append(rings, rg)
+			if k < nr-1 {
+				dsts = append(dsts, vecOf(t, b, make([]float32, cols)))
+			} else {
+				dsts = append(dsts, dsts[0]) // the last ring adds into the first one's tensor
+			}
+		}
+		if th == 2 && len(rings[0].(*ring).parts) != 2 {
+			t.Fatalf("a ring of %d destinations on 2 threads has %d parts, want 2", cols, len(rings[0].(*ring).parts))
+		}
+		mt := make([]backend.Tensor, len(masks))
+		for i, m := range masks {
+			mt[i] = vecOf(t, b, m) // made before the loop: a Write runs the queue
+		}
+		var got []float32
+		for s := range steps {
+			for k, rg := range rings {
+				b.TakeSlot(dsts[k], rg, s%depth)
+				b.PropagateDelayed(rg, s%depth, w, true, dl, mt[s*nr+k], 0.5)
+			}
+			if n := len(b.dq.calls); n != 2*nr {
+				t.Fatalf("step %d: %d calls queued, want %d", s, n, 2*nr)
+			}
+			for _, d := range dsts[:nr-1] {
+				got = append(got, Data(d)...)
+			}
+		}
+		if th == 1 {
+			ref = got
+			continue
+		}
+		for i := range got {
+			if got[i] != ref[i] {
+				t.Fatalf("threads=%d: value %d = %v, with one thread %v", th, i, got[i], ref[i])
+			}
+		}
+	}
+	// The first tensor received the input of rings 0 and nr-1 that
+	// arrived by the last step: compare with a float64 sum. Each step
+	// takes its slot before it sends, so a delay of 0 arrives depth steps
+	// later, when the slot comes round again.
+	want, mag := make([]float64, cols), make([]float64, cols)
+	for s := range steps {
+		for _, k := range []int{0, nr - 1} {
+			for i := range rows {
+				if masks[s*nr+k][i] == 0 {
+					continue
+				}
+				for e := rs[i]; e < rs[i+1]; e++ {
+					k := min(int(delays[e]), depth-1)
+					if k == 0 {
+						k = depth
+					}
+					if s+k < steps {
+						x := float64(float32(0.5 * vals[e]))
+						want[ci[e]] += x
+						mag[ci[e]] += math.Abs(x)
+					}
+				}
+			}
+		}
+	}
+	last := ref[len(ref)-(nr-1)*cols : len(ref)-(nr-2)*cols]
+	for i, x := range last {
+		if math.Abs(float64(x)-want[i]) > 1e-5*mag[i]+1e-30 {
+			t.Fatalf("destination %d of the shared tensor: %v, want %v", i, x, want[i])
+		}
+	}
+}
+
 func TestDelayZeroAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are checked without -short")
@@ -92,8 +203,8 @@ func TestDelayZeroAllocs(t *testing.T) {
 				delays[e] = float32(e % 5)
 			}
 			dl := vecOf(t, b, delays)
-			ringR, _ := b.NewTensor(5, 800)
-			ringC, _ := b.NewTensor(5, 900)
+			ringR, _ := b.NewDelayRing(5, 800)
+			ringC, _ := b.NewDelayRing(5, 900)
 			dR, dC := vecOf(t, b, make([]float32, 800)), vecOf(t, b, make([]float32, 900))
 			mR, mC := vecOf(t, b, make([]float32, 800)), vecOf(t, b, make([]float32, 900))
 			b.Fill(mR, 1)
@@ -104,9 +215,14 @@ func TestDelayZeroAllocs(t *testing.T) {
 				b.TakeSlot(dC, ringC, slot)
 				b.PropagateDelayed(ringR, slot, w, false, dl, mC, 0.1)
 				b.TakeSlot(dR, ringR, slot)
+				if err := b.Sync(); err != nil { // as the next operation of a network step
+					t.Fatal(err)
+				}
 				slot = (slot + 1) % 5
 			}
-			step()
+			for range 10 {
+				step()
+			}
 			if a := testing.AllocsPerRun(50, step); a != 0 {
 				t.Errorf("a step of delayed propagation allocates %v times, want 0", a)
 			}
@@ -134,36 +250,93 @@ func BenchmarkPropagateDelayed(b *testing.B) {
 		mask[i] = 1
 	}
 	m, d, dl := vecOf(b, be, mask), vecOf(b, be, make([]float32, n)), vecOf(b, be, delays)
-	ring, _ := be.NewTensor(depth, n)
+	ring, _ := be.NewDelayRing(depth, n)
 	for _, trans := range []bool{true, false} {
 		b.Run(fmt.Sprintf("trans=%t", trans), func(b *testing.B) {
 			slot := 0
 			for b.Loop() {
 				be.PropagateDelayed(ring, slot, w, trans, dl, m, 0.1)
 				be.TakeSlot(d, ring, slot)
+				if err := be.Sync(); err != nil { // run the queued calls
+					b.Fatal(err)
+				}
 				slot = (slot + 1) % depth
 			}
 		})
 	}
 }
 
-// TestDelayOffsetsMatchDelaySlot: the branch-free ring row of the cpu's
+// TestRingWrapMatchesDelaySlot: the branch-free slot of the cpu's
 // delayed propagation is backend.DelaySlot's for every kind of delay
 // value (NaN, infinities, negative, fractional, beyond the ring).
-func TestDelayOffsetsMatchDelaySlot(t *testing.T) {
-	const n = 7
+func TestRingWrapMatchesDelaySlot(t *testing.T) {
+	b := mustNew(t, 1)
 	vals := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -3, -0.5, 0,
 		float32(math.Copysign(0, -1)), 0.25, 1, 1.5, 2, 3.999, 4, 4.5, 5, 6, 1e30}
 	for _, rows := range []int{1, 2, 5, 6} {
-		offs := make([]int, rows)
+		rg, err := b.NewDelayRing(rows, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrap := rg.(*ring).wrap
 		for slot := range rows {
-			delayOffsets(offs, slot, rows, n)
 			for _, d := range vals {
-				got := offs[delayStep(d, float32(rows-1))]
-				if want := backend.DelaySlot(slot, rows, d) * n; got != want {
-					t.Errorf("rows %d, slot %d, delay %v: offset %d, want %d", rows, slot, d, got, want)
+				got := int(wrap[slot+delayStep(d, float32(rows-1))])
+				if want := backend.DelaySlot(slot, rows, d); got != want {
+					t.Errorf("rows %d, slot %d, delay %v: slot %d, want %d", rows, slot, d, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestDelayQueue: the queued calls run before any operation that could
+// see their effect or change what they read, and a loop of nothing but
+// queued calls keeps the queue bounded.
+func TestDelayQueue(t *testing.T) {
+	b := mustNew(t, 2)
+	// Source 0 -> destinations 0 (w 2, delay 1) and 1 (w 3, delay 0);
+	// source 1 -> destination 0 (w 5, delay 0).
+	w, err := b.NewSparse(2, 2, []int64{0, 2, 3}, []int32{0, 1, 0}, []float32{2, 3, 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := vecOf(t, b, []float32{1, 0, 0})
+	rg, _ := b.NewDelayRing(2, 2)
+	d := vecOf(t, b, []float32{0, 0})
+	b.PropagateDelayed(rg, 0, w, true, dl, vecOf(t, b, []float32{1, 0}), 1)
+	b.TakeSlot(d, rg, 0)
+	// A change of W after the call does not alter what is in flight.
+	if err := b.Write(w, 0, []float32{20, 30, 50}); err != nil {
+		t.Fatal(err)
+	}
+	if got := Data(d); got[0] != 0 || got[1] != 3 {
+		t.Fatalf("after step 0: dst %v, want [0 3]", got)
+	}
+	// dst of a queued TakeSlot as the mask of the next call: the take
+	// runs first, so both sources spike (without it only source 1 would).
+	b.TakeSlot(d, rg, 1) // the 2 of step 0: d = [2 3]
+	b.PropagateDelayed(rg, 0, w, true, dl, d, 1)
+	if q := len(b.dq.calls); q != 1 {
+		t.Fatalf("%d calls queued, want 1 (the PropagateDelayed; the TakeSlot ran before it)", q)
+	}
+	if got := Data(d); got[0] != 2 || got[1] != 3 {
+		t.Fatalf("dst %v, want [2 3]", got)
+	}
+	// Sent with the values written above: slot 0 gets 50 and 30, slot 1
+	// gets 20.
+	in := make([]float32, 4)
+	if err := rg.Read(in); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{50, 30, 20, 0}; !slices.Equal(in, want) {
+		t.Fatalf("ring %v, want %v", in, want)
+	}
+	// Nothing but queued calls: the queue is run when it is full.
+	for k := range 3 * maxQueued {
+		b.PropagateDelayed(rg, k%2, w, true, dl, d, 1)
+		if len(b.dq.calls) > maxQueued {
+			t.Fatalf("%d calls queued, more than maxQueued = %d", len(b.dq.calls), maxQueued)
 		}
 	}
 }

@@ -136,8 +136,23 @@ func (b *Backend) splitChunks(j job, n, k, al, most int) {
 	nchunks := min(most, maxChunks(k), n/al)
 	chunk := (n + nchunks - 1) / nchunks
 	chunk = (chunk + al - 1) / al * al
-	nchunks = (n + chunk - 1) / chunk
+	b.dispatch(j, n, chunk, (n+chunk-1)/chunk, k)
+}
 
+// splitEach runs j over [0, n) shared by k threads, one index per chunk
+// (for a few tasks of uneven size, largest first).
+func (b *Backend) splitEach(j job, n, k int) {
+	if b.pool == nil || k <= 1 || n <= 1 || n > chunkMask {
+		j.run(0, 0, n)
+		return
+	}
+	b.dispatch(j, n, 1, n, k)
+}
+
+// dispatch runs the nchunks chunks of chunk elements of [0, n) on the
+// caller and up to k-1 workers.
+func (b *Backend) dispatch(j job, n, chunk, nchunks, k int) {
+	p := b.pool
 	p.epoch++
 	epoch := p.epoch & (1<<(64-chunkBits) - 1)
 	p.remaining.Store(int64(nchunks))

@@ -24,7 +24,13 @@ type sparse struct {
 	perm       []int32 // position in vals of each entry of the column form
 	maxRow     int
 	acc        []float32 // per-row sums of Propagate without trans (lazily)
-	job        sparseJob // dispatching &job does not allocate
+	// splits[1] (rows) and splits[0] (columns): where the entries of each
+	// source cross the part boundaries of delay rings (partSplit).
+	splits [2]struct {
+		bounds []int
+		tab    []int32
+	}
+	job sparseJob // dispatching &job does not allocate
 }
 
 func (s *sparse) Rows() int                { return s.rows }

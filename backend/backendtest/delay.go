@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -57,6 +58,27 @@ func (r *delayRef) spike(st sparseStruct, trans bool, delays, mask []float32, al
 	}
 }
 
+// newRing makes a ring of depth x n.
+func newRing(t *testing.T, dl backend.Delayer, depth, n int) backend.DelayRing {
+	t.Helper()
+	r, err := dl.NewDelayRing(depth, n)
+	if err != nil {
+		t.Fatalf("NewDelayRing(%d, %d): %v", depth, n, err)
+	}
+	t.Cleanup(r.Release)
+	return r
+}
+
+// readRing returns what ring holds, slot by slot.
+func readRing(t *testing.T, r backend.DelayRing) []float32 {
+	t.Helper()
+	got := make([]float32, r.Depth()*r.Len())
+	if err := r.Read(got); err != nil {
+		t.Fatalf("DelayRing.Read: %v", err)
+	}
+	return got
+}
+
 func testDelay(t *testing.T, s *suite) {
 	b := s.b
 	dl, ok := b.(backend.Delayer)
@@ -98,7 +120,7 @@ func testDelay(t *testing.T, s *suite) {
 					const alpha = float32(-0.75)
 					w := newSparse(t, sp, st)
 					dt := vec(t, b, delays)
-					ring := newTensor(t, b, rows, nDst)
+					ring := newRing(t, dl, rows, nDst)
 					ref := newDelayRef(steps+rows, nDst)
 					d0 := g.uniform(nDst, -2, 2)
 					dst := vec(t, b, d0)
@@ -125,12 +147,12 @@ func testDelay(t *testing.T, s *suite) {
 							tol[i] = 4e-7*(math.Abs(float64(d0[i]))+ref.abs[step][i]) + 1e-30
 						}
 						expectClose(t, fmt.Sprintf("step %d: dst after TakeSlot", step), ReadAll(t, b, dst), want, tol)
-						row := readAt(t, b, ring, slot*nDst, nDst)
+						row := readRing(t, ring)[slot*nDst : (slot+1)*nDst]
 						expectExact(t, fmt.Sprintf("step %d: ring row %d after TakeSlot", step, slot), row, make([]float32, nDst))
 					}
 					// What is still in flight after the last step waits in
 					// the rows of the steps it arrives at.
-					got := ReadAll(t, b, ring)
+					got := readRing(t, ring)
 					want, tol := make([]float64, rows*nDst), make([]float64, rows*nDst)
 					for at := steps; at < steps+rows; at++ {
 						for i := range nDst {
@@ -154,7 +176,7 @@ func testDelay(t *testing.T, s *suite) {
 			t.Fatal(err)
 		}
 		delays := vec(t, b, []float32{3, 0, 4})
-		ring := newTensor(t, b, 4, 3)
+		ring := newRing(t, dl, 4, 3)
 		spikes := []float32{1, 1, 0, 0, 0, 0, 0, 0}                         // source 0 at step 0, source 1 at step 0
 		wantDst := [][]float32{{0, 0, 3}, {0, 0, 0}, {0, 0, 0}, {12, 6, 0}} // alpha 3, dst from 0 every step
 		for step := range 4 {
@@ -164,7 +186,7 @@ func testDelay(t *testing.T, s *suite) {
 			dl.TakeSlot(d, ring, step%4)
 			expectExact(t, fmt.Sprintf("step %d", step), ReadAll(t, b, d), wantDst[step])
 		}
-		expectExact(t, "ring after 4 steps", ReadAll(t, b, ring), make([]float32, 12))
+		expectExact(t, "ring after 4 steps", readRing(t, ring), make([]float32, 12))
 		// DxS (no trans): the same synapses as a 3x2 matrix, slot 2 of 4.
 		wt, err := sp.NewSparse(3, 2, []int64{0, 1, 2, 3}, []int32{1, 0, 0}, []float32{4, 2, 1})
 		if err != nil {
@@ -173,7 +195,13 @@ func testDelay(t *testing.T, s *suite) {
 		dt := vec(t, b, []float32{4, 3, 0}) // entries (0,1), (1,0), (2,0)
 		dl.PropagateDelayed(ring, 2, wt, false, dt, vec(t, b, []float32{1, 1}), 0.5)
 		// (0,1) delay 3 -> slot 1, (1,0) delay 3 -> slot 1, (2,0) delay 0 -> slot 2.
-		expectExact(t, "ring (no trans)", ReadAll(t, b, ring), []float32{0, 0, 0, 2, 1, 0, 0, 0, 0.5, 0, 0, 0})
+		expectExact(t, "ring (no trans)", readRing(t, ring), []float32{0, 0, 0, 2, 1, 0, 0, 0, 0.5, 0, 0, 0})
+		// TakeSlot sees what was sent before it, and the tensors it adds
+		// into show it to the next operation.
+		d := vec(t, b, []float32{1, 1, 1})
+		dl.TakeSlot(d, ring, 1)
+		expectExact(t, "dst after TakeSlot (no trans)", ReadAll(t, b, d), []float32{3, 2, 1})
+		expectExact(t, "ring after TakeSlot (no trans)", readRing(t, ring), []float32{0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0, 0, 0})
 	})
 	run(t, "misuse", func(t *testing.T) {
 		w, err := sp.NewSparse(2, 3, []int64{0, 2, 3}, []int32{1, 2, 0}, []float32{2, 1, 4})
@@ -181,19 +209,32 @@ func testDelay(t *testing.T, s *suite) {
 			t.Fatal(err)
 		}
 		delays, mask := vec(t, b, []float32{1, 0, 2}), vec(t, b, []float32{1, 0})
-		ring := newTensor(t, b, 3, 3)
+		ring := newRing(t, dl, 3, 3)
 		expectPanic(t, "ring with the wrong row length", func() {
-			dl.PropagateDelayed(newTensor(t, b, 3, 2), 0, w, true, delays, mask, 1)
+			dl.PropagateDelayed(newRing(t, dl, 3, 2), 0, w, true, delays, mask, 1)
 		}, "ring buffer")
+		expectPanic(t, "nil ring", func() { dl.PropagateDelayed(nil, 0, w, true, delays, mask, 1) }, "nil")
 		expectPanic(t, "slot out of range", func() { dl.PropagateDelayed(ring, 3, w, true, delays, mask, 1) }, "slot 3")
 		expectPanic(t, "slot negative", func() { dl.PropagateDelayed(ring, -1, w, true, delays, mask, 1) }, "slot -1")
 		expectPanic(t, "delays of the wrong length", func() {
 			dl.PropagateDelayed(ring, 0, w, true, vec(t, b, []float32{1, 2}), mask, 1)
 		}, "delays")
 		expectPanic(t, "mask of the wrong length", func() {
-			dl.PropagateDelayed(newTensor(t, b, 3, 2), 0, w, false, delays, mask, 1) // no trans: 3 sources
+			dl.PropagateDelayed(newRing(t, dl, 2, 2), 0, w, false, delays, mask, 1) // no trans: 3 sources
 		}, "mask")
 		expectPanic(t, "TakeSlot dst of the wrong length", func() { dl.TakeSlot(newTensor(t, b, 2, 1), ring, 0) }, "TakeSlot")
 		expectPanic(t, "TakeSlot slot out of range", func() { dl.TakeSlot(newTensor(t, b, 3, 1), ring, 5) }, "slot 5")
+		for _, sh := range [][2]int{{0, 3}, {3, 0}, {-1, 3}} {
+			if r, err := dl.NewDelayRing(sh[0], sh[1]); err == nil || !strings.Contains(err.Error(), "NewDelayRing") {
+				t.Errorf("NewDelayRing(%d, %d): ring %v, error %v; want an error naming NewDelayRing", sh[0], sh[1], r, err)
+			}
+		}
+		if err := ring.Read(make([]float32, 8)); err == nil || !strings.Contains(err.Error(), "9") {
+			t.Errorf("DelayRing.Read into 8 elements of a 3 x 3 ring: error %v, want one naming the 9 it holds", err)
+		}
+		gone := newRing(t, dl, 3, 3)
+		gone.Release()
+		gone.Release() // a no-op
+		expectPanic(t, "released ring", func() { dl.TakeSlot(newTensor(t, b, 3, 1), gone, 0) }, "released")
 	})
 }

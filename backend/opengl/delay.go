@@ -15,25 +15,62 @@ const (
 	dlTakeSlot
 )
 
-// ringTensor returns the ring buffer operand, which must fit in one
-// buffer. Callers hold mu.
-func (b *Backend) ringTensor(op string, ring backend.Tensor) *tensor {
-	if _, ok := ring.(*sparse); ok {
-		panic(fmt.Sprintf("backend: %s: the ring buffer is a sparse matrix (%s); use a dense D x n tensor", op, backend.Shape(ring)))
+// ring is the gl backend.DelayRing: a D x n tensor whose row s sums what
+// arrives at the steps t with t mod D == s.
+type ring struct {
+	b *Backend
+	t *tensor
+}
+
+// NewDelayRing returns a zeroed D x n ring buffer in one shader storage
+// buffer.
+func (b *Backend) NewDelayRing(depth, n int) (backend.DelayRing, error) {
+	if err := backend.CheckNewDelayRing(depth, n); err != nil {
+		return nil, err
 	}
-	r := b.ten(op, ring)
-	if len(r.tiles) > 1 {
-		panic(fmt.Sprintf("gl: %s: ring buffer %s has %d elements, more than one shader storage buffer of this device holds (%d); use fewer delay steps or -backend=cpu",
-			op, backend.Shape(ring), r.Len(), r.tileElems))
+	t, err := b.NewTensor(depth, n)
+	if err != nil {
+		return nil, fmt.Errorf("gl: NewDelayRing: %w", err)
 	}
-	return r
+	g := t.(*tensor)
+	if len(g.tiles) > 1 {
+		t.Release()
+		return nil, fmt.Errorf("gl: NewDelayRing: a ring of %d slots x %d destinations has %d elements, more than one shader storage buffer of this device holds (%d); use fewer delay steps, a smaller destination group or -backend=cpu",
+			depth, n, depth*n, g.tileElems)
+	}
+	return &ring{b: b, t: g}, nil
+}
+
+func (r *ring) Depth() int { return r.t.rows }
+func (r *ring) Len() int   { return r.t.cols }
+func (r *ring) Read(dst []float32) error {
+	if err := backend.CheckRingRead(dst, r.t.rows, r.t.cols); err != nil {
+		return err
+	}
+	return r.b.Read(dst, r.t, 0)
+}
+func (r *ring) Release() { r.t.Release() }
+
+// ringTensor returns the tensor of the ring buffer operand. Callers hold
+// mu.
+func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
+	r, ok := rg.(*ring)
+	switch {
+	case rg == nil || (ok && r == nil):
+		panic(fmt.Sprintf("backend: %s: nil ring buffer", op))
+	case !ok:
+		panic(fmt.Sprintf("backend: %s: ring buffer %s is not a gl ring; make it with this backend's NewDelayRing", op, backend.RingShape(rg)))
+	case r.b != b:
+		panic(fmt.Sprintf("backend: %s: ring buffer %s belongs to another gl backend", op, backend.RingShape(rg)))
+	}
+	return b.ten(op, r.t)
 }
 
 // PropagateDelayed adds alpha * W[e] of the stored entries e of the
 // spiking sources to the ring buffer row that their delay sends them to
 // (see backend.Delayer). The mask is compacted into a spike list on the
 // device; a workgroup per spike adds its entries atomically.
-func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.SparseTensor, trans bool, delays, mask backend.Tensor, alpha float32) {
+func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays, mask backend.Tensor, alpha float32) {
 	const op = "PropagateDelayed"
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -72,7 +109,7 @@ func (b *Backend) PropagateDelayed(ring backend.Tensor, slot int, w backend.Spar
 }
 
 // TakeSlot adds row slot of the ring buffer to dst and zeroes the row.
-func (b *Backend) TakeSlot(dst, ring backend.Tensor, slot int) {
+func (b *Backend) TakeSlot(dst backend.Tensor, ring backend.DelayRing, slot int) {
 	const op = "TakeSlot"
 	b.mu.Lock()
 	defer b.mu.Unlock()

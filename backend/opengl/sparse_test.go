@@ -224,13 +224,13 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 		}
 		d, m := filled(t, b, make([]float32, cols)), filled(t, b, mask)
 		b.Propagate(d, w, true, m, 0.5)
-		ring, err := b.NewTensor(depth, cols)
+		ring, err := b.(backend.Delayer).NewDelayRing(depth, cols)
 		if err != nil {
 			t.Fatal(err)
 		}
 		dl := filled(t, b, delays)
 		b.(backend.Delayer).PropagateDelayed(ring, 2, w.(backend.SparseTensor), true, dl, m, 2)
-		got[k] = [2][]float32{readGL(t, b, d), readGL(t, b, ring)}
+		got[k] = [2][]float32{readGL(t, b, d), readRing(t, ring)}
 	}
 	for i, what := range []string{"Propagate", "PropagateDelayed"} {
 		nonzero := 0
@@ -258,7 +258,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 		}
 	}
 	vecRows, vecCols := filled(t, g, make([]float32, rows)), filled(t, g, make([]float32, cols))
-	ring, _ := g.NewTensor(depth, rows)
+	ring, _ := g.NewDelayRing(depth, rows)
 	dl := filled(t, g, delays)
 	for name, f := range map[string]func(){
 		"MatVec":                         func() { g.MatVec(vecRows, w, false, vecCols, 1, 0) },
