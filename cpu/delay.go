@@ -44,7 +44,8 @@ type ring struct {
 	wrap     []int32    // wrap[x] = x mod depth, x in [0, 2*depth)
 	released bool
 	grp      *ring // the ring whose task runs this one's calls (flushDelayed)
-	work     int
+	work     int   // of the group (flushDelayed)
+	listed   bool  // in delayQueue.groups
 }
 
 // blockEvents is the number of events per block of a ringPart.
@@ -264,9 +265,10 @@ type delayTask struct {
 
 // delayQueue holds the queued calls until they run (flushDelayed).
 type delayQueue struct {
-	calls []delayCall
-	idx   []int32 // spiking sources of the queued calls
-	tasks []delayTask
+	calls  []delayCall
+	idx    []int32 // spiking sources of the queued calls
+	tasks  []delayTask
+	groups []*ring // the groups of the calls (flushDelayed)
 }
 
 // maxQueued is the most calls the queue holds: a loop of nothing but
@@ -383,7 +385,7 @@ func (b *Backend) flushDelayed() {
 	}
 	for i := range q.calls {
 		r := q.calls[i].r
-		r.grp, r.work = r, 0
+		r.grp, r.work, r.listed = r, 0, false
 	}
 	for i := range q.calls {
 		c := &q.calls[i]
@@ -399,35 +401,30 @@ func (b *Backend) flushDelayed() {
 		}
 	}
 	total := 0
+	q.groups = q.groups[:0]
 	for i := range q.calls {
 		c := &q.calls[i]
-		c.grp = c.r.group()
-		c.grp.work += c.work
+		g := c.r.group()
+		if !g.listed {
+			g.listed = true
+			q.groups = append(q.groups, g)
+		}
+		c.grp = g
+		g.work += c.work
 		total += c.work
 	}
 	// A task per group when there are enough groups to keep the threads
 	// busy (a row is then read in one run, all parts at once), else a
 	// task per part of each group.
 	k := b.parts(total, grainDelay)
-	groups := 0
-	for i := range q.calls {
-		if r := q.calls[i].r; r.grp == r && r.work >= 0 {
-			groups++
-			r.work = -1 - r.work // counted
-		}
-	}
 	q.tasks = q.tasks[:0]
-	for i := range q.calls {
-		if r := q.calls[i].r; r.grp == r && r.work < 0 {
-			work, parts := -1-r.work, len(r.parts)
-			if groups >= 2*k || parts == 1 {
-				q.tasks = append(q.tasks, delayTask{r: r, p: -1, work: work})
-			} else {
-				for p := range parts {
-					q.tasks = append(q.tasks, delayTask{r: r, p: p, work: work / parts})
-				}
+	for _, g := range q.groups {
+		if parts := len(g.parts); len(q.groups) >= 2*k || parts == 1 {
+			q.tasks = append(q.tasks, delayTask{r: g, p: -1, work: g.work})
+		} else {
+			for p := range parts {
+				q.tasks = append(q.tasks, delayTask{r: g, p: p, work: g.work / parts})
 			}
-			r.work = 0 // listed
 		}
 	}
 	// The largest tasks first: the threads claim them in order.
@@ -436,7 +433,9 @@ func (b *Backend) flushDelayed() {
 	for i := range q.calls {
 		q.calls[i] = delayCall{}
 	}
-	q.calls, q.idx = q.calls[:0], q.idx[:0]
+	clear(q.groups)
+	clear(q.tasks)
+	q.calls, q.idx, q.groups = q.calls[:0], q.idx[:0], q.groups[:0]
 }
 
 // run runs the tasks [lo, hi).

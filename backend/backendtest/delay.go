@@ -69,8 +69,9 @@ func newRing(t *testing.T, dl backend.Delayer, depth, n int) backend.DelayRing {
 	return r
 }
 
-// readRing returns what ring holds, slot by slot.
-func readRing(t *testing.T, r backend.DelayRing) []float32 {
+// ReadRing returns what ring holds, slot by slot (DelayRing.Read),
+// failing the test on an error.
+func ReadRing(t *testing.T, r backend.DelayRing) []float32 {
 	t.Helper()
 	got := make([]float32, r.Depth()*r.Len())
 	if err := r.Read(got); err != nil {
@@ -147,12 +148,12 @@ func testDelay(t *testing.T, s *suite) {
 							tol[i] = 4e-7*(math.Abs(float64(d0[i]))+ref.abs[step][i]) + 1e-30
 						}
 						expectClose(t, fmt.Sprintf("step %d: dst after TakeSlot", step), ReadAll(t, b, dst), want, tol)
-						row := readRing(t, ring)[slot*nDst : (slot+1)*nDst]
+						row := ReadRing(t, ring)[slot*nDst : (slot+1)*nDst]
 						expectExact(t, fmt.Sprintf("step %d: ring row %d after TakeSlot", step, slot), row, make([]float32, nDst))
 					}
 					// What is still in flight after the last step waits in
 					// the rows of the steps it arrives at.
-					got := readRing(t, ring)
+					got := ReadRing(t, ring)
 					want, tol := make([]float64, rows*nDst), make([]float64, rows*nDst)
 					for at := steps; at < steps+rows; at++ {
 						for i := range nDst {
@@ -186,7 +187,7 @@ func testDelay(t *testing.T, s *suite) {
 			dl.TakeSlot(d, ring, step%4)
 			expectExact(t, fmt.Sprintf("step %d", step), ReadAll(t, b, d), wantDst[step])
 		}
-		expectExact(t, "ring after 4 steps", readRing(t, ring), make([]float32, 12))
+		expectExact(t, "ring after 4 steps", ReadRing(t, ring), make([]float32, 12))
 		// DxS (no trans): the same synapses as a 3x2 matrix, slot 2 of 4.
 		wt, err := sp.NewSparse(3, 2, []int64{0, 1, 2, 3}, []int32{1, 0, 0}, []float32{4, 2, 1})
 		if err != nil {
@@ -195,13 +196,13 @@ func testDelay(t *testing.T, s *suite) {
 		dt := vec(t, b, []float32{4, 3, 0}) // entries (0,1), (1,0), (2,0)
 		dl.PropagateDelayed(ring, 2, wt, false, dt, vec(t, b, []float32{1, 1}), 0.5)
 		// (0,1) delay 3 -> slot 1, (1,0) delay 3 -> slot 1, (2,0) delay 0 -> slot 2.
-		expectExact(t, "ring (no trans)", readRing(t, ring), []float32{0, 0, 0, 2, 1, 0, 0, 0, 0.5, 0, 0, 0})
+		expectExact(t, "ring (no trans)", ReadRing(t, ring), []float32{0, 0, 0, 2, 1, 0, 0, 0, 0.5, 0, 0, 0})
 		// TakeSlot sees what was sent before it, and the tensors it adds
 		// into show it to the next operation.
 		d := vec(t, b, []float32{1, 1, 1})
 		dl.TakeSlot(d, ring, 1)
 		expectExact(t, "dst after TakeSlot (no trans)", ReadAll(t, b, d), []float32{3, 2, 1})
-		expectExact(t, "ring after TakeSlot (no trans)", readRing(t, ring), []float32{0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0, 0, 0})
+		expectExact(t, "ring after TakeSlot (no trans)", ReadRing(t, ring), []float32{0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0, 0, 0})
 	})
 	run(t, "misuse", func(t *testing.T) {
 		w, err := sp.NewSparse(2, 3, []int64{0, 2, 3}, []int32{1, 2, 0}, []float32{2, 1, 4})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/cpu"
 )
 
@@ -64,7 +65,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 						b.(backend.Delayer).TakeSlot(d, ring, s%depth)
 						got[k] = append(got[k], readGL(t, b, d)...)
 					}
-					got[k] = append(got[k], readRing(t, ring)...)
+					got[k] = append(got[k], backendtest.ReadRing(t, ring)...)
 				}
 				worst, nonzero := 0.0, 0
 				for j := range got[0] {
@@ -117,14 +118,4 @@ func TestDelayZeroAllocs(t *testing.T) {
 	if err := g.Sync(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// readRing returns what a ring holds, slot by slot.
-func readRing(t *testing.T, r backend.DelayRing) []float32 {
-	t.Helper()
-	got := make([]float32, r.Depth()*r.Len())
-	if err := r.Read(got); err != nil {
-		t.Fatalf("DelayRing.Read: %v", err)
-	}
-	return got
 }

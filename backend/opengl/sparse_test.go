@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/cpu"
 )
 
@@ -230,7 +231,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 		}
 		dl := filled(t, b, delays)
 		b.(backend.Delayer).PropagateDelayed(ring, 2, w.(backend.SparseTensor), true, dl, m, 2)
-		got[k] = [2][]float32{readGL(t, b, d), readRing(t, ring)}
+		got[k] = [2][]float32{readGL(t, b, d), backendtest.ReadRing(t, ring)}
 	}
 	for i, what := range []string{"Propagate", "PropagateDelayed"} {
 		nonzero := 0
