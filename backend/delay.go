@@ -17,16 +17,21 @@ type Delayer interface {
 	// NewDelayRing returns an empty ring of depth D >= 1 slots for n >= 1
 	// destinations.
 	NewDelayRing(depth, n int) (DelayRing, error)
+	// NewDelays stores the delays of W's synapses for PropagateDelayed:
+	// steps[e] whole steps (0 to MaxDelaySteps) for stored entry e, in
+	// entry order. They are fixed: to change them, make new ones. The
+	// backend keeps them in its own form (the cpu in one byte each when
+	// all are below 256 steps).
+	NewDelays(w SparseTensor, steps []int32) (Delays, error)
 	// PropagateDelayed sends, for every source j with mask[j] != 0 and
 	// every stored entry e of W that connects j to destination i, alpha *
-	// W[e] to destination i of slot (slot + k) mod D, where k = delays[e]
-	// (delays has one element per stored entry of W, in entry order, and
-	// holds whole numbers of steps; they are truncated to integers and
-	// clamped to [0, D-1]). Without trans the sources are W's columns and
-	// the destinations its rows (n = W.Rows); with trans the sources are
-	// its rows (n = W.Cols), as in Propagate. W's values are those of the
-	// call: a later change of W does not alter what is in flight.
-	PropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool, delays, mask Tensor, alpha float32)
+	// W[e] to destination i of slot (slot + k) mod D, where k is the delay
+	// of entry e (NewDelays with this W) clamped to D-1. Without trans the
+	// sources are W's columns and the destinations its rows (n = W.Rows);
+	// with trans the sources are its rows (n = W.Cols), as in Propagate.
+	// W's values are those of the call: a later change of W does not
+	// alter what is in flight.
+	PropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool, delays Delays, mask Tensor, alpha float32)
 	// TakeSlot adds what slot of ring holds for each destination to dst
 	// (n elements) and empties the slot. The order of the additions into
 	// one element (the contributions summed first, or added one by one
@@ -50,6 +55,45 @@ type DelayRing interface {
 	Release()
 }
 
+// Delays is a backend's fixed table of per-synapse delays in steps
+// (Delayer.NewDelays).
+type Delays interface {
+	// Len is the number of delays: the stored entries of their W.
+	Len() int
+	// Read copies the delays, in entry order, into dst (Len elements).
+	Read(dst []int32) error
+	// Release frees the table; using it afterwards panics. Releasing
+	// twice is a no-op.
+	Release()
+}
+
+// MaxDelaySteps is the longest delay NewDelays takes.
+const MaxDelaySteps = 1 << 20
+
+// CheckNewDelays returns an error unless steps fit w.
+func CheckNewDelays(w SparseTensor, steps []int32) error {
+	if w == nil {
+		return fmt.Errorf("backend: NewDelays: nil W")
+	}
+	if len(steps) != w.NNZ() {
+		return fmt.Errorf("backend: NewDelays: %d delays for W %s with %d stored entries; give one per stored entry, in entry order", len(steps), Shape(w), w.NNZ())
+	}
+	for e, k := range steps {
+		if k < 0 || k > MaxDelaySteps {
+			return fmt.Errorf("backend: NewDelays: entry %d has delay %d steps; delays must lie in [0, %d]", e, k, MaxDelaySteps)
+		}
+	}
+	return nil
+}
+
+// CheckDelaysRead returns an error unless dst can take n delays.
+func CheckDelaysRead(dst []int32, n int) error {
+	if len(dst) != n {
+		return fmt.Errorf("backend: Delays.Read: dst has %d elements, the table holds %d delays", len(dst), n)
+	}
+	return nil
+}
+
 // CheckNewDelayRing returns an error unless a ring of depth x n can be
 // made.
 func CheckNewDelayRing(depth, n int) error {
@@ -70,10 +114,10 @@ func CheckRingRead(dst []float32, depth, n int) error {
 
 // CheckPropagateDelayed panics unless the operands of PropagateDelayed fit
 // together. Backends call it so that every backend panics the same way.
-func CheckPropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool, delays, mask Tensor) {
+func CheckPropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool, delays Delays, mask Tensor) {
 	const op = "PropagateDelayed"
 	if ring == nil || w == nil || delays == nil || mask == nil {
-		panic(fmt.Sprintf("backend: %s: nil operand (ring %s, W %s, delays %s, mask %s)", op, RingShape(ring), Shape(w), Shape(delays), Shape(mask)))
+		panic(fmt.Sprintf("backend: %s: nil operand (ring %s, W %s, delays %v, mask %s)", op, RingShape(ring), Shape(w), delays != nil, Shape(mask)))
 	}
 	nDst, nSrc := w.Rows(), w.Cols()
 	if trans {
@@ -85,11 +129,8 @@ func CheckPropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool,
 	if slot < 0 || slot >= ring.Depth() {
 		panic(fmt.Sprintf("backend: %s: slot %d is outside [0, %d) (the slots of ring buffer %s); pass the step number mod D", op, slot, ring.Depth(), RingShape(ring)))
 	}
-	if IsSparse(delays) {
-		panic(fmt.Sprintf("backend: %s: delays is a sparse matrix (%s); give a dense tensor with one delay per stored entry of W", op, Shape(delays)))
-	}
 	if delays.Len() != w.NNZ() {
-		panic(fmt.Sprintf("backend: %s: delays has %d elements, W has %d stored entries; give one delay per stored entry, in entry order", op, delays.Len(), w.NNZ()))
+		panic(fmt.Sprintf("backend: %s: %d delays, W has %d stored entries; make them with NewDelays for this W", op, delays.Len(), w.NNZ()))
 	}
 	CheckVecLen(op, "mask", mask, nSrc, false)
 }
@@ -116,20 +157,12 @@ func RingShape(r DelayRing) string {
 	return fmt.Sprintf("%d slots x %d", r.Depth(), r.Len())
 }
 
-// DelaySlot returns the ring row that a contribution with delay value d
-// goes to when sent at slot in a ring of D = rows rows: (slot +
-// clamp(int(d), 0, D-1)) mod D, NaN reading as 0. It is the reference definition of PropagateDelayed's
+// DelaySlot returns the ring slot that a contribution with a delay of k
+// steps goes to when sent at slot in a ring of D = rows slots: (slot +
+// min(k, D-1)) mod D. It is the reference definition of PropagateDelayed's
 // indexing.
-func DelaySlot(slot, rows int, d float32) int {
-	k := 0
-	switch {
-	case d != d || d <= 0: // NaN and non-positive delays read as 0
-	case d >= float32(rows-1):
-		k = rows - 1
-	default:
-		k = int(d)
-	}
-	s := slot + k
+func DelaySlot(slot, rows, k int) int {
+	s := slot + min(k, rows-1)
 	if s >= rows {
 		s -= rows
 	}

@@ -14,7 +14,7 @@ import (
 // synapse, with a ring of the sources' past spike masks (any matrix).
 type delayState struct {
 	w       backend.Tensor    // the matrix the per-synapse delays belong to (nil: uniform)
-	delays  backend.Tensor    // per stored entry, in steps (per-synapse)
+	delays  backend.Delays    // per stored entry, in steps (per-synapse)
 	ring    backend.DelayRing // depth x Dst.Size (per-synapse)
 	masks   []backend.Tensor
 	depth   int // longest delay + 1
@@ -36,7 +36,10 @@ type sharedRing struct {
 }
 
 func (d *delayState) release() {
-	ts := append([]backend.Tensor{d.delays}, d.masks...)
+	ts := d.masks
+	if d.delays != nil {
+		d.delays.Release()
+	}
 	ring := d.ring
 	if r := d.shared; r != nil {
 		if r.refs--; r.refs > 0 {
@@ -172,26 +175,22 @@ func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
 	if len(steps) != sw.NNZ() {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %d delays for %d synapses; give one per stored entry of W", s.name, len(steps), sw.NNZ())
 	}
-	longest, shortest := 0, 1<<20
-	vals := make([]float32, len(steps))
+	longest, shortest := 0, backend.MaxDelaySteps
+	vals := make([]int32, len(steps))
 	for e, k := range steps {
-		if k < 0 || k > 1<<20 {
-			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, 1<<20)
+		if k < 0 || k > backend.MaxDelaySteps {
+			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, backend.MaxDelaySteps)
 		}
 		longest, shortest = max(longest, k), min(shortest, k)
-		vals[e] = float32(k)
+		vals[e] = int32(k)
 	}
-	be := s.net.be
+	dl := s.net.be.(backend.Delayer)
 	st := &delayState{w: w, depth: longest + 1, min: shortest}
 	var err error
-	if st.delays, err = be.NewTensor(len(vals), 1); err != nil {
+	if st.delays, err = dl.NewDelays(sw, vals); err != nil {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
 	}
-	if err := be.Write(st.delays, 0, vals); err != nil {
-		st.release()
-		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
-	}
-	if st.ring, err = be.(backend.Delayer).NewDelayRing(st.depth, s.Dst.Size); err != nil {
+	if st.ring, err = dl.NewDelayRing(st.depth, s.Dst.Size); err != nil {
 		st.release()
 		return fmt.Errorf("synapse group %q: SetDelaySteps: ring buffer of %d x %d: %w", s.name, st.depth, s.Dst.Size, err)
 	}
@@ -247,14 +246,19 @@ func (s *SynapseGroup) MaxDelay() int {
 	return s.delay.depth - 1
 }
 
-// Delays returns the per-synapse delays in steps (one element per stored
-// entry of the sparse matrix given to SetDelays), or nil when the group
-// has none or one uniform delay.
-func (s *SynapseGroup) Delays() backend.Tensor {
-	if s.delay == nil {
-		return nil
+// Delays returns a copy of the per-synapse delays in steps (one element
+// per stored entry of the sparse matrix given to SetDelays, in entry
+// order), or nil when the group has none or one uniform delay. To change
+// them, call SetDelaySteps.
+func (s *SynapseGroup) Delays() ([]int32, error) {
+	if s.delay == nil || s.delay.delays == nil {
+		return nil, nil
 	}
-	return s.delay.delays
+	d := make([]int32, s.delay.delays.Len())
+	if err := s.delay.delays.Read(d); err != nil {
+		return nil, fmt.Errorf("synapse group %q: Delays: %w", s.name, err)
+	}
+	return d, nil
 }
 
 // mod is x mod m in [0, m).

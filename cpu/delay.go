@@ -245,8 +245,8 @@ type delayCall struct {
 	slot  int
 	work  int
 	s     *sparse
-	v, dl []float32
-	dlT   *tensor
+	v     []float32 // W's values
+	dly   *delays
 	trans bool
 	alpha float32
 	lo    int     // the spiking sources are delayQueue.idx[lo:hi]
@@ -289,20 +289,10 @@ func (q *delayQueue) writes(t *tensor) bool {
 	return false
 }
 
-// reads reports whether a queued PropagateDelayed reads t (its delays).
-func (q *delayQueue) reads(t *tensor) bool {
-	for i := range q.calls {
-		if q.calls[i].dlT == t {
-			return true
-		}
-	}
-	return false
-}
-
 // PropagateDelayed queues the sending of alpha * W[e] of the stored
 // entries e of the spiking sources to the slots that their delays send
 // them to (see backend.Delayer). The mask is read now.
-func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays, mask backend.Tensor, alpha float32) {
+func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.SparseTensor, trans bool, dls backend.Delays, mask backend.Tensor, alpha float32) {
 	const op = "PropagateDelayed"
 	b.live(op)
 	s, ok := w.(*sparse)
@@ -311,14 +301,13 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	}
 	b.tenNow(op, w) // owner and release checks
 	r := b.delayRing(op, rg)
+	dly := b.delaysOf(op, dls, s)
 	vecOperand(op, "the mask", mask)
-	vecOperand(op, "the delays", delays)
-	dlData, m := b.tenNow(op, delays), b.tenNow(op, mask)
-	backend.CheckPropagateDelayed(rg, slot, w, trans, delays, mask)
-	dlT, mT := delays.(*tensor), mask.(*tensor)
+	m := b.tenNow(op, mask)
+	backend.CheckPropagateDelayed(rg, slot, w, trans, dls, mask)
 	q := &b.dq
-	if q.writes(mT) || q.writes(dlT) {
-		b.flushDelayed() // a queued TakeSlot adds into the mask or the delays
+	if q.writes(mask.(*tensor)) {
+		b.flushDelayed() // a queued TakeSlot adds into the mask
 	}
 	idx := collect(&b.idxA, m)
 	if len(idx) == 0 || len(s.colIdx) == 0 {
@@ -339,7 +328,7 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	}
 	q.calls = append(q.calls, delayCall{
 		r: r, slot: slot, work: len(idx) * max(1, len(s.colIdx)/max(1, nSrc)),
-		s: s, v: s.vals.data, dl: dlData, dlT: dlT, trans: trans, alpha: alpha,
+		s: s, v: s.vals.data, dly: dly, trans: trans, alpha: alpha,
 		lo: lo, hi: len(q.idx), split: s.partSplit(trans, r.bounds),
 	})
 }
@@ -354,9 +343,6 @@ func (b *Backend) TakeSlot(dst backend.Tensor, rg backend.DelayRing, slot int) {
 	backend.CheckTakeSlot(dst, rg, slot)
 	dT := dst.(*tensor)
 	q := &b.dq
-	if q.reads(dT) {
-		b.flushDelayed() // dst is the delays of a queued PropagateDelayed
-	}
 	work := 0
 	for p := range r.parts {
 		work += r.parts[p].count(slot)
@@ -496,19 +482,22 @@ func (c *delayCall) send(idx []int32, p int) {
 	}
 }
 
+// sendChunk is how many entries sendRange reads before it appends them.
+const sendChunk = 64
+
 // sendRange appends the entries [e, end) of the row form (with trans) or
-// of the column form to rp's slots.
+// of the column form to rp's slots. The row form with delays below 256
+// steps (the common case: a projection sent from its presynaptic rows)
+// has its own loop; every other case reads a chunk of entries' slots and
+// events (read, below) and then appends them (ringPart.push).
 func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
-	s := c.s
-	slots, arena := rp.slots, rp.arena
-	wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
-	maxk := float32(c.r.depth - 1)
-	v, dl, a := c.v, c.dl, c.alpha
-	if c.trans {
-		col := s.colIdx[e:end]
-		v, dl = v[e:end], dl[e:end]
-		for k, ci := range col {
-			sl := &slots[wrap[delayStep(dl[k], maxk)]]
+	if small := c.dly.small; c.trans && small != nil {
+		wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
+		maxk := uint8(min(c.r.depth-1, 255))        // every small delay is below 256
+		slots, arena, a := rp.slots, rp.arena, c.alpha
+		v, dl := c.v[e:end], small[e:end]
+		for k, ci := range c.s.colIdx[e:end] {
+			sl := &slots[wrap[min(dl[k], maxk)]]
 			if sl.at == sl.end {
 				rp.link(sl)
 				arena = rp.arena
@@ -518,15 +507,52 @@ func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
 		}
 		return
 	}
-	row, perm := s.rowIdx[e:end], s.perm[e:end]
-	for k, ri := range row {
-		x := perm[k]
-		sl := &slots[wrap[delayStep(dl[x], maxk)]]
-		if sl.at == sl.end {
-			rp.link(sl)
-			arena = rp.arena
+	var slots [sendChunk]int32
+	var evs [sendChunk]event
+	for e < end {
+		n := int(min(end-e, sendChunk))
+		c.read(slots[:n], evs[:n], e)
+		rp.push(slots[:n], evs[:n])
+		e += int64(n)
+	}
+}
+
+// read sets slots[k] and evs[k] to the slot and the event of entry e+k
+// (of the row form with trans, else of the column form).
+func (c *delayCall) read(slots []int32, evs []event, e int64) {
+	s := c.s
+	n := int64(len(slots))
+	wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
+	maxk := c.r.depth - 1
+	v, a := c.v, c.alpha
+	evs = evs[:len(slots)]
+	if c.trans {
+		for k, ci := range s.colIdx[e : e+n] {
+			x := int(e) + k
+			slots[k] = wrap[min(c.dly.step(x), maxk)]
+			evs[k] = event{ci, float32(a * v[x])}
 		}
-		arena[sl.at] = event{ri, float32(a * v[x])}
+	} else {
+		perm := s.perm[e : e+n]
+		for k, ri := range s.rowIdx[e : e+n] {
+			x := int(perm[k])
+			slots[k] = wrap[min(c.dly.step(x), maxk)]
+			evs[k] = event{ri, float32(a * v[x])}
+		}
+	}
+}
+
+// push appends evs[k] to slot slots[k], in order.
+func (p *ringPart) push(slots []int32, evs []event) {
+	arena := p.arena
+	evs = evs[:len(slots)]
+	for k, s := range slots {
+		sl := &p.slots[s]
+		if sl.at == sl.end {
+			p.link(sl)
+			arena = p.arena
+		}
+		arena[sl.at] = evs[k]
 		sl.at++
 	}
 }
@@ -580,15 +606,93 @@ func (s *sparse) partSplit(trans bool, bounds []int) []int32 {
 	return tab
 }
 
-// delayStep is backend.DelaySlot's clamp of a delay value to a whole
-// number of steps in [0, maxk], without the unpredictable wrap-around
-// branch: NaN and values <= 0 give 0.
-func delayStep(d, maxk float32) int {
-	if !(d > 0) {
-		d = 0
+// delays is the cpu's backend.Delays: the steps of W's entries, one byte
+// each when all are below 256 (PD14: 1 byte per synapse instead of the 4
+// of a float32 tensor), int32 otherwise.
+type delays struct {
+	b        *Backend
+	s        *sparse
+	small    []uint8 // the steps, when all are below 256
+	big      []int32 // the steps otherwise
+	released bool
+}
+
+// NewDelays stores the delays of W's entries.
+func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Delays, error) {
+	if b.closed {
+		return nil, errClosed
 	}
-	if d > maxk {
-		d = maxk
+	s, ok := w.(*sparse)
+	if !ok || s == nil || s.b != b {
+		return nil, fmt.Errorf("cpu: NewDelays: W %s is not a sparse matrix of this cpu backend", backend.Shape(w))
 	}
-	return int(d)
+	if err := backend.CheckNewDelays(w, steps); err != nil {
+		return nil, err
+	}
+	d := &delays{b: b, s: s}
+	longest := int32(0)
+	for _, k := range steps {
+		longest = max(longest, k)
+	}
+	if longest < 256 {
+		d.small = make([]uint8, len(steps))
+		for e, k := range steps {
+			d.small[e] = uint8(k)
+		}
+	} else {
+		d.big = slices.Clone(steps)
+	}
+	return d, nil
+}
+
+func (d *delays) Len() int { return max(len(d.small), len(d.big)) }
+
+// step is the delay of entry e.
+func (d *delays) step(e int) int {
+	if d.small != nil {
+		return int(d.small[e])
+	}
+	return int(d.big[e])
+}
+
+// Read copies the delays into dst.
+func (d *delays) Read(dst []int32) error {
+	if d.released {
+		return fmt.Errorf("cpu: Delays.Read: the delays were released")
+	}
+	if err := backend.CheckDelaysRead(dst, d.Len()); err != nil {
+		return err
+	}
+	for e := range dst {
+		dst[e] = int32(d.step(e))
+	}
+	return nil
+}
+
+// Release frees the delays (after running the queued calls that use them).
+func (d *delays) Release() {
+	if d.released {
+		return
+	}
+	if !d.b.closed {
+		d.b.flushDelayed()
+	}
+	d.released, d.small, d.big = true, nil, nil
+}
+
+// delaysOf returns the cpu delays behind dls, panicking unless they are
+// live delays of b made for s.
+func (b *Backend) delaysOf(op string, dls backend.Delays, s *sparse) *delays {
+	d, ok := dls.(*delays)
+	switch {
+	case dls == nil || (ok && d == nil):
+		panic(fmt.Sprintf("backend: %s: nil delays", op))
+	case !ok || d.b != b:
+		panic(fmt.Sprintf("backend: %s: the delays were not made by this cpu backend's NewDelays", op))
+	case d.released:
+		panic(fmt.Sprintf("cpu: %s: the delays were released", op))
+	case d.s != s:
+		panic(fmt.Sprintf("backend: %s: the delays were made for another W (%dx%d, %d entries), not %s; make them with NewDelays for this W", op, d.s.rows, d.s.cols, d.Len(), backend.Shape(s)))
+	}
+	return d
 }

@@ -24,20 +24,12 @@ func newDelayRef(steps, n int) *delayRef {
 	return r
 }
 
-// refDelay is the delay in steps of a stored delay value in a ring of D
-// rows: truncated towards zero and clamped to [0, D-1].
-func refDelay(d float32, rows int) int {
-	switch {
-	case math.IsNaN(float64(d)) || d <= 0:
-		return 0
-	case float64(d) >= float64(rows-1):
-		return rows - 1
-	}
-	return int(math.Trunc(float64(d)))
-}
+// refDelay is the delay in steps of a stored delay in a ring of D rows:
+// clamped to D-1.
+func refDelay(d int32, rows int) int { return min(int(d), rows-1) }
 
 // spike adds the contributions of the spiking sources at step t.
-func (r *delayRef) spike(st sparseStruct, trans bool, delays, mask []float32, alpha float32, rows, t int) {
+func (r *delayRef) spike(st sparseStruct, trans bool, delays []int32, mask []float32, alpha float32, rows, t int) {
 	for row := range st.rows {
 		for e := st.rowStart[row]; e < st.rowStart[row+1]; e++ {
 			src, dst := int(st.colIdx[e]), row
@@ -54,6 +46,41 @@ func (r *delayRef) spike(st sparseStruct, trans bool, delays, mask []float32, al
 			a := float64(float32(alpha * st.vals[e]))
 			r.sum[at][dst] += a
 			r.abs[at][dst] += math.Abs(a)
+		}
+	}
+}
+
+// NewDelays stores delays for w (Delayer.NewDelays), failing the test on
+// an error; they are released when the test ends.
+func NewDelays(t testing.TB, dl backend.Delayer, w backend.SparseTensor, steps []int32) backend.Delays {
+	t.Helper()
+	d, err := dl.NewDelays(w, steps)
+	if err != nil {
+		t.Fatalf("NewDelays: %v", err)
+	}
+	t.Cleanup(d.Release)
+	return d
+}
+
+// readDelays returns the delays of d.
+func readDelays(t *testing.T, d backend.Delays) []int32 {
+	t.Helper()
+	got := make([]int32, d.Len())
+	if err := d.Read(got); err != nil {
+		t.Fatalf("Delays.Read: %v", err)
+	}
+	return got
+}
+
+// expectEqualInts fails unless got equals want.
+func expectEqualInts(t *testing.T, what string, got, want []int32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s: element %d = %d, want %d", what, i, got[i], want[i])
 		}
 	}
 }
@@ -102,25 +129,24 @@ func testDelay(t *testing.T, s *suite) {
 					if trans {
 						nDst, nSrc = nSrc, nDst
 					}
-					// Whole delays 0..D-1, and a few values that are
-					// truncated (2.7 -> 2) or clamped (-3 -> 0, D+5 -> D-1).
-					delays := make([]float32, len(st.colIdx))
+					// Delays 0..D-1, and a few that are clamped (D+5 ->
+					// D-1; on odd shapes also 300 -> D-1, which a backend
+					// may store in another form than delays below 256).
+					delays := make([]int32, len(st.colIdx))
 					for e := range delays {
 						switch u := g.r.Float64(); {
-						case u < 0.05:
-							delays[e] = -3
+						case u < 0.05 && k%2 == 1:
+							delays[e] = 300
 						case u < 0.1:
-							delays[e] = float32(rows + 5)
-						case u < 0.15:
-							delays[e] = float32(g.r.IntN(rows)) + 0.7
+							delays[e] = int32(rows + 5)
 						default:
-							delays[e] = float32(g.r.IntN(rows))
+							delays[e] = int32(g.r.IntN(rows))
 						}
 					}
 					const steps = 14
 					const alpha = float32(-0.75)
 					w := newSparse(t, sp, st)
-					dt := vec(t, b, delays)
+					dt := NewDelays(t, dl, w, delays)
 					ring := newRing(t, dl, rows, nDst)
 					ref := newDelayRef(steps+rows, nDst)
 					d0 := g.uniform(nDst, -2, 2)
@@ -164,7 +190,7 @@ func testDelay(t *testing.T, s *suite) {
 					}
 					expectClose(t, "ring after the last step", got, want, tol)
 					expectExact(t, "values (must be unchanged)", ReadAll(t, b, w), st.vals)
-					expectExact(t, "delays (must be unchanged)", ReadAll(t, b, dt), delays)
+					expectEqualInts(t, "delays", readDelays(t, dt), delays)
 				})
 			}
 		}
@@ -176,7 +202,7 @@ func testDelay(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		delays := vec(t, b, []float32{3, 0, 4})
+		delays := NewDelays(t, dl, w, []int32{3, 0, 4})
 		ring := newRing(t, dl, 4, 3)
 		spikes := []float32{1, 1, 0, 0, 0, 0, 0, 0}                         // source 0 at step 0, source 1 at step 0
 		wantDst := [][]float32{{0, 0, 3}, {0, 0, 0}, {0, 0, 0}, {12, 6, 0}} // alpha 3, dst from 0 every step
@@ -193,7 +219,7 @@ func testDelay(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dt := vec(t, b, []float32{4, 3, 0}) // entries (0,1), (1,0), (2,0)
+		dt := NewDelays(t, dl, wt, []int32{4, 3, 0}) // entries (0,1), (1,0), (2,0)
 		dl.PropagateDelayed(ring, 2, wt, false, dt, vec(t, b, []float32{1, 1}), 0.5)
 		// (0,1) delay 3 -> slot 1, (1,0) delay 3 -> slot 1, (2,0) delay 0 -> slot 2.
 		expectExact(t, "ring (no trans)", ReadRing(t, ring), []float32{0, 0, 0, 2, 1, 0, 0, 0, 0.5, 0, 0, 0})
@@ -209,7 +235,7 @@ func testDelay(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		delays, mask := vec(t, b, []float32{1, 0, 2}), vec(t, b, []float32{1, 0})
+		delays, mask := NewDelays(t, dl, w, []int32{1, 0, 2}), vec(t, b, []float32{1, 0})
 		ring := newRing(t, dl, 3, 3)
 		expectPanic(t, "ring with the wrong row length", func() {
 			dl.PropagateDelayed(newRing(t, dl, 3, 2), 0, w, true, delays, mask, 1)
@@ -217,9 +243,22 @@ func testDelay(t *testing.T, s *suite) {
 		expectPanic(t, "nil ring", func() { dl.PropagateDelayed(nil, 0, w, true, delays, mask, 1) }, "nil")
 		expectPanic(t, "slot out of range", func() { dl.PropagateDelayed(ring, 3, w, true, delays, mask, 1) }, "slot 3")
 		expectPanic(t, "slot negative", func() { dl.PropagateDelayed(ring, -1, w, true, delays, mask, 1) }, "slot -1")
-		expectPanic(t, "delays of the wrong length", func() {
-			dl.PropagateDelayed(ring, 0, w, true, vec(t, b, []float32{1, 2}), mask, 1)
+		w2, err := sp.NewSparse(2, 3, []int64{0, 2, 3}, []int32{1, 2, 0}, []float32{2, 1, 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectPanic(t, "delays of another W", func() {
+			dl.PropagateDelayed(ring, 0, w2, true, delays, mask, 1)
 		}, "delays")
+		expectPanic(t, "nil delays", func() { dl.PropagateDelayed(ring, 0, w, true, nil, mask, 1) }, "delays")
+		for _, bad := range [][]int32{{1, 2}, {1, -1, 2}, {1, backend.MaxDelaySteps + 1, 0}} {
+			if d, err := dl.NewDelays(w, bad); err == nil || !strings.Contains(err.Error(), "NewDelays") {
+				t.Errorf("NewDelays(%v): delays %v, error %v; want an error naming NewDelays", bad, d, err)
+			}
+		}
+		if err := delays.Read(make([]int32, 2)); err == nil || !strings.Contains(err.Error(), "3") {
+			t.Errorf("Delays.Read into 2 elements of 3 delays: error %v, want one naming the 3 it holds", err)
+		}
 		expectPanic(t, "mask of the wrong length", func() {
 			dl.PropagateDelayed(newRing(t, dl, 2, 2), 0, w, false, delays, mask, 1) // no trans: 3 sources
 		}, "mask")

@@ -51,6 +51,71 @@ func (r *ring) Read(dst []float32) error {
 }
 func (r *ring) Release() { r.t.Release() }
 
+// delayTable is the gl backend.Delays: the steps as float32 in an NNZ x 1
+// tensor, tiled like W's values.
+type delayTable struct {
+	b *Backend
+	s *sparse
+	t *tensor // nil when W has no entries
+	n int
+}
+
+// NewDelays stores the delays of W's entries on the device.
+func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Delays, error) {
+	s, ok := w.(*sparse)
+	if !ok || s == nil || s.b != b {
+		return nil, fmt.Errorf("gl: NewDelays: W %s is not a sparse matrix of this gl backend", backend.Shape(w))
+	}
+	if err := backend.CheckNewDelays(w, steps); err != nil {
+		return nil, err
+	}
+	d := &delayTable{b: b, s: s, n: len(steps)}
+	if len(steps) == 0 {
+		return d, nil
+	}
+	t, err := b.NewTensor(len(steps), 1)
+	if err != nil {
+		return nil, fmt.Errorf("gl: NewDelays: %w", err)
+	}
+	d.t = t.(*tensor)
+	if len(d.t.tiles) != len(s.vals.tiles) || d.t.tileElems != s.vals.tileElems {
+		t.Release()
+		return nil, fmt.Errorf("gl: NewDelays: the delays of %d entries are tiled unlike the values of W %s", len(steps), backend.Shape(w))
+	}
+	vals := make([]float32, len(steps))
+	for e, k := range steps {
+		vals[e] = float32(k) // exact: k <= MaxDelaySteps
+	}
+	if err := b.Write(t, 0, vals); err != nil {
+		t.Release()
+		return nil, fmt.Errorf("gl: NewDelays: %w", err)
+	}
+	return d, nil
+}
+
+func (d *delayTable) Len() int { return d.n }
+
+// Read copies the delays from the device into dst.
+func (d *delayTable) Read(dst []int32) error {
+	if err := backend.CheckDelaysRead(dst, d.n); err != nil || d.t == nil {
+		return err
+	}
+	vals := make([]float32, d.n)
+	if err := d.b.Read(vals, d.t, 0); err != nil {
+		return err
+	}
+	for e, v := range vals {
+		dst[e] = int32(v)
+	}
+	return nil
+}
+
+func (d *delayTable) Release() {
+	if d.t != nil {
+		d.t.Release()
+	}
+}
+
 // ringTensor returns the tensor of the ring buffer operand. Callers hold
 // mu.
 func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
@@ -70,7 +135,7 @@ func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
 // spiking sources to the ring buffer row that their delay sends them to
 // (see backend.Delayer). The mask is compacted into a spike list on the
 // device; a workgroup per spike adds its entries atomically.
-func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays, mask backend.Tensor, alpha float32) {
+func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays backend.Delays, mask backend.Tensor, alpha float32) {
 	const op = "PropagateDelayed"
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -81,24 +146,24 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 		panic(fmt.Sprintf("gl: %s: W %s is not a gl sparse matrix", op, backend.Shape(w)))
 	}
 	r := b.ringTensor(op, ring)
-	var dl *tensor // tiled like W's values when W is split
-	if delays != nil {
-		if _, ok := delays.(*sparse); ok {
-			b.denseVec(op, "the delays", delays) // panics naming the sparse operand
-		}
-		dl = b.ten(op, delays)
+	dly, ok := delays.(*delayTable)
+	switch {
+	case delays == nil || (ok && dly == nil):
+		panic(fmt.Sprintf("backend: %s: nil delays", op))
+	case !ok || dly.b != b:
+		panic(fmt.Sprintf("backend: %s: the delays were not made by this gl backend's NewDelays", op))
+	case dly.s != s:
+		panic(fmt.Sprintf("backend: %s: the delays were made for another W, not %s; make them with NewDelays for this W", op, backend.Shape(w)))
 	}
 	m := b.denseVec(op, "the mask", mask)
 	backend.CheckPropagateDelayed(ring, slot, w, trans, delays, mask)
 	if !trans {
 		s.rowWiseOnly("PropagateDelayed without trans")
 	}
-	if len(dl.tiles) != len(s.vals.tiles) || dl.tileElems != s.vals.tileElems {
-		panic(fmt.Sprintf("gl: %s: the delays %s are tiled unlike the values of W %s; give an NNZ x 1 (or 1 x NNZ) tensor", op, backend.Shape(delays), backend.Shape(w)))
-	}
 	if s.NNZ() == 0 || m.Len() == 0 {
 		return
 	}
+	dl := b.ten(op, dly.t) // tiled like W's values (NewDelays)
 	c := b.record(cDelay)
 	c.sp, c.op = s, dlPropCols
 	if trans {

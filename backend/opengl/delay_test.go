@@ -30,9 +30,9 @@ func TestDelayAgainstCPU(t *testing.T) {
 			const rows, cols, depth, steps = 600, 450, 12, 30
 			rs, ci, vals := randomCSR(7, rows, cols, 0.06)
 			r := rand.New(rand.NewPCG(8, 3))
-			delays := make([]float32, len(ci))
+			delays := make([]int32, len(ci))
 			for e := range delays {
-				delays[e] = float32(r.IntN(depth))
+				delays[e] = int32(r.IntN(depth))
 			}
 			for _, trans := range []bool{false, true} {
 				nDst, nSrc := rows, cols
@@ -54,7 +54,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					dl := filled(t, b, delays)
+					dl := backendtest.NewDelays(t, b.(backend.Delayer), w.(backend.SparseTensor), delays)
 					ring, err := b.(backend.Delayer).NewDelayRing(depth, nDst)
 					if err != nil {
 						t.Fatal(err)
@@ -89,11 +89,11 @@ func TestDelayZeroAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	delays := make([]float32, len(ci))
+	delays := make([]int32, len(ci))
 	for e := range delays {
-		delays[e] = float32(e % 7)
+		delays[e] = int32(e % 7)
 	}
-	dl := filled(t, g, delays)
+	dl := backendtest.NewDelays(t, g, w, delays)
 	ringT, _ := g.NewDelayRing(8, 400)
 	ring, _ := g.NewDelayRing(8, 300)
 	dCols, dRows := filled(t, g, make([]float32, 400)), filled(t, g, make([]float32, 300))

@@ -203,14 +203,14 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 		t.Fatalf("only %d entries; the test needs more than four buffers' worth", len(ci))
 	}
 	r := rand.New(rand.NewPCG(8, 1))
-	mask, delays := make([]float32, rows), make([]float32, len(ci))
+	mask, delays := make([]float32, rows), make([]int32, len(ci))
 	for i := range mask {
 		if r.IntN(3) == 0 {
 			mask[i] = 1
 		}
 	}
 	for e := range delays {
-		delays[e] = float32(r.IntN(depth))
+		delays[e] = int32(r.IntN(depth))
 	}
 	var got [2][2][]float32
 	for k, b := range []backend.Backend{g, cb} {
@@ -229,7 +229,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dl := filled(t, b, delays)
+		dl := backendtest.NewDelays(t, b.(backend.Delayer), w.(backend.SparseTensor), delays)
 		b.(backend.Delayer).PropagateDelayed(ring, 2, w.(backend.SparseTensor), true, dl, m, 2)
 		got[k] = [2][]float32{readGL(t, b, d), backendtest.ReadRing(t, ring)}
 	}
@@ -260,7 +260,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 	}
 	vecRows, vecCols := filled(t, g, make([]float32, rows)), filled(t, g, make([]float32, cols))
 	ring, _ := g.NewDelayRing(depth, rows)
-	dl := filled(t, g, delays)
+	dl := backendtest.NewDelays(t, g, w, delays)
 	for name, f := range map[string]func(){
 		"MatVec":                         func() { g.MatVec(vecRows, w, false, vecCols, 1, 0) },
 		"Propagate without trans":        func() { g.Propagate(vecRows, w, false, vecCols, 1) },
