@@ -153,6 +153,10 @@ type tensor struct {
 	b          *Backend
 	rows, cols int
 	data       []float32 // nil once released
+	// gen counts the times an operation or Data obtained the storage (any
+	// of which may write it): the delayed propagation keeps a copy of a
+	// matrix's values only while gen shows they cannot have changed.
+	gen uint64
 }
 
 func (t *tensor) Rows() int                { return t.rows }
@@ -216,6 +220,7 @@ func Data(t backend.Tensor) []float32 {
 	if ct.b.closed {
 		panic(fmt.Sprintf("cpu: Data: tensor %s belongs to a closed backend", backend.Shape(t)))
 	}
+	ct.gen++
 	return ct.data
 }
 
@@ -238,6 +243,15 @@ func (b *Backend) ten(op string, t backend.Tensor) []float32 {
 
 // tenNow is ten without running the queue, for the calls that are queued.
 func (b *Backend) tenNow(op string, t backend.Tensor) []float32 {
+	ct := b.check(op, t)
+	ct.gen++
+	return ct.data
+}
+
+// check returns the tensor behind t (a sparse matrix's values), panicking
+// unless it is a live tensor of b; unlike ten, it does not count as an
+// access that may write it.
+func (b *Backend) check(op string, t backend.Tensor) *tensor {
 	ct, ok := t.(*tensor)
 	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
 		ct, ok = sp.vals, true // elementwise operations act on the values
@@ -248,7 +262,7 @@ func (b *Backend) tenNow(op string, t backend.Tensor) []float32 {
 	if ct.data == nil {
 		panic(fmt.Sprintf("cpu: %s: tensor %s was released", op, backend.Shape(t)))
 	}
-	return ct.data
+	return ct
 }
 
 // opt is ten for an optional tensor: nil yields nil.

@@ -339,3 +339,262 @@ func TestDelayQueue(t *testing.T) {
 		}
 	}
 }
+
+// delayRun sends steps spike masks through W into a ring with the given
+// delays, taking one slot per step into d, and returns d after each step
+// followed by what is still in flight. noLayout keeps W on events (the
+// path every W takes before its layout exists); change(b, w, dl, s), if
+// not nil, runs before step s's send.
+func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth int, rs []int64, ci []int32, vals []float32, steps []int32, masks [][]float32, change func(*Backend, backend.SparseTensor, *delays, int)) []float32 {
+	t.Helper()
+	b := mustNew(t, threads)
+	w, err := b.NewSparse(rows, cols, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := backendtest.NewDelays(t, b, w, steps)
+	if noLayout {
+		dl.(*delays).lays = [2]layState{{never: true}, {never: true}}
+	}
+	nDst, nSrc := rows, cols
+	if trans {
+		nDst, nSrc = cols, rows
+	}
+	ring, err := b.NewDelayRing(depth, nDst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := vecOf(t, b, make([]float32, nDst))
+	var got []float32
+	for s := range masks {
+		if change != nil {
+			change(b, w, dl.(*delays), s)
+		}
+		b.PropagateDelayed(ring, s%depth, w, trans, dl, vecOf(t, b, masks[s][:nSrc]), 0.5)
+		b.TakeSlot(d, ring, s%depth)
+		got = append(got, Data(d)...)
+	}
+	inFlight := make([]float32, depth*nDst)
+	if err := ring.Read(inFlight); err != nil {
+		t.Fatal(err)
+	}
+	return append(got, inFlight...)
+}
+
+// randomMasks returns n masks of size m with spikes at probability p.
+func randomMasks(seed uint64, n, m int, p float64) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 3))
+	masks := make([][]float32, n)
+	for s := range masks {
+		masks[s] = make([]float32, m)
+		for i := range masks[s] {
+			if r.Float64() < p {
+				masks[s][i] = 1
+			}
+		}
+	}
+	return masks
+}
+
+// TestDelayLayoutMatchesEvents: once W has kept its values for minStable
+// sends, the cpu sends references into a layout of W sorted by delay
+// instead of one event per entry. The additions happen in the same order,
+// so the two paths must agree to the bit, from rows and from columns, on
+// one thread and on several (one task per part), with delays of 0, delays
+// clamped to the ring's depth, and sources whose entries span both parts.
+func TestDelayLayoutMatchesEvents(t *testing.T) {
+	const rows, cols, depth, steps = 1200, 2500, 6, 14
+	rs, ci, vals := randomCSR(41, rows, cols, 0.08)
+	r := rand.New(rand.NewPCG(42, 1))
+	delays := make([]int32, len(ci))
+	for e := range delays {
+		delays[e] = int32(r.IntN(depth + 3))
+	}
+	masks := randomMasks(43, steps, max(rows, cols), 0.3)
+	for _, trans := range []bool{false, true} {
+		for _, th := range []int{1, 2} {
+			ev := delayRun(t, th, trans, true, rows, cols, depth, rs, ci, vals, delays, masks, nil)
+			lay := delayRun(t, th, trans, false, rows, cols, depth, rs, ci, vals, delays, masks, nil)
+			nonzero := 0
+			for i := range ev {
+				if ev[i] != lay[i] {
+					t.Fatalf("trans=%t threads=%d: value %d = %v with the layout, %v with events", trans, th, i, lay[i], ev[i])
+				}
+				if ev[i] != 0 {
+					nonzero++
+				}
+			}
+			if nonzero < len(ev)/2 {
+				t.Fatalf("trans=%t threads=%d: only %d of %d values are non-zero", trans, th, nonzero, len(ev))
+			}
+		}
+	}
+}
+
+// TestDelayLayoutPlasticW: a layout holds a copy of W's values, so a W
+// that changes must not be sent from a stale copy. Contributions sent
+// before a change carry the old values (what PropagateDelayed documents:
+// W as of the call), those sent after it the new ones; the layout is
+// dropped at the change and made again after minStable unchanged sends.
+// Checked against a float64 model of the ring.
+func TestDelayLayoutPlasticW(t *testing.T) {
+	const rows, cols, depth, steps = 300, 700, 5, 16
+	rs, ci, vals := randomCSR(51, rows, cols, 0.1)
+	r := rand.New(rand.NewPCG(52, 1))
+	dsteps := make([]int32, len(ci))
+	for e := range dsteps {
+		dsteps[e] = int32(1 + r.IntN(depth-1))
+	}
+	masks := randomMasks(53, steps, rows, 0.2)
+	// W is doubled before the sends of steps 7 and 9.
+	scale := func(s int) float64 {
+		switch {
+		case s >= 9:
+			return 4
+		case s >= 7:
+			return 2
+		}
+		return 1
+	}
+	var layouts []bool
+	got := delayRun(t, 2, true, false, rows, cols, depth, rs, ci, vals, dsteps, masks, func(b *Backend, w backend.SparseTensor, dl *delays, s int) {
+		if s > 0 {
+			layouts = append(layouts, dl.lays[1].lay != nil)
+		}
+		if s == 7 || s == 9 {
+			b.Affine(w, w, 2, 0)
+		}
+	})
+	// The float64 model: ring[slot][j] of contributions in flight.
+	ring := make([][]float64, depth)
+	for k := range ring {
+		ring[k] = make([]float64, cols)
+	}
+	d := make([]float64, cols)
+	for s := range steps {
+		slot := s % depth
+		for i := range rows {
+			if masks[s][i] == 0 {
+				continue
+			}
+			for e := rs[i]; e < rs[i+1]; e++ {
+				ring[(slot+int(dsteps[e]))%depth][ci[e]] += 0.5 * scale(s) * float64(vals[e])
+			}
+		}
+		for j := range cols {
+			d[j] += ring[slot][j]
+			ring[slot][j] = 0
+		}
+		for j := range cols {
+			if g := float64(got[s*cols+j]); math.Abs(g-d[j]) > 1e-4*(1+math.Abs(d[j])) {
+				t.Fatalf("step %d: d[%d] = %v, want %v", s, j, g, d[j])
+			}
+		}
+	}
+	for k := range depth {
+		for j := range cols {
+			if g := float64(got[steps*cols+k*cols+j]); math.Abs(g-ring[k][j]) > 1e-4*(1+math.Abs(ring[k][j])) {
+				t.Fatalf("in flight: slot %d [%d] = %v, want %v", k, j, g, ring[k][j])
+			}
+		}
+	}
+	// layouts[s] is whether W had a layout after the send of step s: made
+	// by the third send, dropped by the sends after the changes (steps 7
+	// and 9), made again by the third unchanged send (step 11).
+	want := []bool{false, false, true, true, true, true, true, false, false, false, false, true, true, true, true}
+	if !slices.Equal(layouts, want) {
+		t.Errorf("layout after the sends of steps 0..14: %v, want %v", layouts, want)
+	}
+}
+
+// TestDelayTaskModeSwitch: a ring runs as one task while it holds items
+// sent by a whole-ring task (many rings at work) and per part otherwise
+// (one ring at work). A ring that goes from one to the other and back,
+// with items of both kinds in flight, must still deliver every
+// contribution once, at its step (float64 model), and end with no slot
+// marked whole once drained.
+func TestDelayTaskModeSwitch(t *testing.T) {
+	const rows, cols, depth, nr, steps = 400, 3000, 4, 5, 24
+	rs, ci, vals := randomCSR(61, rows, cols, 0.05)
+	r := rand.New(rand.NewPCG(62, 1))
+	dsteps := make([]int32, len(ci))
+	for e := range dsteps {
+		dsteps[e] = int32(1 + r.IntN(depth-1))
+	}
+	masks := randomMasks(63, steps, rows, 0.2)
+	// All rings at work in steps 0-3, 12-15 and 20-23, ring 0 alone
+	// otherwise; nothing is sent from step 20 on (the rings drain).
+	all := func(s int) bool { return s < 4 || (s >= 12 && s < 16) || s >= 20 }
+	b := mustNew(t, 2)
+	w, err := b.NewSparse(rows, cols, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := backendtest.NewDelays(t, b, w, dsteps)
+	var rings []backend.DelayRing
+	var dsts []backend.Tensor
+	for range nr {
+		rg, err := b.NewDelayRing(depth, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rg.(*ring).parts) < 2 {
+			t.Fatalf("the ring has %d part; the test needs several", len(rg.(*ring).parts))
+		}
+		rings = append(rings, rg)
+		dsts = append(dsts, vecOf(t, b, make([]float32, cols)))
+	}
+	zero := vecOf(t, b, make([]float32, rows))
+	// The float64 model of ring 0 and of its destination.
+	model := make([][]float64, depth)
+	for k := range model {
+		model[k] = make([]float64, cols)
+	}
+	d := make([]float64, cols)
+	sawWhole, sawParts := false, false
+	for s := range steps {
+		slot := s % depth
+		m := zero // made before the calls: writing a tensor runs the queue
+		if s < 20 {
+			m = vecOf(t, b, masks[s])
+		}
+		for k := range nr {
+			if k > 0 && !all(s) {
+				continue
+			}
+			b.PropagateDelayed(rings[k], slot, w, true, dl, m, 1)
+			b.TakeSlot(dsts[k], rings[k], slot)
+		}
+		if len(b.dq.calls) > 0 {
+			if rings[0].(*ring).wholeSlots > 0 {
+				sawWhole = true
+			} else if !all(s) {
+				sawParts = true
+			}
+		}
+		got := Data(dsts[0])
+		for i := range rows {
+			if s >= 20 || masks[s][i] == 0 {
+				continue
+			}
+			for e := rs[i]; e < rs[i+1]; e++ {
+				model[(slot+int(dsteps[e]))%depth][ci[e]] += float64(vals[e])
+			}
+		}
+		for j := range cols {
+			d[j] += model[slot][j]
+			model[slot][j] = 0
+			if math.Abs(float64(got[j])-d[j]) > 1e-4*(1+math.Abs(d[j])) {
+				t.Fatalf("step %d: ring 0 delivered %v to %d, want %v", s, got[j], j, d[j])
+			}
+		}
+	}
+	if !sawWhole || !sawParts {
+		t.Errorf("ring 0 ran as one task: %t, per part: %t; the test needs both", sawWhole, sawParts)
+	}
+	for k, rg := range rings {
+		if n := rg.(*ring).wholeSlots; n != 0 {
+			t.Errorf("ring %d: %d slots still marked whole after draining", k, n)
+		}
+	}
+}

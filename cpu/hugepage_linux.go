@@ -20,13 +20,14 @@ const hugePageMin = 32 << 20
 // prefetchers stop at every 4 KiB boundary. Fresh Go allocations of this
 // size come untouched from the OS, so the pages are faulted in huge on
 // first use. The advice is best effort: an error changes nothing else.
-func adviseHuge(d []float32) {
-	if len(d)*4 < hugePageMin {
+func adviseHuge[T any](d []T) {
+	size := uintptr(len(d)) * unsafe.Sizeof(*new(T))
+	if size < hugePageMin {
 		return
 	}
 	const huge = 2 << 20
 	start := uintptr(unsafe.Pointer(&d[0]))
-	end := start + uintptr(len(d))*4
+	end := start + size
 	lo := (start + huge - 1) &^ (huge - 1)
 	hi := end &^ (huge - 1)
 	if hi <= lo {
@@ -34,4 +35,28 @@ func adviseHuge(d []float32) {
 	}
 	p := unsafe.Add(unsafe.Pointer(&d[0]), lo-start)
 	_ = unix.Madvise(unsafe.Slice((*byte)(p), hi-lo), unix.MADV_HUGEPAGE)
+}
+
+// hugeSlice returns a zeroed slice of n elements of a pointer-free type,
+// mapped outside the Go heap on transparent huge pages when it is at least
+// hugePageMin bytes: a fresh mapping, 2 MiB-aligned and advised before
+// anything touches it, so that the kernel faults it in huge pages (heap
+// memory that the Go runtime reuses is already faulted in 4 KiB pages,
+// and madvise does not change those). free unmaps it; the slice must not
+// be used after. Where mmap fails it falls back to the Go heap.
+func hugeSlice[T any](n int) (s []T, free func()) {
+	size := uintptr(n) * unsafe.Sizeof(*new(T))
+	if size < hugePageMin {
+		return make([]T, n), func() {}
+	}
+	const huge = 2 << 20
+	mem, err := unix.Mmap(-1, 0, int(size+huge), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return make([]T, n), func() {}
+	}
+	base := uintptr(unsafe.Pointer(&mem[0]))
+	skip := (base+huge-1)&^(huge-1) - base
+	_ = unix.Madvise(mem[skip:skip+size], unix.MADV_HUGEPAGE)
+	s = unsafe.Slice((*T)(unsafe.Pointer(&mem[skip])), n)
+	return s, func() { _ = unix.Munmap(mem) }
 }

@@ -53,3 +53,9 @@ func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r
 //
 //go:noescape
 func prefetchCols(row *float32, cols []int)
+
+// prefetchAddrs asks the processor to load the cache line of every address
+// in addrs (PREFETCHT0); it reads nothing itself, so any address is safe.
+//
+//go:noescape
+func prefetchAddrs(addrs []uintptr)

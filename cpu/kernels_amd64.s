@@ -276,3 +276,22 @@ pfloop:
 
 pfdone:
 	RET
+
+// func prefetchAddrs(addrs []uintptr)
+//
+// Issues PREFETCHT0 for every address in addrs.
+TEXT ·prefetchAddrs(SB), NOSPLIT, $0-24
+	MOVQ addrs_base+0(FP), SI
+	MOVQ addrs_len+8(FP), CX
+	TESTQ CX, CX
+	JZ pfadone
+
+pfaloop:
+	MOVQ (SI), AX
+	PREFETCHT0 (AX)
+	ADDQ $8, SI
+	DECQ CX
+	JNZ pfaloop
+
+pfadone:
+	RET

@@ -29,3 +29,6 @@ func philox8Uniform(out *float32, c0, c1 *[8]uint32, c2, c3, k0, k1 uint32, a, r
 
 // prefetchCols is a no-op without the assembly kernels.
 func prefetchCols(row *float32, cols []int) {}
+
+// prefetchAddrs is a no-op without the assembly kernels.
+func prefetchAddrs(addrs []uintptr) {}
