@@ -219,10 +219,7 @@ func (r *ring) add(d []float32, items []event, cur *sender) {
 			*cur = r.senders[at]
 			continue
 		}
-		a := cur.alpha
-		for _, e := range cur.lay.ent[at : at+uint32(-ev.i)] {
-			d[e.i] += a * e.v
-		}
+		addRun(d, cur.lay.ent[at:at+uint32(-ev.i)], cur.alpha)
 	}
 }
 

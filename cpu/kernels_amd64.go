@@ -59,3 +59,18 @@ func prefetchCols(row *float32, cols []int)
 //
 //go:noescape
 func prefetchAddrs(addrs []uintptr)
+
+// addRefs adds a*ent[k].v to d[ent[k].i] for k < n, in order, without
+// bounds checks: every ent[k].i must index d (a layout's destinations are
+// below its ring's length, which is dst's).
+//
+//go:noescape
+func addRefs(d *float32, ent *event, n int, a float32)
+
+// addRun adds a*ent[k].v to d[ent[k].i] for every k, in order; every
+// ent[k].i must index d.
+func addRun(d []float32, ent []event, a float32) {
+	if len(ent) > 0 && len(d) > 0 {
+		addRefs(&d[0], &ent[0], len(ent), a)
+	}
+}

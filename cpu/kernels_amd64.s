@@ -295,3 +295,28 @@ pfaloop:
 
 pfadone:
 	RET
+
+// func addRefs(d *float32, ent *event, n int, a float32)
+//
+// d[ent[k].i] += a * ent[k].v for k < n (event: int32 i, float32 v).
+// Every ent[k].i must index d: the caller guarantees it.
+TEXT ·addRefs(SB), NOSPLIT, $0-28
+	MOVQ d+0(FP), DI
+	MOVQ ent+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVSS a+24(FP), X0
+	TESTQ CX, CX
+	JLE addrefsdone
+
+addrefsloop:
+	MOVLQSX (SI), AX
+	MOVSS 4(SI), X1
+	MULSS X0, X1
+	ADDSS (DI)(AX*4), X1
+	MOVSS X1, (DI)(AX*4)
+	ADDQ $8, SI
+	DECQ CX
+	JNZ addrefsloop
+
+addrefsdone:
+	RET

@@ -32,3 +32,10 @@ func prefetchCols(row *float32, cols []int) {}
 
 // prefetchAddrs is a no-op without the assembly kernels.
 func prefetchAddrs(addrs []uintptr) {}
+
+// addRun adds a*ent[k].v to d[ent[k].i] for every k, in order.
+func addRun(d []float32, ent []event, a float32) {
+	for _, e := range ent {
+		d[e.i] += a * e.v
+	}
+}
