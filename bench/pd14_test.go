@@ -21,7 +21,7 @@ var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the
 // not timed.
 //
 // -pd14.scale sets another scale (1 is the full circuit: ~0.3e9 synapses,
-// ~5 GiB and about 1.5 minutes of build on 2 cores; the benchmark builds
+// ~6 GiB and about 1.5 minutes of build on 2 cores; the benchmark builds
 // it twice, for b.N = 1 and for the timed run):
 //
 //	go test ./bench -run XXX -bench PD14/cpu -benchtime 500x -pd14.scale 1
