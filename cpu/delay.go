@@ -125,7 +125,7 @@ type ringPart struct {
 type slotList struct {
 	head, at, end int32
 	snd           int32 // the sender of its last reference (-1: none)
-	work          int64 // the contributions it holds
+	work          int64 // the contributions that its references stand for
 	whole         bool  // sent by a whole-ring task (see delayCall.send)
 }
 
@@ -187,6 +187,20 @@ func (p *ringPart) each(s int, f func([]event)) {
 		}
 		f(p.arena[lo : lo+blockEvents])
 	}
+}
+
+// work estimates the cost of taking slot s: the contributions that its
+// references stand for plus its items.
+func (p *ringPart) work(s int) int {
+	sl := p.slots[s]
+	if sl.head < 0 {
+		return 0
+	}
+	n := int(sl.work) + int(sl.at-(sl.end-blockEvents))
+	for b := sl.head; b != sl.tail(); b = p.next[b] {
+		n += blockEvents
+	}
+	return n
 }
 
 // empty returns the blocks of slot s of part p to the free list.
@@ -460,7 +474,7 @@ func (b *Backend) TakeSlot(dst backend.Tensor, rg backend.DelayRing, slot int) {
 	q := &b.dq
 	work := 0
 	for p := range r.parts {
-		work += int(r.parts[p].slots[slot].work)
+		work += r.parts[p].work(slot)
 	}
 	if len(q.calls) >= maxQueued {
 		b.flushDelayed()
@@ -700,6 +714,14 @@ func (r *ring) prefetch(c *cursor, ch []event) {
 // slot's entries too, a step ahead, into L2, made no measurable
 // difference.)
 func (r *ring) takePart(rp *ringPart, slot int, d []float32) {
+	if rp.slots[slot].snd < 0 { // events only: nothing to prefetch
+		rp.each(slot, func(evs []event) {
+			for _, ev := range evs {
+				d[ev.i] += ev.v
+			}
+		})
+		return
+	}
 	cur := rp.cursor(slot)
 	ahead := cur
 	r.prefetch(&ahead, ahead.next(pfChunk))
@@ -732,7 +754,17 @@ func (c *delayCall) send(idx []int32, p int) {
 			if c.lay != nil {
 				c.sendRefs(rp, int(i), -1)
 			} else if e, end := start[i], start[i+1]; e < end {
-				c.sendRange(rp, e, end, true)
+				c.sendRange(rp, e, end)
+			}
+		}
+		// Every slot the call may have sent to and that holds items now
+		// is marked (once per call, not per item; marking a slot that
+		// also holds items of a per-part task only makes its ring run as
+		// one task until it is taken).
+		for k := range min(c.dly.longest, r.depth-1) + 1 {
+			if sl := &rp.slots[r.wrap[c.slot+k]]; sl.head >= 0 && !sl.whole {
+				sl.whole = true
+				r.wholeSlots++
 			}
 		}
 		return
@@ -742,7 +774,7 @@ func (c *delayCall) send(idx []int32, p int) {
 		if c.lay != nil {
 			c.sendRefs(rp, int(i), p)
 		} else if e, end := partRange(start, c.split, int(i), p, len(r.parts)); e < end {
-			c.sendRange(rp, e, end, false)
+			c.sendRange(rp, e, end)
 		}
 	}
 }
@@ -758,13 +790,12 @@ func (c *delayCall) sendRefs(rp *ringPart, i, q int) {
 	wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
 	maxk := c.r.depth - 1
 	snd := c.snd
-	whole := q < 0
 	for x := 0; x < len(segs); {
 		sg := segs[x]
 		lo, n := at, uint32(sg.n)
 		at += n
 		x++
-		if whole {
+		if q < 0 {
 			for ; x < len(segs) && segs[x].k == sg.k; x++ {
 				n += uint32(segs[x].n)
 				at += uint32(segs[x].n)
@@ -773,10 +804,6 @@ func (c *delayCall) sendRefs(rp *ringPart, i, q int) {
 			continue
 		}
 		sl := &rp.slots[wrap[min(int(sg.k), maxk)]]
-		if whole && !sl.whole {
-			sl.whole = true
-			c.r.wholeSlots++
-		}
 		if sl.snd != snd {
 			sl.snd = snd
 			rp.put(sl, event{itemSender, math.Float32frombits(uint32(snd))})
@@ -794,7 +821,7 @@ const sendChunk = 64
 // steps (the common case: a projection sent from its presynaptic rows)
 // has its own loop; every other case reads a chunk of entries' slots and
 // events (read, below) and then appends them (ringPart.push).
-func (c *delayCall) sendRange(rp *ringPart, e, end int64, whole bool) {
+func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
 	if small := c.dly.small; c.trans && small != nil {
 		wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
 		maxk := uint8(min(c.r.depth-1, 255))        // every small delay is below 256
@@ -802,17 +829,12 @@ func (c *delayCall) sendRange(rp *ringPart, e, end int64, whole bool) {
 		v, dl := c.v[e:end], small[e:end]
 		for k, ci := range c.s.colIdx[e:end] {
 			sl := &slots[wrap[min(dl[k], maxk)]]
-			if whole && !sl.whole {
-				sl.whole = true
-				c.r.wholeSlots++
-			}
 			if sl.at == sl.end {
 				rp.link(sl)
 				arena = rp.arena
 			}
 			arena[sl.at] = event{ci, float32(a * v[k])}
 			sl.at++
-			sl.work++
 		}
 		return
 	}
@@ -821,14 +843,6 @@ func (c *delayCall) sendRange(rp *ringPart, e, end int64, whole bool) {
 	for e < end {
 		n := int(min(end-e, sendChunk))
 		c.read(slots[:n], evs[:n], e)
-		if whole {
-			for _, s := range slots[:n] {
-				if sl := &rp.slots[s]; !sl.whole {
-					sl.whole = true
-					c.r.wholeSlots++
-				}
-			}
-		}
 		rp.push(slots[:n], evs[:n])
 		e += int64(n)
 	}
@@ -871,7 +885,6 @@ func (p *ringPart) push(slots []int32, evs []event) {
 		}
 		arena[sl.at] = evs[k]
 		sl.at++
-		sl.work++
 	}
 }
 
@@ -934,6 +947,7 @@ type delays struct {
 	big      []int32 // the steps otherwise
 	released bool
 	lays     [2]layState // sent from columns [0] or rows [1]
+	longest  int         // the longest delay
 }
 
 // NewDelays stores the delays of W's entries.
@@ -953,6 +967,7 @@ func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Dela
 	for _, k := range steps {
 		longest = max(longest, k)
 	}
+	d.longest = int(longest)
 	if longest < 256 {
 		d.small = make([]uint8, len(steps))
 		for e, k := range steps {
@@ -1055,6 +1070,14 @@ type layState struct {
 // a layout is made.
 const minStable = 3
 
+// minRun is the fewest entries per (source, delay, part) group, on
+// average, for which a layout is kept: a reference costs about what a few
+// events cost, so a W whose sources spread few entries over many delays
+// stays on events (go test ./cpu -bench PropagateDelayed: ~2 entries per
+// group, 26-30 us per step with references against 11-16 with events;
+// PD14: ~10 per group, references ~25% faster).
+const minRun = 4
+
 // layoutFor returns the layout to send with, given W's gen, or nil to send
 // events.
 func (d *delays) layoutFor(b *Backend, trans bool, bounds []int, gen uint64) *layout {
@@ -1082,7 +1105,8 @@ func (d *delays) layoutFor(b *Backend, trans bool, bounds []int, gen uint64) *la
 }
 
 // makeLayout builds the layout of d's W (nil if a source has 65,536
-// entries or more, or W 2^31 entries or more).
+// entries or more, W 2^31 entries or more, or its groups fewer than
+// minRun entries on average).
 func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *layout {
 	s := d.s
 	start, idx, n := s.colStart, s.rowIdx, s.cols
@@ -1115,7 +1139,6 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 	// every reference would miss the TLB.
 	var free func()
 	L.ent, free = hugeSlice[event](nnz)
-	runtime.AddCleanup(L, func(f func()) { f() }, free)
 	// Two passes: the entries and the groups' sizes (as offsets, 2
 	// bytes per group), then the non-empty groups.
 	j := &layoutJob{L: L, d: d, trans: trans, idx: idx, v: s.vals.data, off: make([]uint16, n*L.stride)}
@@ -1132,6 +1155,11 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 		}
 		L.segStart[i+1] = L.segStart[i] + int64(c)
 	}
+	if int64(nnz) < minRun*L.segStart[n] {
+		free()
+		return nil
+	}
+	runtime.AddCleanup(L, func(f func()) { f() }, free)
 	var freeSegs func()
 	L.segs, freeSegs = hugeSlice[seg](int(L.segStart[n]))
 	runtime.AddCleanup(L, func(f func()) { f() }, freeSegs)
