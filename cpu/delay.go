@@ -174,18 +174,9 @@ func (p *ringPart) put(sl *slotList, ev event) {
 // each calls f with the events of slot s in the order sent, block by
 // block.
 func (p *ringPart) each(s int, f func([]event)) {
-	sl := p.slots[s]
-	if sl.head < 0 {
-		return
-	}
-	tail := sl.tail()
-	for b := sl.head; ; b = p.next[b] {
-		lo := int(b) * blockEvents
-		if b == tail {
-			f(p.arena[lo:sl.at])
-			return
-		}
-		f(p.arena[lo : lo+blockEvents])
+	c := p.cursor(s)
+	for blk := c.next(blockEvents); len(blk) > 0; blk = c.next(blockEvents) {
+		f(blk)
 	}
 }
 
@@ -302,7 +293,7 @@ func (r *ring) Release() {
 	if !r.b.closed {
 		r.b.flushDelayed()
 	}
-	r.released, r.parts = true, nil
+	r.released, r.parts, r.senders = true, nil, nil // the senders hold layouts
 }
 
 // delayRing returns the cpu ring behind rg, panicking unless it is a live
@@ -715,11 +706,8 @@ func (r *ring) prefetch(c *cursor, ch []event) {
 // difference.)
 func (r *ring) takePart(rp *ringPart, slot int, d []float32) {
 	if rp.slots[slot].snd < 0 { // events only: nothing to prefetch
-		rp.each(slot, func(evs []event) {
-			for _, ev := range evs {
-				d[ev.i] += ev.v
-			}
-		})
+		var cur sender
+		rp.each(slot, func(evs []event) { r.add(d, evs, &cur) })
 		return
 	}
 	cur := rp.cursor(slot)
@@ -1109,28 +1097,22 @@ func (d *delays) layoutFor(b *Backend, trans bool, bounds []int, gen uint64) *la
 // minRun entries on average).
 func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *layout {
 	s := d.s
-	start, idx, n := s.colStart, s.rowIdx, s.cols
-	if trans {
-		start, idx, n = s.rowStart, s.colIdx, s.rows
-	} else {
+	start, idx, n := s.rowStart, s.colIdx, s.rows
+	if !trans {
 		s.transposed()
-		start, idx = s.colStart, s.rowIdx
+		start, idx, n = s.colStart, s.rowIdx, s.cols
 	}
 	nnz := len(idx)
 	if nnz >= math.MaxInt32 {
 		return nil
 	}
-	longest := 0
 	for i := range n {
 		if int(start[i+1]-start[i]) >= math.MaxUint16 {
 			return nil
 		}
 	}
-	for e := range nnz {
-		longest = max(longest, d.step(e))
-	}
 	np := len(bounds) - 1
-	L := &layout{start: start, nk: longest + 1, bounds: slices.Clone(bounds), gen: gen}
+	L := &layout{start: start, nk: d.longest + 1, bounds: slices.Clone(bounds), gen: gen}
 	if L.nk > math.MaxUint16 || np > math.MaxUint16 {
 		return nil
 	}
@@ -1159,10 +1141,9 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 		free()
 		return nil
 	}
-	runtime.AddCleanup(L, func(f func()) { f() }, free)
 	var freeSegs func()
 	L.segs, freeSegs = hugeSlice[seg](int(L.segStart[n]))
-	runtime.AddCleanup(L, func(f func()) { f() }, freeSegs)
+	runtime.AddCleanup(L, func(f [2]func()) { f[0](); f[1]() }, [2]func(){free, freeSegs})
 	j.pass = 1
 	b.split(j, n, k, 1)
 	return L

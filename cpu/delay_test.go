@@ -34,31 +34,9 @@ func TestDelayThreadsAgree(t *testing.T) {
 		}
 	}
 	for _, trans := range []bool{false, true} {
-		nDst, nSrc := rows, cols
-		if trans {
-			nDst, nSrc = cols, rows
-		}
 		var ref []float32
 		for _, th := range []int{1, 2, 3} {
-			b := mustNew(t, th)
-			w, err := b.NewSparse(rows, cols, rs, ci, vals)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dl := backendtest.NewDelays(t, b, w, delays)
-			ring, _ := b.NewDelayRing(depth, nDst)
-			d := vecOf(t, b, make([]float32, nDst))
-			var got []float32
-			for s := range steps {
-				b.PropagateDelayed(ring, s%depth, w, trans, dl, vecOf(t, b, masks[s][:nSrc]), 0.25)
-				b.TakeSlot(d, ring, s%depth)
-				got = append(got, Data(d)...)
-			}
-			inFlight := make([]float32, depth*nDst)
-			if err := ring.Read(inFlight); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, inFlight...)
+			got := delayRun(t, th, trans, false, rows, cols, depth, 0.25, rs, ci, vals, delays, masks, nil)
 			if th == 1 {
 				ref = got
 				nonzero := 0
@@ -340,12 +318,12 @@ func TestDelayQueue(t *testing.T) {
 	}
 }
 
-// delayRun sends steps spike masks through W into a ring with the given
-// delays, taking one slot per step into d, and returns d after each step
-// followed by what is still in flight. noLayout keeps W on events (the
+// delayRun sends the spike masks through W (scaled by alpha) into a ring
+// with the given delays, taking one slot per step into d, and returns d
+// after each step followed by what is still in flight. noLayout keeps W on events (the
 // path every W takes before its layout exists); change(b, w, dl, s), if
 // not nil, runs before step s's send.
-func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth int, rs []int64, ci []int32, vals []float32, steps []int32, masks [][]float32, change func(*Backend, backend.SparseTensor, *delays, int)) []float32 {
+func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth int, alpha float32, rs []int64, ci []int32, vals []float32, steps []int32, masks [][]float32, change func(*Backend, backend.SparseTensor, *delays, int)) []float32 {
 	t.Helper()
 	b := mustNew(t, threads)
 	w, err := b.NewSparse(rows, cols, rs, ci, vals)
@@ -370,7 +348,7 @@ func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth
 		if change != nil {
 			change(b, w, dl.(*delays), s)
 		}
-		b.PropagateDelayed(ring, s%depth, w, trans, dl, vecOf(t, b, masks[s][:nSrc]), 0.5)
+		b.PropagateDelayed(ring, s%depth, w, trans, dl, vecOf(t, b, masks[s][:nSrc]), alpha)
 		b.TakeSlot(d, ring, s%depth)
 		got = append(got, Data(d)...)
 	}
@@ -413,8 +391,8 @@ func TestDelayLayoutMatchesEvents(t *testing.T) {
 	masks := randomMasks(43, steps, max(rows, cols), 0.3)
 	for _, trans := range []bool{false, true} {
 		for _, th := range []int{1, 2} {
-			ev := delayRun(t, th, trans, true, rows, cols, depth, rs, ci, vals, delays, masks, nil)
-			lay := delayRun(t, th, trans, false, rows, cols, depth, rs, ci, vals, delays, masks, nil)
+			ev := delayRun(t, th, trans, true, rows, cols, depth, 0.5, rs, ci, vals, delays, masks, nil)
+			lay := delayRun(t, th, trans, false, rows, cols, depth, 0.5, rs, ci, vals, delays, masks, nil)
 			nonzero := 0
 			for i := range ev {
 				if ev[i] != lay[i] {
@@ -457,7 +435,7 @@ func TestDelayLayoutPlasticW(t *testing.T) {
 		return 1
 	}
 	var layouts []bool
-	got := delayRun(t, 2, true, false, rows, cols, depth, rs, ci, vals, dsteps, masks, func(b *Backend, w backend.SparseTensor, dl *delays, s int) {
+	got := delayRun(t, 2, true, false, rows, cols, depth, 0.5, rs, ci, vals, dsteps, masks, func(b *Backend, w backend.SparseTensor, dl *delays, s int) {
 		if s > 0 {
 			layouts = append(layouts, dl.lays[1].lay != nil)
 		}

@@ -12,6 +12,9 @@ import (
 // transparent huge pages.
 const hugePageMin = 32 << 20
 
+// huge is the size of a transparent huge page.
+const huge = 2 << 20
+
 // adviseHuge asks the kernel to back the 2 MiB-aligned interior of d with
 // transparent huge pages (madvise MADV_HUGEPAGE; systems with THP in
 // "madvise" mode need it, "always" does it anyway). Large synapse matrices
@@ -20,14 +23,12 @@ const hugePageMin = 32 << 20
 // prefetchers stop at every 4 KiB boundary. Fresh Go allocations of this
 // size come untouched from the OS, so the pages are faulted in huge on
 // first use. The advice is best effort: an error changes nothing else.
-func adviseHuge[T any](d []T) {
-	size := uintptr(len(d)) * unsafe.Sizeof(*new(T))
-	if size < hugePageMin {
+func adviseHuge(d []float32) {
+	if len(d)*4 < hugePageMin {
 		return
 	}
-	const huge = 2 << 20
 	start := uintptr(unsafe.Pointer(&d[0]))
-	end := start + size
+	end := start + uintptr(len(d))*4
 	lo := (start + huge - 1) &^ (huge - 1)
 	hi := end &^ (huge - 1)
 	if hi <= lo {
@@ -49,7 +50,6 @@ func hugeSlice[T any](n int) (s []T, free func()) {
 	if size < hugePageMin {
 		return make([]T, n), func() {}
 	}
-	const huge = 2 << 20
 	mem, err := unix.Mmap(-1, 0, int(size+huge), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return make([]T, n), func() {}
