@@ -39,6 +39,8 @@ func testZeroAllocs(t *testing.T, b *Backend, n, side int) {
 	cm := tensorOf(t, b, side, 1, maskSlice(r, side, 0.2))
 	buf := make([]float32, n)
 	soft := backend.OuterParams{Alpha: 0.01, Soft: true, Target: 1, Clip: true, Lo: 0, Hi: 1}
+	k1, k2 := mustKernel(t, b, "x = x*0.5 + 0.25", "x"), mustKernel(t, b, "d = y*2 + normal()", "y", "d")
+	k1Args, k2Args := []backend.Tensor{x}, []backend.Tensor{y, d}
 	add := backend.OuterParams{Alpha: 0.01}
 
 	ops := []struct {
@@ -74,6 +76,11 @@ func testZeroAllocs(t *testing.T, b *Backend, n, side int) {
 		{"Write", func() { _ = b.Write(d, 0, buf) }},
 		{"Read", func() { _ = b.Read(buf, d, 0) }},
 		{"Sync", func() { _ = b.Sync() }},
+		{"KernelRuns", func() { // queued together, run by Sync
+			k1.Run(k1Args, backend.RandKey{Seed: 1})
+			k2.Run(k2Args, backend.RandKey{Seed: 2})
+			_ = b.Sync()
+		}},
 	}
 	for _, op := range ops {
 		if a := testing.AllocsPerRun(20, op.f); a != 0 {

@@ -50,8 +50,11 @@ type Backend struct {
 	prop propagateJob
 	out  outerJob
 	norm normalizeJob
-	// dq holds the queued PropagateDelayed and TakeSlot calls (delay.go).
+	// dq holds the queued PropagateDelayed and TakeSlot calls (delay.go),
+	// kq the queued kernel runs (fuse.go); at most one of them is not
+	// empty.
 	dq delayQueue
+	kq kernelQueue
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -127,8 +130,14 @@ func (b *Backend) Flush() error {
 	if b.closed {
 		return errClosed
 	}
-	b.flushDelayed()
+	b.flush()
 	return nil
+}
+
+// flush runs what is queued: kernel runs or delayed propagation.
+func (b *Backend) flush() {
+	b.flushKernels()
+	b.flushDelayed()
 }
 
 // Sync is Flush.
@@ -144,7 +153,10 @@ func (b *Backend) Close() error {
 	if b.pool != nil {
 		b.pool.stop()
 	}
-	b.idxA, b.idxB, b.acc, b.dq = nil, nil, nil, delayQueue{}
+	for _, k := range b.kq.runs {
+		k.queued = false // dropped with the backend
+	}
+	b.idxA, b.idxB, b.acc, b.dq, b.kq = nil, nil, nil, delayQueue{}, kernelQueue{}
 	return nil
 }
 
@@ -157,6 +169,10 @@ type tensor struct {
 	// of which may write it): the delayed propagation keeps a copy of a
 	// matrix's values only while gen shows they cannot have changed.
 	gen uint64
+	// kq and kqW mark the tensors of the queued kernel runs (see
+	// kernelQueue.gen).
+	kq  uint64
+	kqW bool
 }
 
 func (t *tensor) Rows() int                { return t.rows }
@@ -195,14 +211,15 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 // Data returns the storage of a cpu tensor for zero-copy use in the same
 // process: row-major, Len elements (for a sparse matrix, its values). Writes through it are seen by later
 // operations. It panics if t is not a live cpu tensor. It runs the
-// queued delayed propagation first (PropagateDelayed and TakeSlot are
-// carried out by the next operation): a slice kept from an earlier call
-// shows their results after the next operation, Sync or Data.
+// queued work first (PropagateDelayed, TakeSlot and Kernel.Run are
+// carried out by the next operation of another kind): a slice kept from an
+// earlier call shows their results after the next operation, Sync or
+// Data.
 func Data(t backend.Tensor) []float32 {
 	if ct, ok := t.(*tensor); ok && ct != nil && ct.b != nil && !ct.b.closed {
-		ct.b.flushDelayed()
+		ct.b.flush()
 	} else if sp, ok := t.(*sparse); ok && sp != nil && sp.b != nil && !sp.b.closed {
-		sp.b.flushDelayed()
+		sp.b.flush()
 	}
 	ct, ok := t.(*tensor)
 	if sp, isSparse := t.(*sparse); isSparse && sp != nil {
@@ -232,11 +249,12 @@ func (b *Backend) live(op string) {
 }
 
 // ten returns the storage of t, panicking unless t is a live tensor of b.
-// It first runs the queued delayed propagation: every operation reads its
-// tensors through ten, so none sees them before the queued calls ran.
+// It first runs the queued kernel runs and delayed propagation: every
+// operation reads its tensors through ten, so none sees them before the
+// queued work ran.
 func (b *Backend) ten(op string, t backend.Tensor) []float32 {
-	if len(b.dq.calls) > 0 {
-		b.flushDelayed()
+	if len(b.dq.calls) > 0 || len(b.kq.runs) > 0 {
+		b.flush()
 	}
 	return b.tenNow(op, t)
 }

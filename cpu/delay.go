@@ -21,7 +21,10 @@ var _ backend.Delayer = (*Backend)(nil)
 // one reference per delay (PD14: ~20 per projection) instead of one event
 // per synapse (~500), and taking it reads the entries once. Every W starts
 // on events and gets its layout once its values have stayed unchanged for
-// minStable sends; a W that changes is sent as events. Every access is
+// minStable sends; a W that changes is sent as events. A W whose runs are
+// too short for references (minRun) is sent as events read in order from
+// its layout (layout.events), not from W's column form, which reads the
+// values of a source at scattered places. Every access is
 // sequential, prefetched, or lands in dst, small enough to stay in cache,
 // where a D x n ring is written at random: at the scale of the PD14
 // microcircuit (~80k contributions per step into rings of 5 MB per
@@ -273,7 +276,7 @@ func (r *ring) Read(dst []float32) error {
 	if err := backend.CheckRingRead(dst, r.depth, r.n); err != nil {
 		return err
 	}
-	r.b.flushDelayed()
+	r.b.flush()
 	clear(dst)
 	for p := range r.parts {
 		for s := range r.depth {
@@ -291,7 +294,7 @@ func (r *ring) Release() {
 		return
 	}
 	if !r.b.closed {
-		r.b.flushDelayed()
+		r.b.flush()
 	}
 	r.released, r.parts, r.senders = true, nil, nil // the senders hold layouts
 }
@@ -392,6 +395,7 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	if !ok || s == nil {
 		b.badTensor(op, w)
 	}
+	b.flushKernels()       // they may write the mask or W
 	vals := b.check(op, w) // owner and release checks; reads W (no write)
 	r := b.delayRing(op, rg)
 	dly := b.delaysOf(op, dls, s)
@@ -442,12 +446,15 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 		s: s, v: vals.data, dly: dly, trans: trans, alpha: alpha,
 		lo: lo, hi: hi, snd: -1,
 	}
-	if c.lay = lay; lay != nil {
+	if lay != nil && lay.events && lay.cv == nil {
+		lay = nil // the row form: W's own entries are read in order
+	}
+	if c.lay = lay; lay != nil && !lay.events {
 		if c.snd = r.senderOf(c.lay, alpha); c.snd < 0 {
 			c.lay = nil
 		}
 	}
-	if c.lay == nil {
+	if c.lay == nil || c.lay.events {
 		c.split = s.partSplit(trans, r.bounds)
 	}
 	q.calls = append(q.calls, c)
@@ -458,6 +465,7 @@ func (b *Backend) TakeSlot(dst backend.Tensor, rg backend.DelayRing, slot int) {
 	const op = "TakeSlot"
 	b.live(op)
 	vecOperand(op, "the destination", dst)
+	b.flushKernels() // they may write dst
 	d := b.tenNow(op, dst)
 	r := b.delayRing(op, rg)
 	backend.CheckTakeSlot(dst, rg, slot)
@@ -591,7 +599,7 @@ func (q *delayQueue) prefetchSends(g *ring) {
 		n := 0
 		for k := range q.calls {
 			c := &q.calls[k]
-			if c.grp != g || c.lay == nil {
+			if c.grp != g || !c.refs() {
 				continue
 			}
 			L := c.lay
@@ -739,7 +747,7 @@ func (c *delayCall) send(idx []int32, p int) {
 	if p < 0 {
 		rp := &r.parts[0]
 		for _, i := range idx {
-			if c.lay != nil {
+			if c.refs() {
 				c.sendRefs(rp, int(i), -1)
 			} else if e, end := start[i], start[i+1]; e < end {
 				c.sendRange(rp, e, end)
@@ -759,7 +767,7 @@ func (c *delayCall) send(idx []int32, p int) {
 	}
 	rp := &r.parts[p]
 	for _, i := range idx {
-		if c.lay != nil {
+		if c.refs() {
 			c.sendRefs(rp, int(i), p)
 		} else if e, end := partRange(start, c.split, int(i), p, len(r.parts)); e < end {
 			c.sendRange(rp, e, end)
@@ -806,24 +814,17 @@ const sendChunk = 64
 
 // sendRange appends the entries [e, end) of the row form (with trans) or
 // of the column form to rp's slots. The row form with delays below 256
-// steps (the common case: a projection sent from its presynaptic rows)
-// has its own loop; every other case reads a chunk of entries' slots and
-// events (read, below) and then appends them (ringPart.push).
+// steps, and the column form of a W with an events layout (its values and
+// delays copied in column order), are read in order (sendInOrder); every
+// other case reads a chunk of entries' slots and events (read, below) and
+// then appends them (ringPart.push).
 func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
+	if L := c.lay; L != nil { // a copy of the column form's values and delays
+		c.sendInOrder(rp, c.s.rowIdx[e:end], L.cv[e:end], L.cdl[e:end])
+		return
+	}
 	if small := c.dly.small; c.trans && small != nil {
-		wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
-		maxk := uint8(min(c.r.depth-1, 255))        // every small delay is below 256
-		slots, arena, a := rp.slots, rp.arena, c.alpha
-		v, dl := c.v[e:end], small[e:end]
-		for k, ci := range c.s.colIdx[e:end] {
-			sl := &slots[wrap[min(dl[k], maxk)]]
-			if sl.at == sl.end {
-				rp.link(sl)
-				arena = rp.arena
-			}
-			arena[sl.at] = event{ci, float32(a * v[k])}
-			sl.at++
-		}
+		c.sendInOrder(rp, c.s.colIdx[e:end], c.v[e:end], small[e:end])
 		return
 	}
 	var slots [sendChunk]int32
@@ -835,6 +836,27 @@ func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
 		e += int64(n)
 	}
 }
+
+// sendInOrder appends the events (idx[k], alpha*v[k]) to the slots of the
+// delays dl[k] (every delay below 256 steps).
+func (c *delayCall) sendInOrder(rp *ringPart, idx []int32, v []float32, dl []uint8) {
+	wrap := c.r.wrap[c.slot : c.slot+c.r.depth] // wrap[k]: the slot of delay k
+	maxk := uint8(min(c.r.depth-1, 255))        // every small delay is below 256
+	slots, arena, a := rp.slots, rp.arena, c.alpha
+	v, dl = v[:len(idx)], dl[:len(idx)]
+	for k, ci := range idx {
+		sl := &slots[wrap[min(dl[k], maxk)]]
+		if sl.at == sl.end {
+			rp.link(sl)
+			arena = rp.arena
+		}
+		arena[sl.at] = event{ci, float32(a * v[k])}
+		sl.at++
+	}
+}
+
+// refs reports whether the call sends references (else events).
+func (c *delayCall) refs() bool { return c.lay != nil && !c.lay.events }
 
 // read sets slots[k] and evs[k] to the slot and the event of entry e+k
 // (of the row form with trans, else of the column form).
@@ -997,7 +1019,7 @@ func (d *delays) Release() {
 		return
 	}
 	if !d.b.closed {
-		d.b.flushDelayed()
+		d.b.flush()
 	}
 	d.released, d.small, d.big, d.lays = true, nil, nil, [2]layState{}
 }
@@ -1020,15 +1042,19 @@ func (b *Backend) delaysOf(op string, dls backend.Delays, s *sparse) *delays {
 }
 
 // A layout is W's entries reordered for sending whole groups of them: per
-// source, by part of the destinations, then by delay, then in W's order,
+// source, by delay, then by part of the destinations, then in W's order,
 // each entry a (destination, value) pair. PropagateDelayed then sends one
-// reference per (spiking source, part, delay) instead of one event per
+// reference per (spiking source, delay, part) instead of one event per
 // entry, and TakeSlot reads the referenced entries in place: a spike costs
 // a few dozen appends instead of thousands (PD14: ~4,000 synapses in ~50
-// delays per spike), and no entry is written twice. The values are a copy,
-// valid while W's values do not change (tensor.gen): a layout is made for
-// a W that kept its values over minStable sends, and dropped for events
-// as soon as W changes, so a plastic W is sent as events.
+// delays per spike), and no entry is written twice. A layout whose groups
+// are too short for that (minRun) is sent as events, read in order from
+// the layout (PD14 at full scale, 25 of 55 projections, 9% of the
+// synapses: sending them from W's column form, which reads the values
+// at scattered places, took ~45% of the time spent sending). The values
+// are a copy, valid while W's values do not change (tensor.gen): a layout
+// is made for a W that kept its values over minStable sends, and dropped
+// for events as soon as W changes, so a plastic W is sent as events.
 type layout struct {
 	start []int64 // source i's entries are [start[i], start[i+1]) (W's index)
 	// segs[segStart[i]:segStart[i+1]] are the non-empty (delay, part)
@@ -1041,6 +1067,14 @@ type layout struct {
 	stride   int     // np*nk + 1 (groups per source + 1)
 	bounds   []int
 	gen      uint64 // W's values' gen when copied
+	// events: the groups are too small for references (minRun), so the
+	// entries are sent as events, and the layout holds no entries, only,
+	// for the column form (whose values and delays W holds in row order,
+	// at scattered places for a column), cv and cdl: the values and
+	// delays in column order (nil for the row form, read from W itself).
+	events bool
+	cv     []float32
+	cdl    []uint8
 }
 
 // seg is a group of entries of one source with one delay k in part p.
@@ -1059,11 +1093,13 @@ type layState struct {
 const minStable = 3
 
 // minRun is the fewest entries per (source, delay, part) group, on
-// average, for which a layout is kept: a reference costs about what a few
-// events cost, so a W whose sources spread few entries over many delays
-// stays on events (go test ./cpu -bench PropagateDelayed: ~2 entries per
-// group, 26-30 us per step with references against 11-16 with events;
-// PD14: ~10 per group, references ~25% faster).
+// average, for which a layout is sent by reference: a reference costs
+// about what a few events cost, so a W whose sources spread few entries
+// over many delays is sent as events, read from its layout (go test ./cpu
+// -bench PropagateDelayed: ~2 entries per group, 26-30 us per step with
+// references against 11-16 with events; PD14: ~10 per group, references
+// ~25% faster; at full scale, a threshold of 2.5 or 8 instead of 4 made no
+// difference beyond the noise).
 const minRun = 4
 
 // layoutFor returns the layout to send with, given W's gen, or nil to send
@@ -1093,8 +1129,8 @@ func (d *delays) layoutFor(b *Backend, trans bool, bounds []int, gen uint64) *la
 }
 
 // makeLayout builds the layout of d's W (nil if a source has 65,536
-// entries or more, W 2^31 entries or more, or its groups fewer than
-// minRun entries on average).
+// entries or more or W 2^31 entries or more), to be sent as events if its
+// groups have fewer than minRun entries on average.
 func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *layout {
 	s := d.s
 	start, idx, n := s.rowStart, s.colIdx, s.rows
@@ -1138,8 +1174,14 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 		L.segStart[i+1] = L.segStart[i] + int64(c)
 	}
 	if int64(nnz) < minRun*L.segStart[n] {
+		// Too short for references: events.
 		free()
-		return nil
+		L = &layout{events: true, bounds: L.bounds, gen: gen}
+		if !trans && d.small != nil {
+			L.cv, L.cdl = make([]float32, nnz), make([]uint8, nnz)
+			b.split(&copyColumnsJob{L: L, d: d}, nnz, b.parts(nnz, grainElementwise), 1)
+		}
+		return L
 	}
 	var freeSegs func()
 	L.segs, freeSegs = hugeSlice[seg](int(L.segStart[n]))
@@ -1147,6 +1189,20 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 	j.pass = 1
 	b.split(j, n, k, 1)
 	return L
+}
+
+// copyColumnsJob copies the values and delays of W's entries [lo, hi) in
+// column order into L.cv and L.cdl.
+type copyColumnsJob struct {
+	L *layout
+	d *delays
+}
+
+func (j *copyColumnsJob) run(_, lo, hi int) {
+	v, small := j.d.s.vals.data, j.d.small
+	for e, x := range j.d.s.perm[lo:hi] {
+		j.L.cv[lo+e], j.L.cdl[lo+e] = v[x], small[x]
+	}
 }
 
 // layoutJob fills the layout of sources [lo, hi).

@@ -576,3 +576,73 @@ func TestDelayTaskModeSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestDelayEventsLayout: a W whose (source, delay, part) groups are too
+// short for references (minRun) is sent as events; from columns, its
+// values and delays are read from a copy in column order (layout.cv,
+// layout.cdl), from rows from W itself. Either way the result must equal
+// the events read from W to the bit, also when W changes mid-run (the
+// copy is dropped and made again: events carry W as of the call).
+func TestDelayEventsLayout(t *testing.T) {
+	const rows, cols, depth, steps = 1200, 2500, 6, 16
+	rs, ci, vals := randomCSR(61, rows, cols, 0.003)
+	r := rand.New(rand.NewPCG(62, 1))
+	steps32 := make([]int32, len(ci))
+	for e := range steps32 {
+		steps32[e] = int32(r.IntN(depth + 3))
+	}
+	masks := randomMasks(63, steps, max(rows, cols), 0.3)
+	for _, trans := range []bool{false, true} {
+		k := 0
+		if trans {
+			k = 1
+		}
+		for _, th := range []int{1, 2} {
+			var kinds []string
+			change := func(record bool) func(*Backend, backend.SparseTensor, *delays, int) {
+				return func(b *Backend, w backend.SparseTensor, dl *delays, s int) {
+					if record && s > 0 {
+						kind := "none"
+						if L := dl.lays[k].lay; L != nil && L.events && L.cv != nil {
+							kind = "copy"
+						} else if L != nil && L.events {
+							kind = "W"
+						} else if L != nil {
+							kind = "refs"
+						}
+						kinds = append(kinds, kind)
+					}
+					if s == 8 {
+						b.Affine(w, w, 2, 0)
+					}
+				}
+			}
+			ev := delayRun(t, th, trans, true, rows, cols, depth, 0.5, rs, ci, vals, steps32, masks, change(false))
+			lay := delayRun(t, th, trans, false, rows, cols, depth, 0.5, rs, ci, vals, steps32, masks, change(true))
+			for i := range ev {
+				if ev[i] != lay[i] {
+					t.Fatalf("trans=%t threads=%d: value %d = %v with the events layout, %v with events from W", trans, th, i, lay[i], ev[i])
+				}
+			}
+			// The layout exists after minStable sends (recorded before
+			// each step's send), is dropped by step 8's send (W changed
+			// before it) and made again by step 10's, the third with
+			// unchanged values.
+			made := "copy"
+			if trans {
+				made = "W"
+			}
+			want := []string{"none", "none"}
+			for s := 3; s < steps; s++ {
+				if s == 9 || s == 10 {
+					want = append(want, "none")
+				} else {
+					want = append(want, made)
+				}
+			}
+			if !slices.Equal(kinds, want) {
+				t.Fatalf("trans=%t threads=%d: layouts before steps 1..%d: %v, want %v", trans, th, steps-1, kinds, want)
+			}
+		}
+	}
+}

@@ -74,6 +74,7 @@ func testFuse(t *testing.T, s *suite) {
 			}
 		})
 	}
+	run(t, "sequence", func(t *testing.T) { testFuseSequence(t, s, f) })
 	run(t, "misuse", func(t *testing.T) {
 		p, err := expr.Compile("x += y", expr.Env{Tensors: []string{"x", "y"}})
 		if err != nil {
@@ -96,4 +97,80 @@ func testFuse(t *testing.T, s *suite) {
 			expectPanic(t, "Kernel.Run misuse", func() { k.Run(m.args, backend.RandKey{}) }, m.want)
 		}
 	})
+}
+
+// testFuseSequence runs kernels one after another, as a network's
+// behaviours do, where a backend may batch them (the cpu queues kernel
+// runs that touch no tensor in conflict and runs them together): runs on
+// independent tensors, a run that reads what an earlier one wrote and
+// writes what an earlier one read, the same kernel twice in a row, a
+// one-element tensor written by one run and broadcast by the next, runs of
+// different sizes, and other operations in between. Every result must
+// equal the reference evaluator run in the same order, bit for bit.
+func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
+	const n, small = 70001, 300
+	g := newGen(43)
+	type kern struct {
+		p    *expr.Program
+		k    backend.Kernel
+		vars []string
+	}
+	compile := func(src string, vars ...string) kern {
+		p, err := expr.Compile(src, expr.Env{Tensors: vars})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.Fuse(p)
+		if err != nil {
+			t.Fatalf("Fuse: %v", err)
+		}
+		t.Cleanup(k.Release)
+		return kern{p, k, vars}
+	}
+	sizes := map[string]int{"x": n, "y": n, "z": n, "w": n, "c": 1, "a": small, "b": small}
+	host := map[string][]float32{}
+	dev := map[string]backend.Tensor{}
+	for name, size := range sizes {
+		host[name] = g.uniform(size, -2, 2)
+		dev[name] = vec(t, s.b, host[name])
+	}
+	scaleX := compile("x = x*1.5 + y", "x", "y")
+	scaleZ := compile("z = z*0.5 + w", "z", "w")
+	mix := compile("y = x - z", "x", "z", "y")
+	count := compile("c = c + 1", "c")
+	addC := compile("w = w + c", "w", "c")
+	smallK := compile("a = a*0.25 + b", "a", "b")
+	runK := func(k kern) {
+		args := make([]backend.Tensor, len(k.vars))
+		vars := make([][]float32, len(k.vars))
+		for i, name := range k.vars {
+			args[i], vars[i] = dev[name], host[name]
+		}
+		k.k.Run(args, backend.RandKey{})
+		k.p.Eval(vars, 0, len(host[k.vars[0]]), backend.RandKey{})
+	}
+	for step := 0; step < 3; step++ {
+		runK(scaleX) // independent of the next two
+		runK(scaleZ)
+		runK(smallK)
+		runK(mix) // reads x and z, writes y (read by scaleX)
+		runK(mix) // the same kernel again
+		runK(count)
+		runK(addC) // broadcasts c, written by the run before
+		runK(scaleZ)
+		// Another operation in between: w = 0.5 w - 1.
+		s.b.Affine(dev["w"], dev["w"], 0.5, -1)
+		for i, v := range host["w"] {
+			host["w"][i] = 0.5*v - 1
+		}
+		runK(scaleZ)
+	}
+	for name := range sizes {
+		got := ReadAll(t, s.b, dev[name])
+		for e, want := range host[name] {
+			if math.Float32bits(got[e]) != math.Float32bits(want) {
+				t.Fatalf("%s[%d] = %v, want %v bit for bit", name, e, got[e], want)
+			}
+		}
+	}
 }
