@@ -819,7 +819,7 @@ const sendChunk = 64
 // other case reads a chunk of entries' slots and events (read, below) and
 // then appends them (ringPart.push).
 func (c *delayCall) sendRange(rp *ringPart, e, end int64) {
-	if _, idx, v, dl := c.inOrder(); idx != nil {
+	if idx, v, dl := c.inOrder(); idx != nil {
 		c.sendInOrder(rp, idx[e:end], v[e:end], dl[e:end])
 		return
 	}
@@ -852,18 +852,18 @@ func (c *delayCall) sendInOrder(rp *ringPart, idx []int32, v []float32, dl []uin
 }
 
 // inOrder returns the arrays that hold the destinations, values and delays
-// of the call's entries in the order sent (indexed like W's entries, a
-// source's from start[i] to start[i+1]), or nil if there are none: the
-// row form with delays below 256 steps, or the column form of a W with a
-// copy of its values and delays in column order (an events layout).
-func (c *delayCall) inOrder() (start []int64, idx []int32, v []float32, dl []uint8) {
-	switch s := c.s; {
+// of the call's entries in the order sent (indexed like W's entries of the
+// form sent from), or nil if there are none: the row form with delays
+// below 256 steps, or the column form of a W with a copy of its values and
+// delays in column order (an events layout).
+func (c *delayCall) inOrder() (idx []int32, v []float32, dl []uint8) {
+	switch {
 	case c.lay != nil && c.lay.events:
-		return s.colStart, s.rowIdx, c.lay.cv, c.lay.cdl
+		return c.s.rowIdx, c.lay.cv, c.lay.cdl
 	case c.trans && c.dly.small != nil:
-		return s.rowStart, s.colIdx, c.v, c.dly.small
+		return c.s.colIdx, c.v, c.dly.small
 	}
-	return nil, nil, nil, nil
+	return nil, nil, nil
 }
 
 // refs reports whether the call sends references (else events).
