@@ -123,25 +123,37 @@ func (b *Backend) Threads() int { return b.threads }
 
 var errClosed = errors.New("cpu: the backend is closed; open a new one with cpu.New or backend.Open")
 
-// Flush runs the queued delayed propagation (PropagateDelayed and
-// TakeSlot, see delay.go) and returns nil: every other operation has
-// finished when it returns. After Close it returns an error.
+// Flush returns nil (after Close, an error). It leaves the queued work
+// (delayed propagation and kernel runs, see doc.go) queued: nothing can
+// observe it before the next operation, Sync or Data runs it, and a
+// network, which flushes after every step, lets the next step's neuron
+// updates join the same dispatch as this step's ring tasks (each waiting
+// only for the ring whose take adds into its tensors).
 func (b *Backend) Flush() error {
+	if b.closed {
+		return errClosed
+	}
+	return nil
+}
+
+// flush runs what is queued: delayed propagation and the kernel runs
+// queued after it (one dispatch), or kernel runs alone.
+func (b *Backend) flush() {
+	if len(b.dq.calls) > 0 {
+		b.flushDelayed()
+	} else {
+		b.flushKernels()
+	}
+}
+
+// Sync runs the queued work and returns nil (after Close, an error).
+func (b *Backend) Sync() error {
 	if b.closed {
 		return errClosed
 	}
 	b.flush()
 	return nil
 }
-
-// flush runs what is queued: kernel runs or delayed propagation.
-func (b *Backend) flush() {
-	b.flushKernels()
-	b.flushDelayed()
-}
-
-// Sync is Flush.
-func (b *Backend) Sync() error { return b.Flush() }
 
 // Close stops the worker goroutines. Tensors of the backend become invalid:
 // operations on them panic. Closing twice is a no-op.

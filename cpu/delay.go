@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -33,7 +34,7 @@ var _ backend.Delayer = (*Backend)(nil)
 // PropagateDelayed and TakeSlot are queued, not run: the queue is run, in
 // call order per ring, by the next operation of any other kind on the
 // backend (every operation reads its tensors through Backend.ten, which
-// runs it first), by Sync, Flush, Data and DelayRing.Read. Every ring is
+// runs it first), by Sync, Data and DelayRing.Read (not by Flush). Every ring is
 // cut into parts by destination, and the queued calls of every (ring,
 // part), or of every ring when there are enough rings to keep the threads
 // busy, are one task: the tasks of a step run in parallel, one parallel
@@ -70,6 +71,10 @@ type ring struct {
 	// whole-ring task: while there are any, the ring's group runs as one
 	// task (flushDelayed).
 	wholeSlots int
+	// pending counts the group's tasks not yet finished in a flush
+	// (kernel runs queued after a take into its tensors wait for 0).
+	pending atomic.Int32
+	last    int // the index of the group's last task in the flush
 }
 
 // sender is what a reference (see item) reads: the entries of a layout,
@@ -348,6 +353,7 @@ type delayTask struct {
 
 // delayQueue holds the queued calls until they run (flushDelayed).
 type delayQueue struct {
+	kq     *kernelQueue // the kernel runs queued after the calls (during a flush)
 	calls  []delayCall
 	idx    []int32 // spiking sources of the queued calls
 	tasks  []delayTask
@@ -395,7 +401,9 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	if !ok || s == nil {
 		b.badTensor(op, w)
 	}
-	b.flushKernels()       // they may write the mask or W
+	if len(b.kq.runs) > 0 {
+		b.flush() // queued kernel runs may write the mask or W
+	}
 	vals := b.check(op, w) // owner and release checks; reads W (no write)
 	r := b.delayRing(op, rg)
 	dly := b.delaysOf(op, dls, s)
@@ -465,7 +473,9 @@ func (b *Backend) TakeSlot(dst backend.Tensor, rg backend.DelayRing, slot int) {
 	const op = "TakeSlot"
 	b.live(op)
 	vecOperand(op, "the destination", dst)
-	b.flushKernels() // they may write dst
+	if len(b.kq.runs) > 0 {
+		b.flush() // queued kernel runs may write dst
+	}
 	d := b.tenNow(op, dst)
 	r := b.delayRing(op, rg)
 	backend.CheckTakeSlot(dst, rg, slot)
@@ -479,6 +489,33 @@ func (b *Backend) TakeSlot(dst backend.Tensor, rg backend.DelayRing, slot int) {
 		b.flushDelayed()
 	}
 	q.calls = append(q.calls, delayCall{r: r, slot: slot, work: work, dst: d, dstT: dT})
+}
+
+// orderAfter reports whether kernel run k can be queued after the queued
+// calls, and if so sets k.after to the rings whose TakeSlot adds into a
+// tensor of k (k then runs after their tasks, in the same dispatch). It
+// cannot if k uses the values of a queued call's W. (A queued call's spike
+// mask may be rewritten: its spiking sources were collected by the call.)
+func (q *delayQueue) orderAfter(k *kernel) bool {
+	k.after = k.after[:0]
+	if len(q.calls) == 0 {
+		return true
+	}
+	for i, t := range k.ts {
+		if !k.p.Reads(i) && !k.p.Writes(i) {
+			continue
+		}
+		for c := range q.calls {
+			c := &q.calls[c]
+			if c.s != nil && c.s.vals == t {
+				return false
+			}
+			if c.s == nil && c.dstT == t && !slices.Contains(k.after, c.r) {
+				k.after = append(k.after, c.r)
+			}
+		}
+	}
+	return true
 }
 
 // group returns the ring whose task runs r's calls.
@@ -549,7 +586,32 @@ func (b *Backend) flushDelayed() {
 	}
 	// The largest tasks first: the threads claim them in order.
 	slices.SortStableFunc(q.tasks, func(a, b delayTask) int { return b.work - a.work })
-	b.splitEach(q, len(q.tasks), k)
+	// Then the kernel runs queued after the calls, each after the tasks
+	// of the rings whose takes add into its tensors.
+	for x, t := range q.tasks {
+		t.r.pending.Add(1)
+		t.r.last = x
+	}
+	kq := &b.kq
+	nk := 0
+	if len(kq.runs) > 0 {
+		k = max(k, b.parts(kq.work, grainKernel))
+		for _, kr := range kq.runs {
+			for i, r := range kr.after {
+				kr.after[i] = r.group()
+			}
+		}
+		kq.chunk(k)
+		// The runs whose rings are claimed first come first.
+		slices.SortStableFunc(kq.chunks, func(a, b kernelChunk) int { return a.k.lastTask() - b.k.lastTask() })
+		nk = len(kq.chunks)
+	}
+	q.kq = kq
+	b.splitEach(q, len(q.tasks)+nk, k)
+	if len(kq.runs) > 0 {
+		kq.done()
+	}
+	q.kq = nil
 	for i := range q.calls {
 		q.calls[i] = delayCall{}
 	}
@@ -561,7 +623,12 @@ func (b *Backend) flushDelayed() {
 
 // run runs the tasks [lo, hi).
 func (q *delayQueue) run(_, lo, hi int) {
-	for _, t := range q.tasks[lo:hi] {
+	for x := lo; x < hi; x++ {
+		if x >= len(q.tasks) {
+			q.kq.runAfter(&q.kq.chunks[x-len(q.tasks)])
+			continue
+		}
+		t := q.tasks[x]
 		q.prefetchSends(t.r)
 		for i := range q.calls {
 			c := &q.calls[i]
@@ -581,6 +648,7 @@ func (q *delayQueue) run(_, lo, hi int) {
 				}
 			}
 		}
+		t.r.pending.Add(-1)
 	}
 }
 

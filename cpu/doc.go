@@ -8,13 +8,17 @@
 // Invariants:
 //   - Operations run on the calling goroutine before they return, except
 //     two kinds that are queued and run together by the next operation of
-//     another kind, Flush, Sync, Data or DelayRing.Read: PropagateDelayed
-//     and TakeSlot (one parallel dispatch per step for all the rings, see
-//     delay.go), and Kernel.Run of fused kernels that touch no tensor in
-//     conflict (one dispatch for the neuron updates of all groups, see
-//     fuse.go). No operation observes the difference (each runs the queue
-//     before it reads its tensors); a slice kept from an earlier Data call
-//     shows queued results after the next operation, Sync or Data.
+//     another kind, Sync, Data or DelayRing.Read (not Flush):
+//     PropagateDelayed and TakeSlot (one parallel dispatch per step for
+//     all the rings, see delay.go), and Kernel.Run of fused kernels that
+//     touch no tensor in conflict (the neuron updates of all groups, see
+//     fuse.go). Kernel runs queued after delayed calls join their
+//     dispatch, each after the tasks of the rings whose takes add into
+//     its tensors, so that the neuron updates overlap the memory-bound
+//     ring tasks. No operation observes the difference (each runs the
+//     queue before it reads its tensors); a slice kept from an earlier
+//     Data call shows queued results after the next operation, Sync or
+//     Data.
 //   - float32 storage; Reduce's Sum and Mean, and Normalize's sums and
 //     scale factors, accumulate in float64 and round once to float32.
 //   - Random writes rng.Sample(d, key, i) into element i, bit for bit.

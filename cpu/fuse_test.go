@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -131,4 +132,80 @@ func TestKernelQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	queued(0, "after Close")
+}
+
+// TestKernelAfterTakes: a kernel run issued while delayed calls are queued
+// joins their dispatch and waits for the tasks of the rings whose takes add
+// into its tensors (the neuron update of the next step after this step's
+// ring tasks). Compared with the same sequence run one operation at a time
+// (Sync after each), bit for bit, on 1 and 2 threads.
+func TestKernelAfterTakes(t *testing.T) {
+	const rows, cols, depth, steps = 3000, 2000, 5, 12
+	rs, ci, vals := randomCSR(71, rows, cols, 0.05)
+	r := rand.New(rand.NewPCG(72, 1))
+	dsteps := make([]int32, len(ci))
+	for e := range dsteps {
+		dsteps[e] = int32(1 + r.IntN(depth-1))
+	}
+	masks := randomMasks(73, steps, rows, 0.2)
+	run := func(threads int, syncEach bool) []float32 {
+		b := mustNew(t, threads)
+		w, err := b.NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl, err := b.NewDelays(w, dsteps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rg, err := b.NewDelayRing(depth, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := vecOf(t, b, make([]float32, cols))
+		y := vecOf(t, b, make([]float32, cols))
+		k := mustKernel(t, b, "y = y*0.9 + d; d = 0", "d", "y")
+		sync := func() {
+			if syncEach {
+				if err := b.Sync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for s := range steps {
+			k.Run([]backend.Tensor{d, y}, backend.RandKey{})
+			if !syncEach && s > 0 {
+				if len(b.dq.calls) == 0 || len(b.kq.runs) != 1 || len(k.(*kernel).after) != 1 {
+					t.Fatalf("step %d: %d delayed calls and %d kernel runs queued (waiting for %d rings), want the run queued after the calls, waiting for 1 ring", s, len(b.dq.calls), len(b.kq.runs), len(k.(*kernel).after))
+				}
+			}
+			sync()
+			b.PropagateDelayed(rg, s%depth, w, true, dl, vecOf(t, b, masks[s]), 0.5)
+			sync()
+			b.TakeSlot(d, rg, s%depth)
+			sync()
+			if err := b.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return append([]float32(nil), Data(y)...)
+	}
+	want := run(1, true)
+	nonzero := 0
+	for _, v := range want {
+		if v != 0 {
+			nonzero++
+		}
+	}
+	if nonzero < len(want)/2 {
+		t.Fatalf("only %d of %d values are non-zero", nonzero, len(want))
+	}
+	for _, th := range []int{1, 2} {
+		got := run(th, false)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("threads=%d: y[%d] = %v queued, %v run one operation at a time", th, i, got[i], want[i])
+			}
+		}
+	}
 }
