@@ -359,6 +359,16 @@ func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth
 	return append(got, inFlight...)
 }
 
+// randomSteps returns n delays drawn uniformly from [lo, hi).
+func randomSteps(seed uint64, n, lo, hi int) []int32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	steps := make([]int32, n)
+	for e := range steps {
+		steps[e] = int32(lo + r.IntN(hi-lo))
+	}
+	return steps
+}
+
 // randomMasks returns n masks of size m with spikes at probability p.
 func randomMasks(seed uint64, n, m int, p float64) [][]float32 {
 	r := rand.New(rand.NewPCG(seed, 3))
@@ -383,11 +393,7 @@ func randomMasks(seed uint64, n, m int, p float64) [][]float32 {
 func TestDelayLayoutMatchesEvents(t *testing.T) {
 	const rows, cols, depth, steps = 1200, 2500, 6, 14
 	rs, ci, vals := randomCSR(41, rows, cols, 0.08)
-	r := rand.New(rand.NewPCG(42, 1))
-	delays := make([]int32, len(ci))
-	for e := range delays {
-		delays[e] = int32(r.IntN(depth + 3))
-	}
+	delays := randomSteps(42, len(ci), 0, depth+3)
 	masks := randomMasks(43, steps, max(rows, cols), 0.3)
 	for _, trans := range []bool{false, true} {
 		for _, th := range []int{1, 2} {
@@ -418,11 +424,7 @@ func TestDelayLayoutMatchesEvents(t *testing.T) {
 func TestDelayLayoutPlasticW(t *testing.T) {
 	const rows, cols, depth, steps = 300, 700, 5, 16
 	rs, ci, vals := randomCSR(51, rows, cols, 0.1)
-	r := rand.New(rand.NewPCG(52, 1))
-	dsteps := make([]int32, len(ci))
-	for e := range dsteps {
-		dsteps[e] = int32(1 + r.IntN(depth-1))
-	}
+	dsteps := randomSteps(52, len(ci), 1, depth)
 	masks := randomMasks(53, steps, rows, 0.2)
 	// W is doubled before the sends of steps 7 and 9.
 	scale := func(s int) float64 {
@@ -494,11 +496,7 @@ func TestDelayLayoutPlasticW(t *testing.T) {
 func TestDelayTaskModeSwitch(t *testing.T) {
 	const rows, cols, depth, nr, steps = 400, 3000, 4, 5, 24
 	rs, ci, vals := randomCSR(61, rows, cols, 0.05)
-	r := rand.New(rand.NewPCG(62, 1))
-	dsteps := make([]int32, len(ci))
-	for e := range dsteps {
-		dsteps[e] = int32(1 + r.IntN(depth-1))
-	}
+	dsteps := randomSteps(62, len(ci), 1, depth)
 	masks := randomMasks(63, steps, rows, 0.2)
 	// All rings at work in steps 0-3, 12-15 and 20-23, ring 0 alone
 	// otherwise; nothing is sent from step 20 on (the rings drain).
@@ -586,11 +584,7 @@ func TestDelayTaskModeSwitch(t *testing.T) {
 func TestDelayEventsLayout(t *testing.T) {
 	const rows, cols, depth, steps = 1200, 2500, 6, 16
 	rs, ci, vals := randomCSR(61, rows, cols, 0.003)
-	r := rand.New(rand.NewPCG(62, 1))
-	steps32 := make([]int32, len(ci))
-	for e := range steps32 {
-		steps32[e] = int32(r.IntN(depth + 3))
-	}
+	steps32 := randomSteps(62, len(ci), 0, depth+3)
 	masks := randomMasks(63, steps, max(rows, cols), 0.3)
 	for _, trans := range []bool{false, true} {
 		k := 0

@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -142,11 +141,7 @@ func TestKernelQueue(t *testing.T) {
 func TestKernelAfterTakes(t *testing.T) {
 	const rows, cols, depth, steps = 3000, 2000, 5, 12
 	rs, ci, vals := randomCSR(71, rows, cols, 0.05)
-	r := rand.New(rand.NewPCG(72, 1))
-	dsteps := make([]int32, len(ci))
-	for e := range dsteps {
-		dsteps[e] = int32(1 + r.IntN(depth-1))
-	}
+	dsteps := randomSteps(72, len(ci), 1, depth)
 	masks := randomMasks(73, steps, rows, 0.2)
 	run := func(threads int, syncEach bool) []float32 {
 		b := mustNew(t, threads)
