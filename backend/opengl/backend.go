@@ -193,6 +193,7 @@ func (b *Backend) serve(r *request) (quit bool) {
 		err = b.x.write(r.t, r.off, r.data)
 	case reqSync:
 		gl.Finish()
+		b.x.clearPending = false
 		err = b.x.glError("Sync")
 	case reqCall:
 		err = r.fn()

@@ -206,7 +206,8 @@ func (x *executor) delayOp(c *cmd) {
 		return
 	}
 	s := c.sp
-	if !x.compact(c.t[2], &x.cntA, &x.listA) {
+	sl := x.spikes(c.t[2])
+	if sl == nil {
 		return
 	}
 	p := x.p.delayed[mode]
@@ -218,16 +219,16 @@ func (x *executor) delayOp(c *cmd) {
 	x.setU(p, uSlot, uint32(c.i[0]))
 	x.setF(p, uAlpha, c.f[0])
 	if mode == dlPropScatter {
-		x.scatterRowTiles(p, s, ring.tiles[0], c.t[1])
+		x.scatterRowTiles(p, s, sl, ring.tiles[0], c.t[1])
 		return
 	}
-	x.bind(0, ring.tiles[0], true)
+	x.bindAccum(0, ring.tiles[0])
 	x.bind(1, s.vals.tiles[0], false)
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	x.bind(5, x.cntA, false)
-	x.bind(6, x.listA, false)
+	x.bind(5, sl.cnt, false)
+	x.bind(6, sl.list, false)
 	x.bind(7, c.t[1].tiles[0], false)
 	x.dispatch(p, min(s.cols, x.maskGroups))
 }

@@ -11,20 +11,30 @@ import (
 )
 
 // glbuf is one GL buffer object. The epochs record the last barrier
-// interval in which a dispatch read or wrote it; only the GL thread
-// touches them.
+// interval in which a dispatch read, wrote or atomically added to it
+// (aEpoch); only the GL thread touches them.
 type glbuf struct {
 	id     uint32
 	bytes  int64
 	rEpoch uint64
 	wEpoch uint64
+	aEpoch uint64
+	// wseq is the executor's write count at the buffer's last write (a
+	// dispatch that binds it for writing, or a host write); spike lists
+	// compare it to know whether their mask changed.
+	wseq uint64
 }
 
-// access is a buffer bound for the next dispatch.
+// access is a buffer bound for the next dispatch. accum marks a buffer
+// the dispatch only changes by atomic additions (spike scatters into a
+// ring or a destination vector): such dispatches need no barrier between
+// one another, since atomic additions to one buffer commute, only before
+// and after other accesses.
 type access struct {
 	binding uint32
 	buf     *glbuf
 	write   bool
+	accum   bool
 }
 
 // executor is the state of the GL thread.
@@ -50,12 +60,31 @@ type executor struct {
 
 	live map[*glbuf]struct{}
 
+	// wseq counts writes to buffers (see glbuf.wseq).
+	wseq uint64
+	// clearPending is set when a buffer was cleared (newBuffer) and no
+	// glFinish has run since. With the NVIDIA driver 580.159 (H100, EGL),
+	// parts of a glBufferSubData issued right after the glClearBufferData
+	// of a new buffer were lost (PD14's weights and delays read back as
+	// zeros in places; TestPD14StateAcrossBackends), and waiting for the
+	// clear before the write cured it, so a host write first finishes
+	// pending clears (a glFinish per write that follows new buffers;
+	// never in a simulation step unless it allocates).
+	clearPending bool
+	// lists are the spike lists of the masks compacted last (compact.comp),
+	// reused while their mask is unchanged: a step of a network whose
+	// groups each send through several synapse groups compacts each
+	// spike mask once. Replaced round-robin.
+	lists    [spikeListCache]spikeList
+	nextList int
+	// stats count shader-storage barriers and mask compactions (tests
+	// check the scheduling with them).
+	stats struct{ barriers, compactions int }
 	// Scratch buffers, grown on demand and reused.
-	cntA, listA, cntB, listB *glbuf // spike lists (compact.comp)
-	part                     *glbuf // reduction partials (double)
-	colSum                   *glbuf // column sums (double)
-	dummy                    *glbuf // bound to unused bindings
-	tmp                      *tensor
+	part   *glbuf // reduction partials (double)
+	colSum *glbuf // column sums (double)
+	dummy  *glbuf // bound to unused bindings
+	tmp    *tensor
 
 	// cpuPaths selects the kernel variants and group counts that suit a
 	// software renderer (llvmpipe); GPUs get the others.
@@ -68,6 +97,33 @@ type executor struct {
 	// serialCompact is the longest mask compacted by one invocation
 	// (software renderers); longer ones use the parallel two-pass form.
 	serialCompact int
+	// freeMemQuery is the glGetIntegerv query for the device's free
+	// memory in KiB (GL_NVX_gpu_memory_info or GL_ATI_meminfo), 0 when
+	// the driver has none. Some drivers grant a buffer larger than the
+	// device and then stall for minutes clearing it (NVIDIA with 1 TiB),
+	// so newBuffer refuses what cannot fit.
+	freeMemQuery uint32
+}
+
+// Free-memory queries of GL_NVX_gpu_memory_info and GL_ATI_meminfo (not in
+// the core-profile bindings).
+const (
+	glGPUMemoryInfoCurrentAvailableVidmemNVX = 0x9049
+	glVBOFreeMemoryATI                       = 0x87FB
+)
+
+// freeDeviceMemory returns the device's free memory in bytes, if the
+// driver tells.
+func (x *executor) freeDeviceMemory() (int64, bool) {
+	if x.freeMemQuery == 0 {
+		return 0, false
+	}
+	var kib [4]int32 // GL_ATI_meminfo writes four values
+	gl.GetIntegerv(x.freeMemQuery, &kib[0])
+	if gl.GetError() != gl.NO_ERROR || kib[0] <= 0 {
+		return 0, false
+	}
+	return int64(kib[0]) * 1024, true
 }
 
 func newExecutor(b *Backend, ctx glContext) (*executor, error) {
@@ -95,6 +151,12 @@ func newExecutor(b *Backend, ctx glContext) (*executor, error) {
 		return nil, fmt.Errorf("%s allows %d shader storage blocks per compute shader; the gl backend needs 8 (OpenGL 4.3 guarantees them); update the driver or use -backend=cpu", renderer, bindings)
 	}
 	x.cpuPaths = b.software && !testGPUPaths
+	switch {
+	case hasExtension("GL_NVX_gpu_memory_info"):
+		x.freeMemQuery = glGPUMemoryInfoCurrentAvailableVidmemNVX
+	case hasExtension("GL_ATI_meminfo"):
+		x.freeMemQuery = glVBOFreeMemoryATI
+	}
 	x.maskGroups, x.maxGroups, x.serialCompact = 2048, 65535, 0
 	if x.cpuPaths {
 		x.maskGroups, x.maxGroups, x.serialCompact = 64, 64, 1<<20
@@ -191,6 +253,9 @@ func (x *executor) newBuffer(bytes int64) (*glbuf, error) {
 	if err := x.glError("before allocating a buffer"); err != nil {
 		x.b.setErr(err)
 	}
+	if free, ok := x.freeDeviceMemory(); ok && bytes > free {
+		return nil, fmt.Errorf("allocating a buffer of %d bytes failed with GL_OUT_OF_MEMORY: the GPU has %d bytes free", bytes, free)
+	}
 	var id uint32
 	gl.GenBuffers(1, &id)
 	gl.BindBuffer(gl.COPY_WRITE_BUFFER, id)
@@ -203,6 +268,7 @@ func (x *executor) newBuffer(bytes int64) (*glbuf, error) {
 		return nil, fmt.Errorf("allocating a buffer of %d bytes failed with %s", bytes, glErrorName(code))
 	}
 	gl.ClearBufferData(gl.COPY_WRITE_BUFFER, gl.R32UI, gl.RED_INTEGER, gl.UNSIGNED_INT, nil)
+	x.clearPending = true
 	if code := gl.GetError(); code != gl.NO_ERROR {
 		gl.DeleteBuffers(1, &id)
 		return nil, fmt.Errorf("clearing a buffer of %d bytes failed with %s", bytes, glErrorName(code))
@@ -226,6 +292,14 @@ func (x *executor) deleteBuffer(buf *glbuf) {
 	buf.id = 0
 	delete(x.live, buf)
 	x.b.buffers.Add(-1)
+	for i := range x.lists {
+		if l := &x.lists[i]; l.mask == buf { // a released mask: drop its list
+			l.mask = nil
+			x.deleteBuffer(l.cnt)
+			x.deleteBuffer(l.list)
+			l.cnt, l.list = nil, nil
+		}
+	}
 }
 
 // allocTensor creates the buffers of t (laid out by layout).
@@ -304,9 +378,15 @@ func (x *executor) read(dst []float32, t *tensor, off int) error {
 
 func (x *executor) write(t *tensor, off int, src []float32) error {
 	x.updateBarrier()
+	if x.clearPending {
+		gl.Finish()
+		x.clearPending = false
+	}
 	for pos := 0; pos < len(src); {
 		k, l := t.locate(off + pos)
 		cnt := min(len(src)-pos, t.tileLen(k)-l)
+		x.wseq++
+		t.tiles[k].wseq = x.wseq
 		gl.BindBuffer(gl.COPY_WRITE_BUFFER, t.tiles[k].id)
 		gl.BufferSubData(gl.COPY_WRITE_BUFFER, l*4, cnt*4, unsafe.Pointer(&src[pos]))
 		pos += cnt
@@ -325,7 +405,14 @@ func (x *executor) use(p *program) {
 
 // bind queues buf at binding i for the next dispatch.
 func (x *executor) bind(i uint32, buf *glbuf, write bool) {
-	x.pend[x.npend] = access{i, buf, write}
+	x.pend[x.npend] = access{binding: i, buf: buf, write: write}
+	x.npend++
+}
+
+// bindAccum queues buf at binding i for a dispatch that only adds to it
+// atomically (see access).
+func (x *executor) bindAccum(i uint32, buf *glbuf) {
+	x.pend[x.npend] = access{binding: i, buf: buf, write: true, accum: true}
 	x.npend++
 }
 
@@ -371,13 +458,22 @@ func (x *executor) dispatch(p *program, groups int) {
 	x.use(p)
 	need := false
 	for _, a := range pend {
-		if a.buf.wEpoch == x.epoch || a.write && a.buf.rEpoch == x.epoch {
+		b := a.buf
+		switch {
+		case b.wEpoch == x.epoch:
 			need = true
+		case a.accum: // after reads; atomic additions commute
+			need = need || b.rEpoch == x.epoch
+		case a.write:
+			need = need || b.rEpoch == x.epoch || b.aEpoch == x.epoch
+		default:
+			need = need || b.aEpoch == x.epoch
 		}
 	}
 	if need {
 		gl.MemoryBarrier(gl.SHADER_STORAGE_BARRIER_BIT)
 		x.epoch++
+		x.stats.barriers++
 	}
 	for _, a := range pend {
 		if x.bound[a.binding] != a.buf.id {
@@ -385,10 +481,16 @@ func (x *executor) dispatch(p *program, groups int) {
 			x.bound[a.binding] = a.buf.id
 		}
 	}
+	x.wseq++
 	for _, a := range pend {
-		if a.write {
+		switch {
+		case a.accum:
+			a.buf.aEpoch = x.epoch
+			a.buf.wseq = x.wseq
+		case a.write:
 			a.buf.wEpoch = x.epoch
-		} else {
+			a.buf.wseq = x.wseq
+		default:
 			a.buf.rEpoch = x.epoch
 		}
 	}
@@ -628,9 +730,49 @@ func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float
 	}
 }
 
+// spikeListCache is the number of spike lists the executor keeps.
+const spikeListCache = 16
+
+// spikeList is the compacted form of a mask: cnt[0] is the number of
+// non-zero elements, list their indices in increasing order.
+type spikeList struct {
+	mask      *glbuf // nil: unused
+	n         int
+	wseq      uint64 // mask.wseq when the list was made
+	cnt, list *glbuf
+}
+
+// spikes returns the spike list of mask, compacting it unless the list
+// made last for this mask is still current. It returns nil if a scratch
+// buffer could not be allocated (the error is recorded).
+func (x *executor) spikes(mask *tensor) *spikeList {
+	buf, n := mask.tiles[0], mask.Len()
+	var l *spikeList
+	for i := range x.lists {
+		if x.lists[i].mask == buf && x.lists[i].n == n {
+			l = &x.lists[i]
+			break
+		}
+	}
+	if l != nil && l.wseq == buf.wseq {
+		return l
+	}
+	if l == nil {
+		l = &x.lists[x.nextList]
+		x.nextList = (x.nextList + 1) % len(x.lists)
+	}
+	l.mask = nil
+	if !x.compact(mask, &l.cnt, &l.list) {
+		return nil
+	}
+	l.mask, l.n, l.wseq = buf, n, buf.wseq
+	return l
+}
+
 // compact writes the ordered indices of the non-zero elements of mask to
 // *list and their number to (*cnt)[0].
 func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
+	x.stats.compactions++
 	n := mask.Len()
 	groups := ceilDiv(n, 4096)
 	if !x.ensure(cnt, int64(1+groups)*4) || !x.ensure(list, int64(n)*4) {
@@ -667,7 +809,8 @@ func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
 }
 
 func (x *executor) propagate(d, w *tensor, trans bool, mask *tensor, alpha float32) {
-	if !x.compact(mask, &x.cntA, &x.listA) {
+	sl := x.spikes(mask)
+	if sl == nil {
 		return
 	}
 	p := x.p.propagate
@@ -681,8 +824,8 @@ func (x *executor) propagate(d, w *tensor, trans bool, mask *tensor, alpha float
 		first, rows := w.tileRowsOf(k)
 		x.bind(0, d.tiles[0], true)
 		x.bind(1, buf, false)
-		x.bind(2, x.cntA, false)
-		x.bind(3, x.listA, false)
+		x.bind(2, sl.cnt, false)
+		x.bind(3, sl.list, false)
 		x.setU(p, uRows, uint32(rows))
 		if trans {
 			x.setU(p, uRowBase, uint32(first))
@@ -705,14 +848,15 @@ const (
 
 func (x *executor) outer(w, rm, cm, u, v *tensor, op *backend.OuterParams) {
 	var flags uint32
+	var rl, cl *spikeList
 	if rm != nil {
-		if !x.compact(rm, &x.cntA, &x.listA) {
+		if rl = x.spikes(rm); rl == nil {
 			return
 		}
 		flags |= outerRowList
 	}
 	if cm != nil {
-		if !x.compact(cm, &x.cntB, &x.listB) {
+		if cl = x.spikes(cm); cl == nil {
 			return
 		}
 		flags |= outerColList
@@ -744,15 +888,15 @@ func (x *executor) outer(w, rm, cm, u, v *tensor, op *backend.OuterParams) {
 		}
 		x.bind(0, buf, true)
 		if rm != nil {
-			x.bind(1, x.cntA, false)
-			x.bind(2, x.listA, false)
+			x.bind(1, rl.cnt, false)
+			x.bind(2, rl.list, false)
 		} else {
 			x.bind(1, x.dummy, false)
 			x.bind(2, x.dummy, false)
 		}
 		if cm != nil {
-			x.bind(3, x.cntB, false)
-			x.bind(4, x.listB, false)
+			x.bind(3, cl.cnt, false)
+			x.bind(4, cl.list, false)
 		} else {
 			x.bind(3, x.dummy, false)
 			x.bind(4, x.dummy, false)

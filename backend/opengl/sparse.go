@@ -362,7 +362,8 @@ func (x *executor) sparseOp(c *cmd) {
 func (x *executor) sparseScatter(c *cmd) {
 	s := c.sp
 	mode := int(c.op)
-	if !x.compact(c.t[1], &x.cntA, &x.listA) {
+	sl := x.spikes(c.t[1])
+	if sl == nil {
 		return
 	}
 	p := x.p.sparse[mode]
@@ -371,16 +372,16 @@ func (x *executor) sparseScatter(c *cmd) {
 	}
 	x.setF(p, uAlpha, c.f[0])
 	if mode == spPropScatter {
-		x.scatterRowTiles(p, s, c.t[0].tiles[0], nil)
+		x.scatterRowTiles(p, s, sl, c.t[0].tiles[0], nil)
 		return
 	}
-	x.bind(0, c.t[0].tiles[0], true)
+	x.bindAccum(0, c.t[0].tiles[0])
 	x.bind(1, s.vals.tiles[0], false)
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	x.bind(5, x.cntA, false)
-	x.bind(6, x.listA, false)
+	x.bind(5, sl.cnt, false)
+	x.bind(6, sl.list, false)
 	x.dispatch(p, min(s.cols, x.maskGroups))
 }
 
@@ -390,18 +391,18 @@ func (x *executor) sparseScatter(c *cmd) {
 // delayed propagation, delays (binding 7). Every binding is made again
 // per tile, so that dispatch orders the tiles' additions into out with a
 // barrier. A matrix in one buffer is one tile.
-func (x *executor) scatterRowTiles(p *program, s *sparse, out *glbuf, delays *tensor) {
+func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, out *glbuf, delays *tensor) {
 	nnz, per := s.NNZ(), s.vals.tileElems
 	for k := range s.vals.tiles {
 		x.setU(p, uTileLo, uint32(k*per))
 		x.setU(p, uTileHi, uint32(min(nnz, (k+1)*per)))
-		x.bind(0, out, true)
+		x.bindAccum(0, out)
 		x.bind(1, s.vals.tiles[k], false)
 		x.bind(2, s.rs.tiles[0], false)
 		x.bind(3, s.ci.tiles[k], false)
 		x.bind(4, x.dummy, false)
-		x.bind(5, x.cntA, false)
-		x.bind(6, x.listA, false)
+		x.bind(5, sl.cnt, false)
+		x.bind(6, sl.list, false)
 		if delays != nil {
 			x.bind(7, delays.tiles[k], false)
 		}

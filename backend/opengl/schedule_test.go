@@ -1,0 +1,207 @@
+package opengl
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
+	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/cpu"
+)
+
+// execStats returns the executor's barrier and compaction counts after
+// the queued operations ran.
+func execStats(t *testing.T, g *Backend) (barriers, compactions int) {
+	t.Helper()
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.callFn(func() error {
+		barriers, compactions = g.x.stats.barriers, g.x.stats.compactions
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return barriers, compactions
+}
+
+// TestSpikeListsReused checks that a mask is compacted once for several
+// propagations and again after each kind of write to it (host Write,
+// Fill, an elementwise operation, a fused kernel), with the results equal
+// to the cpu's running the same sequence.
+func TestSpikeListsReused(t *testing.T) {
+	for _, gpu := range []bool{false, true} {
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		cb, err := cpu.New(backend.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const rows, cols = 5000, 300 // rows > 4096: two compaction groups on GPU paths
+		rs, ci, vals := randomCSR(11, rows, cols, 0.02)
+		m1, m2 := make([]float32, rows), make([]float32, rows)
+		for i := range m1 {
+			m1[i] = float32((i / 7) % 2)
+			m2[i] = float32((i / 5) % 3 % 2)
+		}
+		p, err := expr.Compile("m = 1 - m", expr.Env{Tensors: []string{"m"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := g.Fuse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kc, err := cb.Fuse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [2][]float32
+		var counts []int
+		for side, b := range []backend.Backend{g, cb} {
+			w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mask := filled(t, b, m1)
+			other := filled(t, b, m2)
+			d1, d2 := filled(t, b, make([]float32, cols)), filled(t, b, make([]float32, cols))
+			kern := k
+			if side == 1 {
+				kern = kc
+			}
+			prop := func() {
+				b.Propagate(d1, w, true, mask, 1)
+				b.Propagate(d2, w, true, mask, 0.5)
+				got[side] = append(got[side], readGL(t, b, d1)...)
+				got[side] = append(got[side], readGL(t, b, d2)...)
+				if side == 0 {
+					_, c := execStats(t, g)
+					counts = append(counts, c)
+				}
+			}
+			prop() // compacts once for both
+			prop() // mask unchanged: no compaction
+			if err := b.Write(mask, 0, m2); err != nil {
+				t.Fatal(err)
+			}
+			prop()
+			b.Fill(mask, 0)
+			b.Fill(mask, 1)
+			prop()
+			b.Affine(mask, other, -1, 1) // mask = 1 - other
+			prop()
+			kern.Run([]backend.Tensor{mask}, backend.RandKey{})
+			prop()
+		}
+		for i := 1; i < len(counts); i++ {
+			want := 1
+			if i == 1 {
+				want = 0
+			}
+			if d := counts[i] - counts[i-1]; d != want {
+				t.Errorf("gpu paths %t: propagation round %d compacted the mask %d times, want %d (counts %v)", gpu, i, d, want, counts)
+			}
+		}
+		if counts[0] < 1 {
+			t.Errorf("gpu paths %t: no compaction counted", gpu)
+		}
+		nonzero := 0
+		for i := range got[1] {
+			if d := math.Abs(float64(got[0][i] - got[1][i])); d > 1e-4*(1+math.Abs(float64(got[1][i]))) {
+				t.Fatalf("gpu paths %t: value %d: gl %v, cpu %v", gpu, i, got[0][i], got[1][i])
+			}
+			if got[1][i] != 0 {
+				nonzero++
+			}
+		}
+		if nonzero < len(got[1])/2 {
+			t.Errorf("gpu paths %t: only %d of %d values non-zero", gpu, nonzero, len(got[1]))
+		}
+		g.Close()
+		cb.Close()
+	}
+}
+
+// TestAtomicScattersShareABarrier checks the barrier schedule of spike
+// scatters into one ring: the first waits for the spike list, the next
+// ones (atomic additions, which commute) run without a barrier, and the
+// TakeSlot that reads the ring waits for all of them; the ring then holds
+// what the cpu computes.
+func TestAtomicScattersShareABarrier(t *testing.T) {
+	g := openOrSkip(t)
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	const rows, cols, depth = 400, 300, 6
+	rs, ci, vals := randomCSR(13, rows, cols, 0.05)
+	delays := make([]int32, len(ci))
+	for e := range delays {
+		delays[e] = int32(e % depth)
+	}
+	mask := make([]float32, rows)
+	for i := range mask {
+		mask[i] = float32(i % 4 / 2) // (randomCSR leaves rows 1, 4, 7, ... empty)
+	}
+	var rings [2][]float32
+	var dst [2][]float32
+	for side, b := range []backend.Backend{g, cb} {
+		dl := b.(backend.Delayer)
+		w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delaysT := backendtest.NewDelays(t, dl, w, delays)
+		ring, err := dl.NewDelayRing(depth, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := filled(t, b, mask)
+		d := filled(t, b, make([]float32, cols))
+		dl.PropagateDelayed(ring, 0, w, true, delaysT, m, 1)
+		var b1, c1 int
+		if side == 0 {
+			b1, c1 = execStats(t, g)
+		}
+		dl.PropagateDelayed(ring, 0, w, true, delaysT, m, 0.5)
+		dl.PropagateDelayed(ring, 0, w, true, delaysT, m, 0.25)
+		if side == 0 {
+			b2, c2 := execStats(t, g)
+			if b2 != b1 || c2 != c1 {
+				t.Errorf("two more scatters into the ring added %d barriers and %d compactions, want 0 and 0", b2-b1, c2-c1)
+			}
+		}
+		dl.TakeSlot(d, ring, 1)
+		if side == 0 {
+			b3, _ := execStats(t, g)
+			if b3 != b1+1 {
+				t.Errorf("TakeSlot after the scatters added %d barriers, want 1", b3-b1)
+			}
+		}
+		dst[side] = readGL(t, b, d)
+		rings[side] = backendtest.ReadRing(t, ring)
+	}
+	nonzero := 0
+	for i := range rings[1] {
+		if d := math.Abs(float64(rings[0][i] - rings[1][i])); d > 1e-5*(1+math.Abs(float64(rings[1][i]))) {
+			t.Fatalf("ring element %d: gl %v, cpu %v", i, rings[0][i], rings[1][i])
+		}
+		if rings[1][i] != 0 {
+			nonzero++
+		}
+	}
+	for i := range dst[1] {
+		if d := math.Abs(float64(dst[0][i] - dst[1][i])); d > 1e-5*(1+math.Abs(float64(dst[1][i]))) {
+			t.Fatalf("taken slot element %d: gl %v, cpu %v", i, dst[0][i], dst[1][i])
+		}
+	}
+	if nonzero < len(rings[1])/4 {
+		t.Errorf("only %d of %d ring elements non-zero", nonzero, len(rings[1]))
+	}
+}
