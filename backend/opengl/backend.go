@@ -421,6 +421,15 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	t, err := b.newTensor(rows, cols)
+	if err != nil {
+		return nil, err // not a nil *tensor in an interface
+	}
+	return t, nil
+}
+
+// newTensor is NewTensor for callers that hold mu.
+func (b *Backend) newTensor(rows, cols int) (*tensor, error) {
 	if b.closed {
 		return nil, errClosed
 	}
@@ -517,7 +526,12 @@ func (b *Backend) Write(t backend.Tensor, off int, src []float32) error {
 	if b.closed {
 		return errClosed
 	}
-	gt := b.ten("Write", t)
+	return b.write(b.ten("Write", t), off, src)
+}
+
+// write is Write for callers that hold mu.
+func (b *Backend) write(gt *tensor, off int, src []float32) error {
+	t := gt
 	if off < 0 || off > gt.Len() || len(src) > gt.Len()-off {
 		return fmt.Errorf("gl: Write: %d values at offset %d do not fit in tensor %s of %d elements", len(src), off, backend.Shape(t), gt.Len())
 	}

@@ -160,7 +160,7 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 	if !trans {
 		s.rowWiseOnly("PropagateDelayed without trans")
 	}
-	if s.NNZ() == 0 || m.Len() == 0 {
+	if s.NNZ() == 0 || m.Len() == 0 || !trans && !b.columns(op, s) {
 		return
 	}
 	dl := b.ten(op, dly.t) // tiled like W's values (NewDelays)

@@ -115,11 +115,6 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 	}
 	split := nnz > maxElems
 	s := &sparse{b: b, rows: rows, cols: cols, split: split, rowStart: slices.Clone(rowStart), colIdx: slices.Clone(colIdx), maxRow: backend.MaxRowLen(rowStart)}
-	var colStart []int64
-	var rowIdx, perm []int32
-	if !split {
-		colStart, rowIdx, perm = backend.Transpose(rows, cols, rowStart, colIdx)
-	}
 	var made []*tensor
 	fail := func(err error) (backend.SparseTensor, error) {
 		for _, t := range made {
@@ -147,12 +142,6 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		{&s.vals, vals, nnz},
 		{&s.rs, bits64(rowStart), rows + 1},
 		{&s.ci, bits32(colIdx), nnz},
-		{&s.cs, bits64(colStart), cols + 1},
-		{&s.ri, bits32(rowIdx), nnz},
-		{&s.pm, bits32(perm), nnz},
-	}
-	if split {
-		steps = steps[:3]
 	}
 	for _, st := range steps {
 		if err := mk(st.dst, st.data, st.n); err != nil {
@@ -160,6 +149,43 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		}
 	}
 	return s, nil
+}
+
+// columns makes the column form of s (cs, ri, pm) on first use: the
+// operations that read W by columns (MatVec with trans, Propagate and
+// PropagateDelayed without trans, Normalize over columns) need it, the
+// row-wise spike propagation of the SxD layout never does, so it costs
+// nothing there (8 bytes per synapse on the device and a transpose on the
+// host). Callers hold mu and have checked that s is not split. A failed
+// allocation is recorded (the next Flush, Sync or Read returns it) and
+// reported as false; the operation is then skipped.
+func (b *Backend) columns(op string, s *sparse) bool {
+	if s.cs != nil {
+		return true
+	}
+	colStart, rowIdx, perm := backend.Transpose(s.rows, s.cols, s.rowStart, s.colIdx)
+	var made []*tensor
+	for _, st := range []struct {
+		dst  **tensor
+		data []float32
+	}{{&s.cs, bits64(colStart)}, {&s.ri, bits32(rowIdx)}, {&s.pm, bits32(perm)}} {
+		t, err := b.newTensor(len(st.data), 1)
+		if err == nil && len(st.data) > 0 {
+			err = b.write(t, 0, st.data)
+		}
+		if err != nil {
+			for _, m := range append(made, t) {
+				if m != nil {
+					m.Release()
+				}
+			}
+			b.setErr(fmt.Errorf("gl: %s: making the column form of %s: %w", op, s, err))
+			return false
+		}
+		made = append(made, t)
+	}
+	s.cs, s.ri, s.pm = made[0], made[1], made[2]
+	return true
 }
 
 // bits32 returns the indices as uint32 bit patterns in a float32 slice.
@@ -227,6 +253,9 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 		b.maybeSubmit()
 		return
 	}
+	if trans && !b.columns("MatVec", s) {
+		return
+	}
 	c := b.record(cSparse)
 	c.sp, c.op = s, spMatVec
 	if trans {
@@ -248,7 +277,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 		backend.CheckVecLen("Propagate", "destination", dst, s.rows, false)
 		backend.CheckVecLen("Propagate", "mask", mask, s.cols, false)
 	}
-	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 {
+	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 || !trans && !b.columns("Propagate", s) {
 		return
 	}
 	c := b.record(cSparse)
@@ -283,7 +312,7 @@ func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) 
 		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	s.rowWiseOnly("Normalize")
-	if s.NNZ() == 0 {
+	if s.NNZ() == 0 || axis == backend.Cols && !b.columns("Normalize", s) {
 		return
 	}
 	c := b.record(cSparse)
@@ -339,9 +368,9 @@ func (x *executor) sparseOp(c *cmd) {
 		return
 	}
 	x.bindOpt(4, c.t[1])
-	x.bind(5, s.cs.tiles[0], false)
-	x.bind(6, s.ri.tiles[0], false)
-	x.bind(7, s.pm.tiles[0], false)
+	x.bindOpt(5, s.cs) // the column form, if made (columns)
+	x.bindOpt(6, s.ri)
+	x.bindOpt(7, s.pm)
 	switch mode {
 	case spMatVec, spNormRows:
 		if mode == spNormRows {

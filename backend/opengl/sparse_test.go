@@ -327,3 +327,67 @@ func BenchmarkSparsePropagate(b *testing.B) {
 		}
 	}
 }
+
+// TestColumnFormOnDemand checks that a sparse matrix keeps only its row
+// form (values, row starts, column indices: 3 buffers) until an operation
+// reads it by columns, and that the column form made then gives the cpu's
+// result.
+func TestColumnFormOnDemand(t *testing.T) {
+	g := openOrSkip(t)
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	const rows, cols = 300, 200
+	rs, ci, vals := randomCSR(17, rows, cols, 0.1)
+	live := func() int {
+		if err := g.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := g.LiveObjects()
+		return n
+	}
+	mRows, mCols := make([]float32, rows), make([]float32, cols)
+	for i := range mRows {
+		mRows[i] = float32(i % 4 / 3)
+	}
+	for i := range mCols {
+		mCols[i] = float32(i % 2)
+	}
+	var got [2][]float32
+	for side, b := range []backend.Backend{g, cb} {
+		var before int
+		if side == 0 {
+			before = live()
+		}
+		w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dRows, dCols := filled(t, b, make([]float32, rows)), filled(t, b, make([]float32, cols))
+		mr, mc := filled(t, b, mRows), filled(t, b, mCols)
+		b.Propagate(dCols, w, true, mr, 1) // by rows
+		var rowForm int
+		if side == 0 {
+			rowForm = live() - before
+			if rowForm != 3+4+2 { // W's row form, four vectors, one spike list (cnt, list)
+				t.Errorf("after NewSparse and a row-wise Propagate: %d new buffers, want 9 (W by rows only)", rowForm)
+			}
+		}
+		b.Propagate(dRows, w, false, mc, 1) // by columns
+		if side == 0 {
+			if d := live() - before - rowForm; d != 3+2 { // column form, one more spike list
+				t.Errorf("a Propagate by columns added %d buffers, want 5 (the column form and a spike list)", d)
+			}
+		}
+		b.MatVec(dCols, w, true, mr, 1, 1)
+		b.Normalize(w, backend.Cols, 2)
+		got[side] = append(append(readGL(t, b, dRows), readGL(t, b, dCols)...), readGL(t, b, w)...)
+	}
+	for i := range got[1] {
+		if d := math.Abs(float64(got[0][i] - got[1][i])); d > 1e-4*(1+math.Abs(float64(got[1][i]))) {
+			t.Fatalf("value %d: gl %v, cpu %v", i, got[0][i], got[1][i])
+		}
+	}
+}
