@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/rng"
@@ -359,31 +361,49 @@ type pd14Drawn struct {
 }
 
 // draw draws the projection from key (see PD14Connect). It touches no
-// backend, so several projections may be drawn at once.
+// backend, so several projections may be drawn at once. Its loops run in
+// parallel over chunks of synapses and of rows (parallelFor); every
+// result is the same as one loop's in order, whatever the number of
+// cores: synapse k draws from its own counter, and each row keeps its
+// synapses in order of k.
 func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 	nSrc, nDst := p.Group.Src.Size, p.Group.Dst.Size
 	draw := func(stream, k uint64, try int) [4]uint32 {
 		return rng.Words(key, stream<<60|uint64(try)<<42|k)
 	}
-	// Counting sort by source, keeping (target, synapse) pairs.
+	// Counting sort by source, keeping (target, synapse) pairs: each chunk
+	// of synapses counts its sources, and the chunks' counts are laid out
+	// in chunk order within every source's range.
 	src, dst := make([]int32, p.N), make([]int32, p.N)
+	chunks := pd14Chunks(p.N)
+	counts := make([][]int64, len(chunks)-1)
+	parallelFor(len(counts), func(c int) {
+		cnt := make([]int64, nSrc)
+		for k := chunks[c]; k < chunks[c+1]; k++ {
+			w := draw(0, uint64(k), 0)
+			src[k] = int32((uint64(w[0]) * uint64(nSrc)) >> 32)
+			dst[k] = int32((uint64(w[1]) * uint64(nDst)) >> 32)
+			cnt[src[k]]++
+		}
+		counts[c] = cnt
+	})
 	start := make([]int64, nSrc+1)
-	for k := range p.N {
-		w := draw(0, uint64(k), 0)
-		src[k] = int32((uint64(w[0]) * uint64(nSrc)) >> 32)
-		dst[k] = int32((uint64(w[1]) * uint64(nDst)) >> 32)
-		start[src[k]+1]++
-	}
 	for i := range nSrc {
-		start[i+1] += start[i]
+		at := start[i]
+		for _, cnt := range counts {
+			at, cnt[i] = at+cnt[i], at // cnt[i] becomes the chunk's first slot in row i
+		}
+		start[i+1] = at
 	}
-	next := slices.Clone(start[:nSrc])
 	pairs := make([]uint64, p.N)
-	for k := range p.N {
-		pairs[next[src[k]]] = uint64(dst[k])<<32 | uint64(k)
-		next[src[k]]++
-	}
-	src, dst = nil, nil
+	parallelFor(len(counts), func(c int) {
+		next := counts[c]
+		for k := chunks[c]; k < chunks[c+1]; k++ {
+			pairs[next[src[k]]] = uint64(dst[k])<<32 | uint64(k)
+			next[src[k]]++
+		}
+	})
+	src, dst, counts = nil, nil, nil
 	weight := func(k uint64) float32 {
 		for t := range pd14MaxRedraw {
 			w := p.W * (1 + PD14WeightSD*float64(rng.StdNormal(draw(1, k, t))))
@@ -402,23 +422,43 @@ func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 		}
 		return max(1, int(math.Round(p.D/PD14Dt)))
 	}
-	idx := make([]int32, 0, p.N)
-	vals := make([]float32, 0, p.N)
-	steps := make([]int, 0, p.N)
+	// Rows in chunks: sort each row by target and count its distinct
+	// targets (a multapse is one entry), then fill the entries.
+	rowChunks := pd14RowChunks(start)
 	cstart := make([]int64, nSrc+1)
-	for i := range nSrc {
-		row := pairs[start[i]:start[i+1]]
-		slices.Sort(row)
-		for e, x := range row {
-			dst, k := int32(x>>32), x&0xffffffff
-			if e > 0 && int32(row[e-1]>>32) == dst {
-				vals[len(vals)-1] += weight(k)
-				continue
+	parallelFor(len(rowChunks)-1, func(c int) {
+		for i := rowChunks[c]; i < rowChunks[c+1]; i++ {
+			row := pairs[start[i]:start[i+1]]
+			slices.Sort(row)
+			n := 0
+			for e, x := range row {
+				if e == 0 || int32(row[e-1]>>32) != int32(x>>32) {
+					n++
+				}
 			}
-			idx, vals, steps = append(idx, dst), append(vals, weight(k)), append(steps, delay(k))
+			cstart[i+1] = int64(n)
 		}
-		cstart[i+1] = int64(len(idx))
+	})
+	for i := range nSrc {
+		cstart[i+1] += cstart[i]
 	}
+	nnz := cstart[nSrc]
+	idx, vals, steps := make([]int32, nnz), make([]float32, nnz), make([]int, nnz)
+	parallelFor(len(rowChunks)-1, func(c int) {
+		for i := rowChunks[c]; i < rowChunks[c+1]; i++ {
+			row := pairs[start[i]:start[i+1]]
+			at := cstart[i] - 1
+			for e, x := range row {
+				dst, k := int32(x>>32), x&0xffffffff
+				if e > 0 && int32(row[e-1]>>32) == dst {
+					vals[at] += weight(k)
+					continue
+				}
+				at++
+				idx[at], vals[at], steps[at] = dst, weight(k), delay(k)
+			}
+		}
+	})
 	pairs = nil
 	d := pd14Drawn{rows: nSrc, cols: nDst, start: cstart, idx: idx, vals: vals, steps: steps}
 	if layout == core.DxS {
@@ -431,6 +471,57 @@ func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 		d.rows, d.cols = nDst, nSrc
 	}
 	return d
+}
+
+// pd14Chunks splits [0, n) into chunks of at least 1<<16 synapses, at most
+// 4 per core: the boundaries.
+func pd14Chunks(n int) []int {
+	parts := max(1, min(4*runtime.GOMAXPROCS(0), n>>16))
+	b := make([]int, parts+1)
+	for c := range b {
+		b[c] = int(int64(n) * int64(c) / int64(parts))
+	}
+	return b
+}
+
+// pd14RowChunks splits the rows of a compressed matrix into chunks of
+// about equal numbers of entries (pd14Chunks over the entries, cut at row
+// boundaries): the row boundaries.
+func pd14RowChunks(start []int64) []int {
+	rows := len(start) - 1
+	by := pd14Chunks(int(start[rows]))
+	b := []int{0}
+	for _, e := range by[1 : len(by)-1] {
+		i, _ := slices.BinarySearch(start, int64(e))
+		if i > b[len(b)-1] && i < rows {
+			b = append(b, i)
+		}
+	}
+	return append(b, rows)
+}
+
+// parallelFor runs f(0), ..., f(n-1) on up to GOMAXPROCS goroutines and
+// returns when all have returned.
+func parallelFor(n int, f func(int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // store makes d the synapse group's sparse W and per-synapse delays.

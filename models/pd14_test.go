@@ -3,6 +3,8 @@ package models_test
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -413,5 +415,68 @@ func TestPD14StateAcrossBackends(t *testing.T) {
 	}
 	if !t.Failed() && spikes < 10 {
 		t.Errorf("only %d spikes in 100 steps: the comparison says little", spikes)
+	}
+}
+
+// TestPD14DrawIndependentOfCores draws PD14 at scale 0.02 with
+// GOMAXPROCS 1 and 3 (the projections' draws split over chunks of
+// synapses and rows) and checks that every projection's structure,
+// weights and delays are identical.
+func TestPD14DrawIndependentOfCores(t *testing.T) {
+	type drawn struct {
+		start  []int64
+		idx    []int32
+		w      []float32
+		delays []int32
+	}
+	get := func(procs int) [][]drawn {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		be := cobaCPU(t)
+		net, err := core.NewNetwork(core.Config{Backend: be, Seed: 9, Layout: core.SxD})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := models.PD14Net(net, models.PD14Options{Scale: 0.02})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		out := make([][]drawn, 8)
+		for tg := range m.Projections {
+			out[tg] = make([]drawn, 8)
+			for sr, g := range m.Projections[tg] {
+				if g == nil {
+					continue
+				}
+				w := g.Var("W")
+				rs, ci := w.(backend.SparseTensor).Structure()
+				vals := make([]float32, w.Len())
+				if err := be.Read(vals, w, 0); err != nil {
+					t.Fatal(err)
+				}
+				d, err := g.Delays()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[tg][sr] = drawn{slices.Clone(rs), slices.Clone(ci), vals, d}
+			}
+		}
+		return out
+	}
+	a, b := get(1), get(3)
+	n := 0
+	for tg := range a {
+		for sr := range a[tg] {
+			x, y := a[tg][sr], b[tg][sr]
+			if !slices.Equal(x.start, y.start) || !slices.Equal(x.idx, y.idx) || !slices.Equal(x.w, y.w) || !slices.Equal(x.delays, y.delays) {
+				t.Errorf("projection %s -> %s differs between 1 and 3 cores", models.PD14Populations[sr], models.PD14Populations[tg])
+			}
+			n += len(x.idx)
+		}
+	}
+	if n < 1e6 {
+		t.Errorf("only %d synapses compared", n)
 	}
 }
