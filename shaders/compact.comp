@@ -13,6 +13,13 @@
 //
 // SERIAL (software renderers, where one CPU core scans a mask faster than
 // a group synchronises): one invocation writes the whole list.
+//
+// With the count, cnt[1 + groups ...] receives the work-group counts (x,
+// 1, 1) of the glDispatchComputeIndirect that scatters the spikes: on GPUs
+// (flags 0) a group per spike, at most 65535; on software renderers
+// (flags 1) at most 64 groups unless that would give a group more than 64
+// spikes (llvmpipe leaves a shader's loops after 65535 iterations in all,
+// so no invocation may loop long). No group at all when nothing spiked.
 #ifdef SERIAL
 layout(local_size_x = 1) in;
 #else
@@ -48,6 +55,19 @@ uint prefixSum(uint lid, uint v) {
     return part[lid];
 }
 
+// writeArgs stores the indirect dispatch arguments for count spikes.
+uniform uint flags;
+
+void writeArgs(uint count) {
+    uint x = min(count, 65535u);
+    if (flags == 1u) {
+        x = min(x, max(64u, (count + 63u) / 64u));
+    }
+    cnt[1u + groups] = x;
+    cnt[2u + groups] = 1u;
+    cnt[3u + groups] = 1u;
+}
+
 void main() {
 #ifdef SERIAL
     uint o = 0u;
@@ -58,6 +78,7 @@ void main() {
         }
     }
     cnt[0] = o;
+    writeArgs(o);
 #else
     uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     if (g >= groups) { return; }
@@ -91,7 +112,10 @@ void main() {
             o++;
         }
     }
-    if (g == groups - 1u && lid == 0u) { cnt[0] = base + total; }
+    if (g == groups - 1u && lid == 0u) {
+        cnt[0] = base + total;
+        writeArgs(base + total);
+    }
 #endif
 #endif // SERIAL
 }

@@ -230,5 +230,5 @@ func (x *executor) delayOp(c *cmd) {
 	x.bind(5, sl.cnt, false)
 	x.bind(6, sl.list, false)
 	x.bind(7, c.t[1].tiles[0], false)
-	x.dispatch(p, min(s.cols, x.maskGroups))
+	x.perSpike(p, sl)
 }

@@ -55,8 +55,13 @@ type executor struct {
 
 	curProg uint32
 	bound   [maxKernelTensors]uint32 // buffer at each binding point
-	pend    [maxKernelTensors]access // bindings of the next dispatch
-	npend   int
+	// indirect is the buffer bound to GL_DISPATCH_INDIRECT_BUFFER;
+	// commandSeen is wseq at the last GL_COMMAND_BARRIER_BIT: indirect
+	// arguments written after it need another.
+	indirect    uint32
+	commandSeen uint64
+	pend        [maxKernelTensors]access // bindings of the next dispatch
+	npend       int
 
 	live map[*glbuf]struct{}
 
@@ -96,6 +101,7 @@ type executor struct {
 	maxGroups int
 	// serialCompact is the longest mask compacted by one invocation
 	// (software renderers); longer ones use the parallel two-pass form.
+	// It stays well below llvmpipeLoopLimit.
 	serialCompact int
 	// freeMemQuery is the glGetIntegerv query for the device's free
 	// memory in KiB (GL_NVX_gpu_memory_info or GL_ATI_meminfo), 0 when
@@ -104,6 +110,14 @@ type executor struct {
 	// so newBuffer refuses what cannot fit.
 	freeMemQuery uint32
 }
+
+// llvmpipeLoopLimit is the number of iterations after which Mesa's
+// llvmpipe (gallivm) leaves a shader loop, to keep a runaway shader from
+// hanging the process: a loop that must run longer silently stops early
+// (TestManySpikes: a 70,000-element mask compacted by one invocation lost
+// its last spikes). Kernels on the software paths keep every loop far
+// below it.
+const llvmpipeLoopLimit = 65535
 
 // Free-memory queries of GL_NVX_gpu_memory_info and GL_ATI_meminfo (not in
 // the core-profile bindings).
@@ -159,7 +173,7 @@ func newExecutor(b *Backend, ctx glContext) (*executor, error) {
 	}
 	x.maskGroups, x.maxGroups, x.serialCompact = 2048, 65535, 0
 	if x.cpuPaths {
-		x.maskGroups, x.maxGroups, x.serialCompact = 64, 64, 1<<20
+		x.maskGroups, x.maxGroups, x.serialCompact = 64, 64, llvmpipeLoopLimit/4
 	}
 	if err := x.compileAll(); err != nil {
 		x.close()
@@ -287,6 +301,9 @@ func (x *executor) deleteBuffer(buf *glbuf) {
 		if id == buf.id {
 			x.bound[i] = 0 // deleting unbinds it; the name may be reused
 		}
+	}
+	if x.indirect == buf.id {
+		x.indirect = 0
 	}
 	gl.DeleteBuffers(1, &buf.id)
 	buf.id = 0
@@ -450,12 +467,38 @@ func vec4(cols int) int {
 // dispatch runs p over groups groups with the queued bindings, after a
 // memory barrier if it depends on an earlier dispatch.
 func (x *executor) dispatch(p *program, groups int) {
-	pend := x.pend[:x.npend]
-	x.npend = 0
 	if groups <= 0 {
+		x.npend = 0
 		return
 	}
+	x.prepare(p, nil)
+	gx, gy := grid(groups)
+	gl.DispatchCompute(gx, gy, 1)
+}
+
+// dispatchIndirect runs p with the queued bindings over the work-group
+// counts that a shader wrote to args at byte offset off, after the
+// barriers the bindings and args need.
+func (x *executor) dispatchIndirect(p *program, args *glbuf, off int) {
+	x.prepare(p, args)
+	if x.indirect != args.id {
+		gl.BindBuffer(gl.DISPATCH_INDIRECT_BUFFER, args.id)
+		x.indirect = args.id
+	}
+	gl.DispatchComputeIndirect(off)
+}
+
+// prepare makes p current, issues the barrier the queued bindings need
+// (and the command barrier for indirect arguments written since the last
+// barrier), binds them and records the accesses.
+func (x *executor) prepare(p *program, args *glbuf) {
+	pend := x.pend[:x.npend]
+	x.npend = 0
 	x.use(p)
+	var bits uint32
+	if args != nil && args.wseq > x.commandSeen {
+		bits = gl.COMMAND_BARRIER_BIT // args written since the last one
+	}
 	need := false
 	for _, a := range pend {
 		b := a.buf
@@ -470,10 +513,13 @@ func (x *executor) dispatch(p *program, groups int) {
 			need = need || b.aEpoch == x.epoch
 		}
 	}
-	if need {
-		gl.MemoryBarrier(gl.SHADER_STORAGE_BARRIER_BIT)
+	if need || bits != 0 {
+		gl.MemoryBarrier(gl.SHADER_STORAGE_BARRIER_BIT | bits)
 		x.epoch++
 		x.stats.barriers++
+		if bits != 0 {
+			x.commandSeen = x.wseq
+		}
 	}
 	for _, a := range pend {
 		if x.bound[a.binding] != a.buf.id {
@@ -494,8 +540,9 @@ func (x *executor) dispatch(p *program, groups int) {
 			a.buf.rEpoch = x.epoch
 		}
 	}
-	gx, gy := grid(groups)
-	gl.DispatchCompute(gx, gy, 1)
+	if args != nil {
+		args.rEpoch = x.epoch
+	}
 	x.dispatched = true
 }
 
@@ -742,6 +789,14 @@ type spikeList struct {
 	cnt, list *glbuf
 }
 
+// perSpike dispatches p (bindings queued) over the work groups that the
+// compaction of l chose (compact.comp): on GPUs a group per listed spike
+// (at most 65535, each group striding over the list), so that no idle
+// groups are launched, and none at all when nothing spiked.
+func (x *executor) perSpike(p *program, l *spikeList) {
+	x.dispatchIndirect(p, l.cnt, 4*(1+ceilDiv(l.n, 4096)))
+}
+
 // spikes returns the spike list of mask, compacting it unless the list
 // made last for this mask is still current. It returns nil if a scratch
 // buffer could not be allocated (the error is recorded).
@@ -775,7 +830,12 @@ func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
 	x.stats.compactions++
 	n := mask.Len()
 	groups := ceilDiv(n, 4096)
-	if !x.ensure(cnt, int64(1+groups)*4) || !x.ensure(list, int64(n)*4) {
+	var flags uint32 // the indirect arguments' form (compact.comp)
+	if x.cpuPaths {
+		flags = 1
+	}
+	// cnt: the count, each group's count, then the indirect arguments.
+	if !x.ensure(cnt, int64(4+groups)*4) || !x.ensure(list, int64(n)*4) {
 		return false
 	}
 	if n <= x.serialCompact {
@@ -785,6 +845,8 @@ func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
 		x.bind(2, mask.tiles[0], false)
 		x.setU(p, uN, uint32(n))
 		x.setU(p, uOffA, 0)
+		x.setU(p, uGroups, uint32(groups))
+		x.setU(p, uFlags, flags)
 		x.dispatch(p, 1)
 		return true
 	}
@@ -804,6 +866,7 @@ func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
 	x.setU(p, uN, uint32(n))
 	x.setU(p, uOffA, 0)
 	x.setU(p, uGroups, uint32(groups))
+	x.setU(p, uFlags, flags)
 	x.dispatch(p, groups)
 	return true
 }

@@ -2,6 +2,7 @@ package opengl
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -133,7 +134,16 @@ func TestSpikeListsReused(t *testing.T) {
 // TakeSlot that reads the ring waits for all of them; the ring then holds
 // what the cpu computes.
 func TestAtomicScattersShareABarrier(t *testing.T) {
-	g := openOrSkip(t)
+	for _, gpu := range []bool{false, true} { // true: indirect dispatches
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		testAtomicScatters(t, g, gpu)
+		g.Close()
+	}
+}
+
+func testAtomicScatters(t *testing.T, g *Backend, gpu bool) {
 	cb, err := cpu.New(backend.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -174,14 +184,14 @@ func TestAtomicScattersShareABarrier(t *testing.T) {
 		if side == 0 {
 			b2, c2 := execStats(t, g)
 			if b2 != b1 || c2 != c1 {
-				t.Errorf("two more scatters into the ring added %d barriers and %d compactions, want 0 and 0", b2-b1, c2-c1)
+				t.Errorf("gpu paths %t: two more scatters into the ring added %d barriers and %d compactions, want 0 and 0", gpu, b2-b1, c2-c1)
 			}
 		}
 		dl.TakeSlot(d, ring, 1)
 		if side == 0 {
 			b3, _ := execStats(t, g)
 			if b3 != b1+1 {
-				t.Errorf("TakeSlot after the scatters added %d barriers, want 1", b3-b1)
+				t.Errorf("gpu paths %t: TakeSlot after the scatters added %d barriers, want 1", gpu, b3-b1)
 			}
 		}
 		dst[side] = readGL(t, b, d)
@@ -203,5 +213,64 @@ func TestAtomicScattersShareABarrier(t *testing.T) {
 	}
 	if nonzero < len(rings[1])/4 {
 		t.Errorf("only %d of %d ring elements non-zero", nonzero, len(rings[1]))
+	}
+}
+
+// TestManySpikes runs spike scatters with no spike (on GPUs: an indirect
+// dispatch of no work group), with 70,000 spikes from a 70,000-element
+// mask (more than the 65,535 groups an indirect dispatch gets, and more
+// iterations than llvmpipe runs in one shader loop: it stops a loop after
+// 65,535, so one invocation must not compact or scatter that much), and
+// with a few, on the software and the GPU paths, and compares with the
+// cpu.
+func TestManySpikes(t *testing.T) {
+	for _, gpu := range []bool{false, true} {
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		manySpikes(t, g, gpu)
+		g.Close()
+	}
+}
+
+func manySpikes(t *testing.T, g *Backend, gpu bool) {
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	const rows, cols = 70000, 40
+	rs, ci, vals := randomCSR(19, rows, cols, 0.05)
+	masks := [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}
+	for i := range rows {
+		masks[1][i] = 1
+		if i%9000 == 0 {
+			masks[2][i] = 1
+		}
+	}
+	var got [2][]float32
+	for side, b := range []backend.Backend{g, cb} {
+		w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := filled(t, b, make([]float32, cols))
+		for _, m := range masks {
+			b.Propagate(d, w, true, filled(t, b, m), 0.5)
+			got[side] = append(got[side], readGL(t, b, d)...)
+		}
+	}
+	for i := range got[1] {
+		if diff := math.Abs(float64(got[0][i] - got[1][i])); diff > 1e-4*(1+math.Abs(float64(got[1][i]))) {
+			t.Fatalf("gpu paths %t: value %d (after mask %d): gl %v, cpu %v", gpu, i%cols, i/cols, got[0][i], got[1][i])
+		}
+	}
+	for i := range cols {
+		if got[1][i] != 0 {
+			t.Fatalf("no spike, yet cpu's destination changed: %v", got[1][:cols])
+		}
+	}
+	if slices.Equal(got[1][cols:2*cols], got[1][2*cols:]) || slices.Equal(got[1][:cols], got[1][cols:2*cols]) {
+		t.Errorf("a mask added nothing: %v", got[1])
 	}
 }

@@ -411,7 +411,7 @@ func (x *executor) sparseScatter(c *cmd) {
 	x.bind(4, s.pm.tiles[0], false)
 	x.bind(5, sl.cnt, false)
 	x.bind(6, sl.list, false)
-	x.dispatch(p, min(s.cols, x.maskGroups))
+	x.perSpike(p, sl)
 }
 
 // scatterRowTiles dispatches the row-wise scatter p (propagate_sparse or
@@ -435,6 +435,6 @@ func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, out *gl
 		if delays != nil {
 			x.bind(7, delays.tiles[k], false)
 		}
-		x.dispatch(p, min(s.rows, x.maskGroups))
+		x.perSpike(p, sl)
 	}
 }
