@@ -25,6 +25,8 @@ uniform uint cols;
 uniform uint offDst;
 uniform float alpha;
 uniform float beta;
+uniform uint loopLo; // ROWS_PER_INVOCATION: the columns (vec4s) [loopLo,
+uniform uint loopHi; // loopHi) of this dispatch (loopChunk in exec.go)
 
 shared float acc[64];
 
@@ -43,14 +45,16 @@ void main() {
         uint c4 = cols / 4u;
         uint base = r * c4;
         vec4 s = vec4(0.0);
-        for (uint j = 0u; j < c4; j++) {
+        uint end = min(c4, loopHi);
+        for (uint j = loopLo; j < end; j++) {
             s += w[base + j] * x[j];
         }
         store(r, (s.x + s.y) + (s.z + s.w));
 #else
         uint base = r * cols;
         float s = 0.0;
-        for (uint j = 0u; j < cols; j++) {
+        uint end = min(cols, loopHi);
+        for (uint j = loopLo; j < end; j++) {
             s += w[base + j] * x[j];
         }
         store(r, s);

@@ -25,13 +25,16 @@ uniform uint cols;
 uniform uint offA;
 uniform float alpha;
 uniform float beta;
+uniform uint loopLo; // the rows [loopLo, loopHi) of this dispatch (llvmpipe
+uniform uint loopHi; // splits long loops: loopIterations in exec.go)
 
 void main() {
     uint n = cols / WIDTH;
     for (uint c = gl_GlobalInvocationID.x; c < n; c += gl_NumWorkGroups.x * 64u) {
         T s = T(0.0);
-        uint k = c;
-        for (uint r = 0u; r < rows; r++) {
+        uint k = c + loopLo * n;
+        uint end = min(rows, loopHi);
+        for (uint r = loopLo; r < end; r++) {
             s += w[k] * x[offA + r];
             k += n;
         }

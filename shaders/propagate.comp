@@ -14,6 +14,8 @@ uniform uint rows;
 uniform uint cols;
 uniform uint offDst;
 uniform float alpha;
+uniform uint loopLo; // the spikes [loopLo, loopHi) of this dispatch (llvmpipe
+uniform uint loopHi; // splits long loops: loopIterations in exec.go)
 
 void main() {
     uint m = cnt[0];
@@ -21,7 +23,8 @@ void main() {
     for (uint r = gl_GlobalInvocationID.x; r < rows; r += gl_NumWorkGroups.x * 64u) {
         uint base = r * cols;
         float s = 0.0;
-        for (uint k = 0u; k < m; k++) {
+        uint end = min(m, loopHi);
+        for (uint k = loopLo; k < end; k++) {
             s += w[base + list[k]];
         }
         precise float y = dst[offDst + r] + alpha * s;

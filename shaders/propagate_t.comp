@@ -26,6 +26,8 @@ uniform uint rows;
 uniform uint cols;
 uniform uint rowBase;
 uniform float alpha;
+uniform uint loopLo; // the spikes [loopLo, loopHi) of this dispatch (llvmpipe
+uniform uint loopHi; // splits long loops: loopIterations in exec.go)
 
 void main() {
     uint n = cols / WIDTH;
@@ -33,7 +35,8 @@ void main() {
     for (uint c = gl_GlobalInvocationID.x; c < n; c += gl_NumWorkGroups.x * 64u) {
         precise T y = dst[c];
         bool any = false;
-        for (uint k = 0u; k < m; k++) {
+        uint end = min(m, loopHi);
+        for (uint k = loopLo; k < end; k++) {
             uint i = list[k];
             if (i < rowBase) { continue; }
             i -= rowBase;

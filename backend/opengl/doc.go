@@ -54,8 +54,14 @@
 // scatters, which run as glDispatchComputeIndirect: a group per spike on
 // GPUs and no launch at all when nothing spiked (on llvmpipe PD14 at
 // scale 0.05 ran 3x faster; not yet timed on a GPU). llvmpipe leaves a
-// shader's loops after 65,535 iterations in all, so the software paths
-// keep every invocation's loops short (llvmpipeLoopLimit).
+// shader's loops after 65,535 iterations in all, silently, so on software
+// renderers the kernels whose invocations loop over a whole dimension
+// (MatVec both ways, dense Propagate both ways, the serial compaction, the
+// scatters' work groups) split that loop into ranges run one dispatch
+// after another (loopChunk); TestLongLoops and TestManySpikes check
+// 70,000- to 300,000-long loops against the cpu. A sparse row of more
+// than about 65,000 entries is still read in one loop by the sparse
+// MatVec and Normalize kernels on llvmpipe.
 // Reads and writes from the host are preceded by
 // glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT) when a dispatch ran since
 // the last one. GL errors are collected after each batch and returned by

@@ -740,18 +740,36 @@ func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float
 		}
 		x.setU(p, uCols, uint32(w.cols))
 		x.setF(p, uAlpha, alpha)
-		x.setF(p, uBeta, beta)
 		for k, buf := range w.tiles {
 			first, rows := w.tileRowsOf(k)
-			x.bind(0, d.tiles[0], true)
-			x.bind(1, buf, false)
-			x.bind(2, v.tiles[0], false)
 			x.setU(p, uRows, uint32(rows))
 			x.setU(p, uOffDst, uint32(first))
-			if x.cpuPaths {
-				x.dispatch(p, x.strided(rows, 64))
-			} else {
+			if !x.cpuPaths {
+				x.bind(0, d.tiles[0], true)
+				x.bind(1, buf, false)
+				x.bind(2, v.tiles[0], false)
+				x.setF(p, uBeta, beta)
 				x.dispatch(p, rows) // a group per row
+				continue
+			}
+			// An invocation per row, over ranges of its columns (vec4s).
+			groups, n := x.strided(rows, 64), w.cols
+			if p == x.p.matvec[1] {
+				n /= 4
+			}
+			chunk := x.loopChunk(rows, groups)
+			for lo := 0; lo < n; lo += chunk {
+				x.bind(0, d.tiles[0], true)
+				x.bind(1, buf, false)
+				x.bind(2, v.tiles[0], false)
+				x.setU(p, uLoopLo, uint32(lo))
+				x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
+				if lo == 0 {
+					x.setF(p, uBeta, beta)
+				} else {
+					x.setF(p, uBeta, 1) // add to the earlier ranges' sums
+				}
+				x.dispatch(p, groups)
 			}
 		}
 		return
@@ -761,19 +779,24 @@ func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float
 	x.setU(p, uCols, uint32(w.cols))
 	x.setF(p, uAlpha, alpha)
 	groups := x.strided(w.cols>>(2*v4), 64)
+	chunk := x.loopChunk(w.cols>>(2*v4), groups)
 	for k, buf := range w.tiles {
 		first, rows := w.tileRowsOf(k)
-		x.bind(0, d.tiles[0], true)
-		x.bind(1, buf, false)
-		x.bind(2, v.tiles[0], false)
 		x.setU(p, uRows, uint32(rows))
 		x.setU(p, uOffA, uint32(first))
-		if k == 0 {
-			x.setF(p, uBeta, beta)
-		} else {
-			x.setF(p, uBeta, 1)
+		for lo := 0; lo < rows; lo += chunk {
+			x.bind(0, d.tiles[0], true)
+			x.bind(1, buf, false)
+			x.bind(2, v.tiles[0], false)
+			x.setU(p, uLoopLo, uint32(lo))
+			x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
+			if k == 0 && lo == 0 {
+				x.setF(p, uBeta, beta)
+			} else {
+				x.setF(p, uBeta, 1) // add to the earlier tiles' and ranges' sums
+			}
+			x.dispatch(p, groups)
 		}
-		x.dispatch(p, groups)
 	}
 }
 
@@ -885,19 +908,41 @@ func (x *executor) propagate(d, w *tensor, trans bool, mask *tensor, alpha float
 	x.setF(p, uAlpha, alpha)
 	for k, buf := range w.tiles {
 		first, rows := w.tileRowsOf(k)
-		x.bind(0, d.tiles[0], true)
-		x.bind(1, buf, false)
-		x.bind(2, sl.cnt, false)
-		x.bind(3, sl.list, false)
 		x.setU(p, uRows, uint32(rows))
+		// Each invocation sums over the spikes (at most the mask's length).
+		items, groups, spikes := rows, x.strided(rows, 64), w.cols
 		if trans {
 			x.setU(p, uRowBase, uint32(first))
-			x.dispatch(p, x.strided(w.cols>>(2*v4), 64))
+			items = w.cols >> (2 * v4)
+			groups, spikes = x.strided(items, 64), w.rows
 		} else {
 			x.setU(p, uOffDst, uint32(first))
-			x.dispatch(p, x.strided(rows, 64))
+		}
+		chunk := x.loopChunk(items, groups)
+		for lo := 0; lo < spikes; lo += chunk {
+			x.setU(p, uLoopLo, uint32(lo))
+			x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
+			x.bind(0, d.tiles[0], true)
+			x.bind(1, buf, false)
+			x.bind(2, sl.cnt, false)
+			x.bind(3, sl.list, false)
+			x.dispatch(p, groups)
 		}
 	}
+}
+
+// loopChunk returns how long a range [loopLo, loopHi) of its inner loop
+// each invocation of a grid-stride dispatch over items may run: all of it
+// on GPUs; on software renderers like llvmpipe, which leaves a shader's loops after
+// llvmpipeLoopLimit iterations in all, short enough that no invocation
+// loops more than a quarter of that (the caller dispatches the ranges one
+// after another).
+func (x *executor) loopChunk(items, groups int) int {
+	if !x.b.software { // the renderer's limit, whichever paths it takes
+		return math.MaxUint32
+	}
+	perInvocation := max(1, ceilDiv(items, groups*64))
+	return max(1, llvmpipeLoopLimit/4/perInvocation)
 }
 
 const (

@@ -47,13 +47,15 @@ const (
 	uSlot
 	uTileLo
 	uTileHi
+	uLoopLo
+	uLoopHi
 	numUniforms
 )
 
 var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
-	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi",
+	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi", "loopLo", "loopHi",
 }
 
 // program is a linked compute program with its uniform locations and the

@@ -274,3 +274,66 @@ func manySpikes(t *testing.T, g *Backend, gpu bool) {
 		t.Errorf("a mask added nothing: %v", got[1])
 	}
 }
+
+// TestLongLoops runs the dense operations whose invocations loop over a
+// whole dimension (MatVec both ways, Propagate both ways, a sum) on a 2 x
+// 200,000 and a 200,000 x 2 matrix, on the software and the GPU paths, and
+// compares with the cpu: llvmpipe leaves a shader's loops after 65,535
+// iterations, so the software paths must split such loops (before they
+// did, MatVec with trans and Propagate summed about a third).
+func TestLongLoops(t *testing.T) {
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	for _, gpu := range []bool{false, true} {
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		for _, sh := range [][2]int{{2, 200000}, {200000, 2}, {2, 300001}, {300001, 2}} {
+			rows, cols := sh[0], sh[1]
+			w := make([]float32, rows*cols)
+			for i := range w {
+				w[i] = float32(i%7) * 0.01
+			}
+			ones := func(b backend.Backend, n int) backend.Tensor {
+				x := filled(t, b, make([]float32, n))
+				b.Fill(x, 1)
+				return x
+			}
+			var got [2][][]float32
+			for side, b := range []backend.Backend{g, cb} {
+				W, err := b.NewTensor(rows, cols)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Write(W, 0, w); err != nil {
+					t.Fatal(err)
+				}
+				y, yt := filled(t, b, make([]float32, rows)), filled(t, b, make([]float32, cols))
+				b.MatVec(y, W, false, ones(b, cols), 1, 0)
+				b.MatVec(yt, W, true, ones(b, rows), 1, 0)
+				p, pt := filled(t, b, make([]float32, rows)), filled(t, b, make([]float32, cols))
+				b.Propagate(p, W, false, ones(b, cols), 1)
+				b.Propagate(pt, W, true, ones(b, rows), 1)
+				s := filled(t, b, make([]float32, 1))
+				b.Reduce(backend.Sum, s, 0, W)
+				for _, v := range []backend.Tensor{y, yt, p, pt, s} {
+					got[side] = append(got[side], readGL(t, b, v))
+				}
+			}
+			for k, name := range []string{"MatVec", "MatVec with trans", "Propagate", "Propagate with trans", "Reduce Sum"} {
+				for i := range got[1][k] {
+					a, c := got[0][k][i], got[1][k][i]
+					// float32 sums of 300,000 terms in another order: 1e-2
+					if math.Abs(float64(a-c)) > 1e-2*(1+math.Abs(float64(c))) {
+						t.Errorf("gpu paths %t, %dx%d: %s[%d]: gl %v, cpu %v", gpu, rows, cols, name, i, a, c)
+						break
+					}
+				}
+			}
+		}
+		g.Close()
+	}
+}
