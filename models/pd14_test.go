@@ -327,17 +327,7 @@ func TestPD14StateAcrossBackends(t *testing.T) {
 		n  *core.Network
 	}
 	build := func(be backend.Backend) side {
-		net, err := core.NewNetwork(core.Config{Backend: be, Seed: 5, Layout: core.SxD})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := models.PD14Net(net, models.PD14Options{Scale: 0.02})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Initialize(); err != nil {
-			t.Fatal(err)
-		}
+		net, m := pd14Built(t, be, 5, 0.02)
 		return side{be, m, net}
 	}
 	c, g := build(cobaCPU(t)), build(gltest.Open(t))
@@ -432,17 +422,7 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 	get := func(procs int) [][]drawn {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		be := cobaCPU(t)
-		net, err := core.NewNetwork(core.Config{Backend: be, Seed: 9, Layout: core.SxD})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := models.PD14Net(net, models.PD14Options{Scale: 0.02})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Initialize(); err != nil {
-			t.Fatal(err)
-		}
+		_, m := pd14Built(t, be, 9, 0.02)
 		out := make([][]drawn, 8)
 		for tg := range m.Projections {
 			out[tg] = make([]drawn, 8)
@@ -479,4 +459,21 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 	if n < 1e6 {
 		t.Errorf("only %d synapses compared", n)
 	}
+}
+
+// pd14Built builds and initializes PD14 (SxD) at scale s on be.
+func pd14Built(t *testing.T, be backend.Backend, seed uint64, s float64) (*core.Network, *models.PD14) {
+	t.Helper()
+	net, err := core.NewNetwork(core.Config{Backend: be, Seed: seed, Layout: core.SxD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.PD14Net(net, models.PD14Options{Scale: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	return net, m
 }

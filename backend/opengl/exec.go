@@ -757,20 +757,7 @@ func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float
 			if p == x.p.matvec[1] {
 				n /= 4
 			}
-			chunk := x.loopChunk(rows, groups)
-			for lo := 0; lo < n; lo += chunk {
-				x.bind(0, d.tiles[0], true)
-				x.bind(1, buf, false)
-				x.bind(2, v.tiles[0], false)
-				x.setU(p, uLoopLo, uint32(lo))
-				x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
-				if lo == 0 {
-					x.setF(p, uBeta, beta)
-				} else {
-					x.setF(p, uBeta, 1) // add to the earlier ranges' sums
-				}
-				x.dispatch(p, groups)
-			}
+			x.matVecRanges(p, groups, n, x.loopChunk(rows, groups), d, buf, v, beta, true)
 		}
 		return
 	}
@@ -784,19 +771,27 @@ func (x *executor) matVec(d, w *tensor, trans bool, v *tensor, alpha, beta float
 		first, rows := w.tileRowsOf(k)
 		x.setU(p, uRows, uint32(rows))
 		x.setU(p, uOffA, uint32(first))
-		for lo := 0; lo < rows; lo += chunk {
-			x.bind(0, d.tiles[0], true)
-			x.bind(1, buf, false)
-			x.bind(2, v.tiles[0], false)
-			x.setU(p, uLoopLo, uint32(lo))
-			x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
-			if k == 0 && lo == 0 {
-				x.setF(p, uBeta, beta)
-			} else {
-				x.setF(p, uBeta, 1) // add to the earlier tiles' and ranges' sums
-			}
-			x.dispatch(p, groups)
+		x.matVecRanges(p, groups, rows, chunk, d, buf, v, beta, k == 0)
+	}
+}
+
+// matVecRanges dispatches the mat-vec kernel p (dst d, matrix buffer w,
+// vector v) once per range [lo, lo+chunk) of its inner loop over [0, n)
+// (loopChunk), with beta for the first range if first is set, and beta 1
+// (add to the sums so far) for every other.
+func (x *executor) matVecRanges(p *program, groups, n, chunk int, d *tensor, w *glbuf, v *tensor, beta float32, first bool) {
+	for lo := 0; lo < n; lo += chunk {
+		x.bind(0, d.tiles[0], true)
+		x.bind(1, w, false)
+		x.bind(2, v.tiles[0], false)
+		x.setU(p, uLoopLo, uint32(lo))
+		x.setU(p, uLoopHi, uint32(min(lo+chunk, math.MaxUint32)))
+		if first && lo == 0 {
+			x.setF(p, uBeta, beta)
+		} else {
+			x.setF(p, uBeta, 1)
 		}
+		x.dispatch(p, groups)
 	}
 }
 
