@@ -74,7 +74,7 @@ type ring struct {
 	// pending counts the group's tasks not yet finished in a flush
 	// (kernel runs queued after a take into its tensors wait for 0).
 	pending atomic.Int32
-	last    int // the index of the group's last task in the flush
+	finish  int // when its last task is expected to finish (expectFinish)
 }
 
 // sender is what a reference (see item) reads: the entries of a layout,
@@ -358,6 +358,7 @@ type delayQueue struct {
 	idx    []int32 // spiking sources of the queued calls
 	tasks  []delayTask
 	groups []*ring // the groups of the calls (flushDelayed)
+	free   []int   // each thread's expected busy time (expectFinish)
 	// The masks whose spiking sources are in idx (emptied by a flush).
 	masks []maskIdx
 }
@@ -536,7 +537,7 @@ func (b *Backend) flushDelayed() {
 	}
 	for i := range q.calls {
 		r := q.calls[i].r
-		r.grp, r.work, r.listed, r.whole = r, 0, false, false
+		r.grp, r.work, r.listed, r.whole, r.finish = r, 0, false, false, 0
 	}
 	for i := range q.calls {
 		c := &q.calls[i]
@@ -588,22 +589,22 @@ func (b *Backend) flushDelayed() {
 	slices.SortStableFunc(q.tasks, func(a, b delayTask) int { return b.work - a.work })
 	// Then the kernel runs queued after the calls, each after the tasks
 	// of the rings whose takes add into its tensors.
-	for x, t := range q.tasks {
-		t.r.pending.Add(1)
-		t.r.last = x
-	}
 	kq := &b.kq
-	nk := 0
 	if len(kq.runs) > 0 {
 		k = max(k, b.parts(kq.work, grainKernel))
+	}
+	q.expectFinish(k)
+	nk := 0
+	if len(kq.runs) > 0 {
 		for _, kr := range kq.runs {
 			for i, r := range kr.after {
 				kr.after[i] = r.group()
 			}
 		}
 		kq.chunk(k)
-		// The runs whose rings are claimed first come first.
-		slices.SortStableFunc(kq.chunks, func(a, b kernelChunk) int { return a.k.lastTask() - b.k.lastTask() })
+		// The runs whose rings are expected to finish first come first,
+		// so that a thread that reaches a run seldom waits for its ring.
+		slices.SortStableFunc(kq.chunks, func(a, b kernelChunk) int { return a.k.ringsFinish() - b.k.ringsFinish() })
 		nk = len(kq.chunks)
 	}
 	q.kq = kq
@@ -619,6 +620,29 @@ func (b *Backend) flushDelayed() {
 	clear(q.tasks)
 	clear(q.masks)
 	q.calls, q.idx, q.groups, q.masks = q.calls[:0], q.idx[:0], q.groups[:0], q.masks[:0]
+}
+
+// expectFinish counts the tasks of each ring group (pending) and sets
+// its expected finish (in units of work): the threads claim the tasks in
+// order, each as soon as it is free, as if every task took its work.
+func (q *delayQueue) expectFinish(threads int) {
+	threads = max(1, threads)
+	if cap(q.free) < threads {
+		q.free = make([]int, threads)
+	}
+	q.free = q.free[:threads]
+	clear(q.free)
+	for _, t := range q.tasks {
+		t.r.pending.Add(1)
+		j := 0
+		for i, f := range q.free {
+			if f < q.free[j] {
+				j = i
+			}
+		}
+		q.free[j] += t.work
+		t.r.finish = max(t.r.finish, q.free[j])
+	}
 }
 
 // run runs the tasks [lo, hi).

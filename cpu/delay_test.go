@@ -640,3 +640,27 @@ func TestDelayEventsLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectFinish checks the expected finish of ring groups whose tasks
+// the threads claim in order, each thread as soon as it is free: the
+// order in which the kernel runs that wait for those rings are queued.
+func TestExpectFinish(t *testing.T) {
+	a, b, c := &ring{}, &ring{}, &ring{}
+	q := &delayQueue{tasks: []delayTask{{r: a, work: 10}, {r: b, work: 4}, {r: c, work: 3}, {r: b, work: 3}, {r: c, work: 1}}}
+	q.expectFinish(2)
+	// Thread 0: a (0-10). Thread 1: b (0-4), c (4-7), b (7-10). Then
+	// thread 0 and 1 are both free at 10: c's second task (10-11).
+	for _, w := range []struct {
+		name            string
+		r               *ring
+		finish, pending int
+	}{{"a", a, 10, 1}, {"b", b, 10, 2}, {"c", c, 11, 2}} {
+		if w.r.finish != w.finish || int(w.r.pending.Load()) != w.pending {
+			t.Errorf("ring %s: expected finish %d with %d tasks, want %d with %d", w.name, w.r.finish, w.r.pending.Load(), w.finish, w.pending)
+		}
+	}
+	q.expectFinish(1) // one thread: every ring when all work before it is done
+	if a.finish != 10 || b.finish != 20 || c.finish != 21 {
+		t.Errorf("one thread: finishes %d, %d, %d, want 10, 20, 21", a.finish, b.finish, c.finish)
+	}
+}

@@ -194,12 +194,12 @@ func (q *kernelQueue) runAfter(c *kernelChunk) {
 	c.k.evs[c.part].Eval(c.k.vars, c.lo, c.hi, c.k.key)
 }
 
-// lastTask is the index of the last ring task that k waits for (-1:
-// none).
-func (k *kernel) lastTask() int {
+// ringsFinish is when the last ring group that k waits for is expected
+// to finish its tasks (expectFinish; -1: k waits for none).
+func (k *kernel) ringsFinish() int {
 	x := -1
 	for _, g := range k.after {
-		x = max(x, g.last)
+		x = max(x, g.finish)
 	}
 	return x
 }
