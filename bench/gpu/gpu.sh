@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# GPU measurements in two steps, for machines where Go is not installed
+# (a lent GPU server) or where the build machine differs:
+#
+#   bash bench/gpu/gpu.sh build DIR    # here: compile the programs into DIR
+#   bash bench/gpu/gpu.sh run DIR OUT  # on the GPU machine: run them, results in OUT
+#
+# "run" checks the gl backend against the cpu on PD14 (state after every step,
+# scale 0.02), runs the gl test package, PD14 on gl at scale 0.1 and 1 (JSON
+# lines with rtf, rates, build time, peak RSS; GPU memory sampled with
+# nvidia-smi when present) and the gl benchmarks. The programs need libEGL
+# (the EGL device platform finds NVIDIA GPUs without X) and, for the
+# benchmarks' GLFW fallback, libX11. Each step has its own time limit, so a
+# hung driver call costs minutes, not the whole run. SCALES (default "0.1 1")
+# and BENCH (default /gl/, a -test.bench pattern) narrow the run.
+set -uo pipefail
+cmd=${1:-}
+case "$cmd" in
+build)
+  dir=${2:?usage: gpu.sh build DIR}
+  cd "$(dirname "$0")/../.."
+  mkdir -p "$dir"
+  go build -o "$dir/pd14" ./examples/pd14 &&
+    go test -c -o "$dir/opengl.test" ./backend/opengl &&
+    go test -c -o "$dir/models.test" ./models &&
+    go test -c -o "$dir/bench.test" ./bench || exit 1
+  echo "built into $dir: pd14 opengl.test models.test bench.test"
+  ;;
+run)
+  dir=$(cd "${2:?usage: gpu.sh run DIR OUT}" && pwd)
+  out=$(mkdir -p "${3:?usage: gpu.sh run DIR OUT}" && cd "$3" && pwd)
+  cd "$(mktemp -d)"
+  date -u | tee "$out/date.txt"
+  command -v nvidia-smi >/dev/null && nvidia-smi -L | tee "$out/gpu.txt"
+  step() { echo "== $*" >&2; }
+  step "gl against cpu: PD14 state (scale 0.02) and weights"
+  GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/models.test" -test.run 'TestPD14StateAcrossBackends|TestPD14Rates' -test.v >"$out/models.txt" 2>&1
+  echo "rc=$?" >>"$out/models.txt"; grep -E '^(--- |ok|FAIL|rc=)' "$out/models.txt"
+  step "gl test package"
+  GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/opengl.test" -test.count=1 >"$out/opengl.txt" 2>&1
+  echo "rc=$?" >>"$out/opengl.txt"; tail -3 "$out/opengl.txt"
+  mon=""
+  if command -v nvidia-smi >/dev/null; then
+    (while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits >>"$out/gpu_mem_mib.txt"; sleep 1; done) &
+    mon=$!
+  fi
+  for s in ${SCALES:-0.1 1}; do
+    step "PD14 on gl, scale $s"
+    timeout 600 "$dir/pd14" -backend gl -scale "$s" -duration 1s -json >"$out/pd14_gl_$s.json" 2>"$out/pd14_gl_$s.err"
+    tail -1 "$out/pd14_gl_$s.err"
+  done
+  [ -n "$mon" ] && kill "$mon" && echo "peak GPU memory used (MiB): $(sort -n "$out/gpu_mem_mib.txt" | tail -1)"
+  step "gl benchmarks"
+  timeout 600 "$dir/bench.test" -test.run XXX -test.bench "${BENCH:-/gl/}" -test.benchtime 300x >"$out/bench_gl.txt" 2>&1
+  grep Benchmark "$out/bench_gl.txt"
+  date -u
+  ;;
+*)
+  echo "usage: gpu.sh build DIR | gpu.sh run DIR OUT" >&2
+  exit 2
+  ;;
+esac
