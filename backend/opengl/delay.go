@@ -163,6 +163,9 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 	if s.NNZ() == 0 || m.Len() == 0 || !trans && !b.columns(op, s) {
 		return
 	}
+	if trans && !b.loopable(op, s, s.maxRow, "row") || !trans && !b.loopable(op, s, s.maxCol, "column") {
+		return
+	}
 	dl := b.ten(op, dly.t) // tiled like W's values (NewDelays)
 	c := b.record(cDelay)
 	c.sp, c.op = s, dlPropCols

@@ -59,9 +59,11 @@
 // (MatVec both ways, dense Propagate both ways, the serial compaction, the
 // scatters' work groups) split that loop into ranges run one dispatch
 // after another (loopChunk); TestLongLoops and TestManySpikes check
-// 70,000- to 300,000-long loops against the cpu. A sparse row of more
-// than about 65,000 entries is still read in one loop by the sparse
-// MatVec and Normalize kernels on llvmpipe.
+// 70,000- to 300,000-long loops against the cpu. The sparse kernels
+// read a row (or column) in one loop: on a software renderer an operation
+// on a sparse matrix with a row or column of more than 16,383 entries is
+// refused with an error naming the limit (TestLongSparseRows) rather
+// than run with entries dropped.
 // Reads and writes from the host are preceded by
 // glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT) when a dispatch ran since
 // the last one. GL errors are collected after each batch and returned by

@@ -3,6 +3,7 @@ package opengl
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -335,5 +336,57 @@ func TestLongLoops(t *testing.T) {
 			}
 		}
 		g.Close()
+	}
+}
+
+// TestLongSparseRows runs MatVec over a sparse matrix with two rows of
+// 100,000 entries: on a software renderer, which would drop most of each
+// row (llvmpipeLoopLimit), it must be refused with an error that says so
+// and leave the backend working; on a GPU it must give the cpu's result.
+func TestLongSparseRows(t *testing.T) {
+	g := openOrSkip(t)
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	const rows, cols = 2, 100000
+	rs := []int64{0, cols, 2 * cols}
+	ci := make([]int32, 2*cols)
+	vals := make([]float32, 2*cols)
+	for e := range ci {
+		ci[e] = int32(e % cols)
+		vals[e] = float32(e%5) * 0.1
+	}
+	var got [2][]float32
+	for side, b := range []backend.Backend{g, cb} {
+		w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := filled(t, b, make([]float32, rows))
+		x := filled(t, b, make([]float32, cols))
+		b.Fill(x, 1)
+		b.MatVec(y, w, false, x, 1, 0)
+		err = b.Sync()
+		if side == 0 && g.Software() {
+			if err == nil || !strings.Contains(err.Error(), "stops a shader loop after 65535 iterations") || !strings.Contains(err.Error(), "row of 100000 entries") {
+				t.Fatalf("MatVec over rows of 100,000 entries on %s: err = %v, want the loop limit named", g.Device(), err)
+			}
+			b.Fill(y, 3)
+			if v := readGL(t, b, y); v[0] != 3 || v[1] != 3 {
+				t.Fatalf("after the refused MatVec: %v, want [3 3]", v)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[side] = readGL(t, b, y)
+	}
+	for i := range got[1] {
+		if math.Abs(float64(got[0][i]-got[1][i])) > 1e-3*(1+math.Abs(float64(got[1][i]))) {
+			t.Errorf("row %d: gl %v, cpu %v", i, got[0][i], got[1][i])
+		}
 	}
 }

@@ -30,6 +30,7 @@ type sparse struct {
 	rowStart           []int64
 	colIdx             []int32
 	maxRow             int
+	maxCol             int // the longest column, once the column form is made
 }
 
 func (s *sparse) Rows() int                { return s.rows }
@@ -185,7 +186,22 @@ func (b *Backend) columns(op string, s *sparse) bool {
 		made = append(made, t)
 	}
 	s.cs, s.ri, s.pm = made[0], made[1], made[2]
+	s.maxCol = backend.MaxRowLen(colStart)
 	return true
+}
+
+// loopable reports whether a kernel on this renderer may read a row (or
+// column) of n entries in one loop. llvmpipe leaves a shader's loops after
+// llvmpipeLoopLimit iterations, which would silently drop the rest of a
+// longer one; such an operation is skipped and reported as an error (the
+// next Flush, Sync or Read returns it). Callers hold mu.
+func (b *Backend) loopable(op string, s *sparse, n int, what string) bool {
+	if !b.software || n <= llvmpipeLoopLimit/4 {
+		return true
+	}
+	b.setErr(fmt.Errorf("gl: %s: %s has a %s of %d entries; the software renderer (%s) stops a shader loop after %d iterations, so this operation would drop entries and was not run; use -backend=cpu or a GPU, or split the synapse group",
+		op, s, what, n, b.device, llvmpipeLoopLimit))
+	return false
 }
 
 // bits32 returns the indices as uint32 bit patterns in a float32 slice.
@@ -256,6 +272,9 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 	if trans && !b.columns("MatVec", s) {
 		return
 	}
+	if !trans && !b.loopable("MatVec", s, s.maxRow, "row") || trans && !b.loopable("MatVec", s, s.maxCol, "column") {
+		return
+	}
 	c := b.record(cSparse)
 	c.sp, c.op = s, spMatVec
 	if trans {
@@ -280,6 +299,9 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 || !trans && !b.columns("Propagate", s) {
 		return
 	}
+	if trans && !b.loopable("Propagate", s, s.maxRow, "row") || !trans && !b.loopable("Propagate", s, s.maxCol, "column") {
+		return
+	}
 	c := b.record(cSparse)
 	c.sp, c.op = s, spPropCols
 	if trans {
@@ -297,7 +319,7 @@ func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, 
 	backend.CheckVecLen("Outer", "column mask", colMask, s.cols, true)
 	backend.CheckVecLen("Outer", "u", u, s.rows, true)
 	backend.CheckVecLen("Outer", "v", v, s.cols, true)
-	if s.NNZ() == 0 {
+	if s.NNZ() == 0 || !b.loopable("Outer", s, s.maxRow, "row") {
 		return
 	}
 	c := b.record(cSparse)
@@ -313,6 +335,9 @@ func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) 
 	}
 	s.rowWiseOnly("Normalize")
 	if s.NNZ() == 0 || axis == backend.Cols && !b.columns("Normalize", s) {
+		return
+	}
+	if axis == backend.Rows && !b.loopable("Normalize", s, s.maxRow, "row") || axis == backend.Cols && !b.loopable("Normalize", s, s.maxCol, "column") {
 		return
 	}
 	c := b.record(cSparse)
