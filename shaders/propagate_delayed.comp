@@ -40,7 +40,20 @@ layout(std430, binding = 3) buffer Idx { uint idx[]; };     // rowIdx or colIdx
 layout(std430, binding = 4) buffer Perm { uint perm[]; };   // MODE 0 only
 layout(std430, binding = 5) buffer Cnt { uint cnt[]; };
 layout(std430, binding = 6) buffer List { uint list[]; };
+#ifdef DELAY_BITS
+// The steps packed 32 / DELAY_BITS to a word, lowest bits first
+// (opengl/delay.go packDelays); W is then in one buffer (tileLo = 0).
+layout(std430, binding = 7) buffer Delays { uint delays[]; };
+uint delayOf(uint v) {
+#if DELAY_BITS == 8
+    return (delays[v >> 2u] >> ((v & 3u) * 8u)) & 0xffu;
+#else
+    return (delays[v >> 1u] >> ((v & 1u) * 16u)) & 0xffffu;
+#endif
+}
+#else
 layout(std430, binding = 7) buffer Delays { float delays[]; };
+#endif
 
 #if MODE == 0
 #define ENTRY(e) perm[e]
@@ -52,8 +65,19 @@ uniform uint tileHi;
 #define INDEX(e) idx[(e) - tileLo]
 #endif
 
-// target returns the ring row that delay d sends to (backend.DelaySlot).
-uint target(float d) {
+#ifdef DELAY_BITS
+// target returns the ring row that entry v's delay sends to
+// (backend.DelaySlot).
+uint target(uint v) {
+    uint s = slot + min(delayOf(v), rows - 1u);
+    if (s >= rows) { s -= rows; }
+    return s;
+}
+#else
+// target returns the ring row that entry v's delay sends to
+// (backend.DelaySlot).
+uint target(uint v) {
+    float d = delays[v];
     uint k = 0u;
     if (d >= float(rows - 1u)) {
         k = rows - 1u;
@@ -64,6 +88,7 @@ uint target(float d) {
     if (s >= rows) { s -= rows; }
     return s;
 }
+#endif
 
 void main() {
     uint m = cnt[0];
@@ -78,7 +103,7 @@ void main() {
         for (uint e = begin + gl_LocalInvocationID.x; e < end; e += STRIDE) {
             uint v = ENTRY(e);
             precise float a = alpha * vals[v];
-            uint c = target(delays[v]) * cols + INDEX(e);
+            uint c = target(v) * cols + INDEX(e);
 #ifdef ATOMIC_FLOAT
             atomicAdd(ring[c], a);
 #else

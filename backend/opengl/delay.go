@@ -2,6 +2,8 @@ package opengl
 
 import (
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/gomonnto/gomonnto/backend"
 )
@@ -51,13 +53,17 @@ func (r *ring) Read(dst []float32) error {
 }
 func (r *ring) Release() { r.t.Release() }
 
-// delayTable is the gl backend.Delays: the steps as float32 in an NNZ x 1
-// tensor, tiled like W's values.
+// delayTable is the gl backend.Delays. The steps of a W in one buffer
+// are packed four to a word when all are below 256 (two when below
+// 65,536): 1 or 2 bytes per synapse. Otherwise, and for a W split over
+// several buffers, they are float32 in an NNZ x 1 tensor tiled like W's
+// values.
 type delayTable struct {
-	b *Backend
-	s *sparse
-	t *tensor // nil when W has no entries
-	n int
+	b    *Backend
+	s    *sparse
+	t    *tensor // nil when W has no entries
+	n    int
+	bits int // 8, 16 or 32 (float32)
 }
 
 // NewDelays stores the delays of W's entries on the device.
@@ -69,8 +75,26 @@ func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Dela
 	if err := backend.CheckNewDelays(w, steps); err != nil {
 		return nil, err
 	}
-	d := &delayTable{b: b, s: s, n: len(steps)}
+	d := &delayTable{b: b, s: s, n: len(steps), bits: 32}
 	if len(steps) == 0 {
+		return d, nil
+	}
+	if len(s.vals.tiles) == 1 {
+		d.bits = packBits(steps)
+	}
+	if d.bits < 32 {
+		words := packDelays(steps, d.bits)
+		t, err := b.NewTensor(len(words), 1)
+		if err == nil {
+			err = b.Write(t, 0, bits32(words))
+			if err != nil {
+				t.Release()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gl: NewDelays: %w", err)
+		}
+		d.t = t.(*tensor)
 		return d, nil
 	}
 	t, err := b.NewTensor(len(steps), 1)
@@ -100,14 +124,46 @@ func (d *delayTable) Read(dst []int32) error {
 	if err := backend.CheckDelaysRead(dst, d.n); err != nil || d.t == nil {
 		return err
 	}
-	vals := make([]float32, d.n)
+	vals := make([]float32, d.t.Len())
 	if err := d.b.Read(vals, d.t, 0); err != nil {
 		return err
+	}
+	if d.bits < 32 {
+		per, mask := 32/d.bits, uint32(1)<<d.bits-1
+		for e := range dst {
+			w := math.Float32bits(vals[e/per])
+			dst[e] = int32(w >> (uint(e%per) * uint(d.bits)) & mask)
+		}
+		return nil
 	}
 	for e, v := range vals {
 		dst[e] = int32(v)
 	}
 	return nil
+}
+
+// packBits returns the narrowest packing (8 or 16 bits) that holds every
+// step, or 32 (float32) if none does.
+func packBits(steps []int32) int {
+	m := slices.Max(steps)
+	switch {
+	case m < 1<<8:
+		return 8
+	case m < 1<<16:
+		return 16
+	}
+	return 32
+}
+
+// packDelays packs the steps, bits each, into words, lowest bits first
+// (propagate_delayed.comp: delayOf).
+func packDelays(steps []int32, bits int) []int32 {
+	per := 32 / bits
+	words := make([]int32, (len(steps)+per-1)/per)
+	for e, k := range steps {
+		words[e/per] |= int32(uint32(k) << (uint(e%per) * uint(bits)))
+	}
+	return words
 }
 
 func (d *delayTable) Release() {
@@ -172,7 +228,7 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 	if trans {
 		c.op = dlPropScatter
 	}
-	c.t[0], c.t[1], c.t[2], c.i[0], c.f[0] = r, dl, m, slot, alpha
+	c.t[0], c.t[1], c.t[2], c.i[0], c.i[1], c.f[0] = r, dl, m, slot, dly.bits, alpha
 	b.maybeSubmit()
 }
 
@@ -194,6 +250,36 @@ func (b *Backend) TakeSlot(dst backend.Tensor, ring backend.DelayRing, slot int)
 	b.maybeSubmit()
 }
 
+// delayedProgram returns propagate_delayed.comp for a propagation mode
+// and delays of bits (8, 16: packed; 32: float32), with float atomics
+// where the device has them; it compiles packed variants on first use
+// and returns nil (the error recorded) if that fails.
+func (x *executor) delayedProgram(mode, bits int) *program {
+	atomic := x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat
+	if bits == 32 {
+		if atomic {
+			return x.p.delayedAtomic[mode]
+		}
+		return x.p.delayed[mode]
+	}
+	a := 0
+	if atomic {
+		a = 1
+	}
+	dst := &x.p.delayedPacked[mode][bits/16][a]
+	if *dst == nil {
+		defines := []string{fmt.Sprintf("MODE %d", mode), fmt.Sprintf("DELAY_BITS %d", bits)}
+		if atomic {
+			defines = append(defines, "ATOMIC_FLOAT 1")
+		}
+		if err := x.compile(spec{dst, "propagate_delayed.comp", defines, 64}); err != nil {
+			x.b.setErr(fmt.Errorf("gl: PropagateDelayed: %w", err))
+			return nil
+		}
+	}
+	return *dst
+}
+
 // delayOp runs one command of propagate_delayed.comp on the GL thread.
 func (x *executor) delayOp(c *cmd) {
 	mode := int(c.op)
@@ -213,9 +299,9 @@ func (x *executor) delayOp(c *cmd) {
 	if sl == nil {
 		return
 	}
-	p := x.p.delayed[mode]
-	if x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat {
-		p = x.p.delayedAtomic[mode]
+	p := x.delayedProgram(mode, c.i[1])
+	if p == nil {
+		return
 	}
 	x.setU(p, uRows, uint32(ring.rows))
 	x.setU(p, uCols, uint32(ring.cols))

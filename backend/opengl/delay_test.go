@@ -3,6 +3,7 @@ package opengl
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -117,5 +118,83 @@ func TestDelayZeroAllocs(t *testing.T) {
 	}
 	if err := g.Sync(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPackedDelays stores delays of up to 200, 1000 and 70,000 steps
+// (packed in bytes, in 16-bit halves, as float32), reads them back and
+// runs delayed propagation both ways against the cpu (delays beyond the
+// ring's depth go to its last row on both).
+func TestPackedDelays(t *testing.T) {
+	g := openOrSkip(t)
+	cb, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	const rows, cols, depth, steps = 301, 203, 40, 12
+	rs, ci, vals := randomCSR(23, rows, cols, 0.08)
+	for _, c := range []struct {
+		max, bits int
+	}{{200, 8}, {1000, 16}, {70000, 32}} {
+		r := rand.New(rand.NewPCG(uint64(c.max), 5))
+		delays := make([]int32, len(ci))
+		for e := range delays {
+			delays[e] = int32(r.IntN(c.max + 1))
+			if r.IntN(4) == 0 {
+				delays[e] = int32(r.IntN(depth)) // most within the ring
+			}
+		}
+		delays[0] = int32(c.max)
+		for _, trans := range []bool{false, true} {
+			nDst, nSrc := rows, cols
+			if trans {
+				nDst, nSrc = cols, rows
+			}
+			var got [2][]float32
+			for side, b := range []backend.Backend{g, cb} {
+				w, err := b.(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dl := backendtest.NewDelays(t, b.(backend.Delayer), w.(backend.SparseTensor), delays)
+				if side == 0 {
+					if bits := dl.(*delayTable).bits; bits != c.bits {
+						t.Errorf("delays up to %d stored in %d bits, want %d", c.max, bits, c.bits)
+					}
+					back := make([]int32, len(delays))
+					if err := dl.Read(back); err != nil || !slices.Equal(back, delays) {
+						t.Fatalf("delays up to %d read back wrong (err %v)", c.max, err)
+					}
+				}
+				ring, err := b.(backend.Delayer).NewDelayRing(depth, nDst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := filled(t, b, make([]float32, nDst))
+				for s := range steps {
+					m := make([]float32, nSrc)
+					for i := range m {
+						m[i] = float32((i + s) % 3 % 2)
+					}
+					b.(backend.Delayer).PropagateDelayed(ring, s%depth, w, trans, dl, filled(t, b, m), 0.5)
+					b.(backend.Delayer).TakeSlot(d, ring, s%depth)
+					got[side] = append(got[side], readGL(t, b, d)...)
+				}
+				got[side] = append(got[side], backendtest.ReadRing(t, ring)...)
+			}
+			nonzero := 0
+			for j := range got[1] {
+				if math.Abs(float64(got[0][j]-got[1][j])) > 1e-5 {
+					t.Fatalf("delays up to %d, trans=%t: value %d: gl %v, cpu %v", c.max, trans, j, got[0][j], got[1][j])
+				}
+				if got[1][j] != 0 {
+					nonzero++
+				}
+			}
+			if nonzero < len(got[1])/4 {
+				t.Errorf("delays up to %d, trans=%t: only %d of %d values non-zero", c.max, trans, nonzero, len(got[1]))
+			}
+		}
 	}
 }

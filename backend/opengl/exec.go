@@ -190,19 +190,26 @@ func newExecutor(b *Backend, ctx glContext) (*executor, error) {
 // compileAll compiles every kernel.
 func (x *executor) compileAll() error {
 	for _, s := range x.p.specs(x.cpuPaths) {
-		name := specName(s.file, s.defines)
-		src, err := source(s.file, s.defines)
-		if err != nil {
+		if err := x.compile(s); err != nil {
 			return err
 		}
-		p, err := compileProgram(name, src, s.local)
-		if err != nil {
-			return err
-		}
-		*s.dst = p
-		x.all = append(x.all, p)
-		x.b.programs.Add(1)
 	}
+	return nil
+}
+
+// compile builds the program of s into *s.dst.
+func (x *executor) compile(s spec) error {
+	src, err := source(s.file, s.defines)
+	if err != nil {
+		return err
+	}
+	p, err := compileProgram(specName(s.file, s.defines), src, s.local)
+	if err != nil {
+		return err
+	}
+	*s.dst = p
+	x.all = append(x.all, p)
+	x.b.programs.Add(1)
 	return nil
 }
 
