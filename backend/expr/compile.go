@@ -236,6 +236,25 @@ func (b *builder) add(v value) int32 {
 			}
 			return v.args[2]
 		}
+		// c ? 1 : 0 is the truth value of c, c ? 0 : 1 its negation,
+		// exactly (a spike count's "count += fired ? 1 : 0" then costs no
+		// select).
+		if v.op == opSelect {
+			x, y := b.vals[v.args[1]], b.vals[v.args[2]]
+			one, zero := math.Float32bits(1), uint32(0) // +0 only: -0 is another result
+			if x.op == opConst && y.op == opConst {
+				switch kx, ky := math.Float32bits(x.k), math.Float32bits(y.k); {
+				case kx == one && ky == zero:
+					return b.add(value{op: opTruth, args: [3]int32{v.args[0]}})
+				case kx == zero && ky == one:
+					return b.add(value{op: opNot, args: [3]int32{v.args[0]}})
+				}
+			}
+		}
+		// The truth value of a 0-or-1 value is the value itself.
+		if v.op == opTruth && b.vals[v.args[0]].op.zeroOne() {
+			return v.args[0]
+		}
 		// x && k and x || k with a constant k reduce exactly to a
 		// constant or to the truth value of x.
 		if v.op == opAnd || v.op == opOr {

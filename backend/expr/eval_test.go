@@ -131,6 +131,10 @@ func TestConditionals(t *testing.T) {
 		{"z = clip(x, y, 2)", []float32{1, 0, 2, 2, nan, 1, 0}},
 		{"z = abs(x) + floor(x)", []float32{0, 0, 6, 2, nan, 2, -0.5}},
 		{"z = (x > 0) * 10 + (y > 0)", []float32{1, 0, 11, 11, 1, 10, 0}},
+		{"z = x ? 1 : 0", []float32{1, 0, 1, 1, 1, 1, 1}},
+		{"z = x ? 0 : 1", []float32{0, 1, 0, 0, 0, 0, 0}},
+		{"z = x < y ? 1 : 0", []float32{1, 0, 0, 1, 0, 0, 1}},
+		{"z = x ? 1 : -0", []float32{1, negZero, 1, 1, 1, 1, 1}},
 	}
 	for _, c := range cases {
 		p := mustCompile(t, c.src, env)
@@ -546,5 +550,37 @@ func TestEvalAllocatesNothing(t *testing.T) {
 	p.Eval(vars, 0, n, key) // creates the Program's evaluator
 	if allocs := testing.AllocsPerRun(20, func() { p.Eval(vars, 0, n, key) }); allocs != 0 {
 		t.Errorf("Program.Eval allocates %g times per call, want 0", allocs)
+	}
+}
+
+// TestSelectOfZeroOne checks that c ? 1 : 0 compiles to the truth value of
+// c, and to nothing at all when c is already 0 or 1 (a comparison), so
+// that a spike count costs no select pass; c ? 1 : -0 keeps its select
+// (-0 is another result).
+func TestSelectOfZeroOne(t *testing.T) {
+	env := Env{Tensors: []string{"x", "y", "z"}}
+	for _, c := range []struct {
+		src     string
+		selects int
+		instrs  int
+	}{
+		{"z += x > y ? 1 : 0", 0, 2},
+		{"z = x ? 1 : 0", 0, 1},
+		{"z = x ? 1 : -0", 1, 1},
+	} {
+		p := mustCompile(t, c.src, env)
+		sel := 0
+		for _, in := range p.cpu.code {
+			if strings.Contains(in.key, "select") {
+				sel++
+			}
+		}
+		if sel != c.selects || len(p.cpu.code) != c.instrs {
+			keys := []string{}
+			for _, in := range p.cpu.code {
+				keys = append(keys, in.key)
+			}
+			t.Errorf("%s: %d instructions %v with %d selects, want %d with %d", c.src, len(p.cpu.code), keys, sel, c.instrs, c.selects)
+		}
 	}
 }

@@ -48,6 +48,15 @@ const (
 	numOps
 )
 
+// zeroOne reports whether the op's result is always exactly 0 or 1.
+func (o op) zeroOne() bool {
+	switch o {
+	case opNot, opTruth, opHeaviside, opLt, opLe, opGt, opGe, opEq, opNe, opAnd, opOr:
+		return true
+	}
+	return false
+}
+
 // arity is the number of operands of each op.
 func (o op) arity() int {
 	switch {
