@@ -27,12 +27,18 @@ type pair struct {
 
 func newPair(t testing.TB, g *Backend) *pair {
 	t.Helper()
+	return &pair{t: t, b: [2]backend.Backend{g, cpuTwin(t)}}
+}
+
+// cpuTwin opens a cpu backend to compare with, closed when the test ends.
+func cpuTwin(t testing.TB) *cpu.Backend {
+	t.Helper()
 	c, err := cpu.New(backend.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &pair{t: t, b: [2]backend.Backend{g, c}}
+	return c
 }
 
 // tensor makes twin rows x cols tensors holding data (zeros when nil).

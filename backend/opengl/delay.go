@@ -216,10 +216,7 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 	if !trans {
 		s.rowWiseOnly("PropagateDelayed without trans")
 	}
-	if s.NNZ() == 0 || m.Len() == 0 || !trans && !b.columns(op, s) {
-		return
-	}
-	if trans && !b.loopable(op, s, s.maxRow, "row") || !trans && !b.loopable(op, s, s.maxCol, "column") {
+	if s.NNZ() == 0 || m.Len() == 0 || !b.readBy(op, s, trans) {
 		return
 	}
 	dl := b.ten(op, dly.t) // tiled like W's values (NewDelays)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/backendtest"
-	"github.com/gomonnto/gomonnto/cpu"
 )
 
 // TestDelayAgainstCPU runs steps of PropagateDelayed and TakeSlot on gl
@@ -23,11 +22,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 			testNoAtomicFloat, testGPUPaths = c.noAtomic, c.gpu
 			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
 			g := openOrSkip(t)
-			cb, err := cpu.New(backend.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cb.Close()
+			cb := cpuTwin(t)
 			const rows, cols, depth, steps = 600, 450, 12, 30
 			rs, ci, vals := randomCSR(7, rows, cols, 0.06)
 			r := rand.New(rand.NewPCG(8, 3))
@@ -127,11 +122,7 @@ func TestDelayZeroAllocs(t *testing.T) {
 // ring's depth go to its last row on both).
 func TestPackedDelays(t *testing.T) {
 	g := openOrSkip(t)
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols, depth, steps = 301, 203, 40, 12
 	rs, ci, vals := randomCSR(23, rows, cols, 0.08)
 	for _, c := range []struct {

@@ -9,7 +9,6 @@ import (
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/backend/expr"
-	"github.com/gomonnto/gomonnto/cpu"
 )
 
 // execStats returns the executor's barrier and compaction counts after
@@ -39,10 +38,7 @@ func TestSpikeListsReused(t *testing.T) {
 		testGPUPaths = gpu
 		g := openOrSkip(t)
 		testGPUPaths = false
-		cb, err := cpu.New(backend.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cb := cpuTwin(t)
 		const rows, cols = 5000, 300 // rows > 4096: two compaction groups on GPU paths
 		rs, ci, vals := randomCSR(11, rows, cols, 0.02)
 		m1, m2 := make([]float32, rows), make([]float32, rows)
@@ -125,7 +121,6 @@ func TestSpikeListsReused(t *testing.T) {
 			t.Errorf("gpu paths %t: only %d of %d values non-zero", gpu, nonzero, len(got[1]))
 		}
 		g.Close()
-		cb.Close()
 	}
 }
 
@@ -145,11 +140,7 @@ func TestAtomicScattersShareABarrier(t *testing.T) {
 }
 
 func testAtomicScatters(t *testing.T, g *Backend, gpu bool) {
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols, depth = 400, 300, 6
 	rs, ci, vals := randomCSR(13, rows, cols, 0.05)
 	delays := make([]int32, len(ci))
@@ -235,11 +226,7 @@ func TestManySpikes(t *testing.T) {
 }
 
 func manySpikes(t *testing.T, g *Backend, gpu bool) {
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols = 70000, 40
 	rs, ci, vals := randomCSR(19, rows, cols, 0.05)
 	masks := [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}
@@ -283,11 +270,7 @@ func manySpikes(t *testing.T, g *Backend, gpu bool) {
 // iterations, so the software paths must split such loops (before they
 // did, MatVec with trans and Propagate summed about a third).
 func TestLongLoops(t *testing.T) {
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	for _, gpu := range []bool{false, true} {
 		testGPUPaths = gpu
 		g := openOrSkip(t)
@@ -345,11 +328,7 @@ func TestLongLoops(t *testing.T) {
 // and leave the backend working; on a GPU it must give the cpu's result.
 func TestLongSparseRows(t *testing.T) {
 	g := openOrSkip(t)
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols = 2, 100000
 	rs := []int64{0, cols, 2 * cols}
 	ci := make([]int32, 2*cols)

@@ -190,6 +190,18 @@ func (b *Backend) columns(op string, s *sparse) bool {
 	return true
 }
 
+// readBy readies s for an operation whose kernel reads it by rows or,
+// if byRows is false, by columns (making the column form: columns), and
+// checks that its rows or columns are not too long for the renderer's
+// loops (loopable). False: the operation is skipped, the error recorded.
+// Callers hold mu.
+func (b *Backend) readBy(op string, s *sparse, byRows bool) bool {
+	if byRows {
+		return b.loopable(op, s, s.maxRow, "row")
+	}
+	return b.columns(op, s) && b.loopable(op, s, s.maxCol, "column")
+}
+
 // loopable reports whether a kernel on this renderer may read a row (or
 // column) of n entries in one loop. llvmpipe leaves a shader's loops after
 // llvmpipeLoopLimit iterations, which would silently drop the rest of a
@@ -269,10 +281,7 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 		b.maybeSubmit()
 		return
 	}
-	if trans && !b.columns("MatVec", s) {
-		return
-	}
-	if !trans && !b.loopable("MatVec", s, s.maxRow, "row") || trans && !b.loopable("MatVec", s, s.maxCol, "column") {
+	if !b.readBy("MatVec", s, !trans) {
 		return
 	}
 	c := b.record(cSparse)
@@ -296,10 +305,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 		backend.CheckVecLen("Propagate", "destination", dst, s.rows, false)
 		backend.CheckVecLen("Propagate", "mask", mask, s.cols, false)
 	}
-	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 || !trans && !b.columns("Propagate", s) {
-		return
-	}
-	if trans && !b.loopable("Propagate", s, s.maxRow, "row") || !trans && !b.loopable("Propagate", s, s.maxCol, "column") {
+	if d.Len() == 0 || m.Len() == 0 || s.NNZ() == 0 || !b.readBy("Propagate", s, trans) {
 		return
 	}
 	c := b.record(cSparse)
@@ -319,7 +325,7 @@ func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, 
 	backend.CheckVecLen("Outer", "column mask", colMask, s.cols, true)
 	backend.CheckVecLen("Outer", "u", u, s.rows, true)
 	backend.CheckVecLen("Outer", "v", v, s.cols, true)
-	if s.NNZ() == 0 || !b.loopable("Outer", s, s.maxRow, "row") {
+	if s.NNZ() == 0 || !b.readBy("Outer", s, true) {
 		return
 	}
 	c := b.record(cSparse)
@@ -334,10 +340,7 @@ func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) 
 		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	s.rowWiseOnly("Normalize")
-	if s.NNZ() == 0 || axis == backend.Cols && !b.columns("Normalize", s) {
-		return
-	}
-	if axis == backend.Rows && !b.loopable("Normalize", s, s.maxRow, "row") || axis == backend.Cols && !b.loopable("Normalize", s, s.maxCol, "column") {
+	if s.NNZ() == 0 || !b.readBy("Normalize", s, axis == backend.Rows) {
 		return
 	}
 	c := b.record(cSparse)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/backendtest"
-	"github.com/gomonnto/gomonnto/cpu"
 )
 
 // randomCSR draws a rows x cols structure with entry probability p and
@@ -67,11 +66,7 @@ func TestSparseAgainstCPU(t *testing.T) {
 			if c.name == "default" {
 				t.Logf("float atomics (GL_NV_shader_atomic_float): %t", g.x.p.sparseAtomic[0] != nil)
 			}
-			cb, err := cpu.New(backend.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cb.Close()
+			cb := cpuTwin(t)
 			const rows, cols = 700, 500
 			rs, ci, vals := randomCSR(3, rows, cols, 0.05)
 			r := rand.New(rand.NewPCG(4, 2))
@@ -192,11 +187,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 	testMaxBlockBytes = 4096
 	defer func() { testMaxBlockBytes = 0 }()
 	g := openOrSkip(t)
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols, depth = 150, 100, 5
 	rs, ci, vals := randomCSR(6, rows, cols, 0.45)
 	if len(ci) < 4*1024 {
@@ -334,11 +325,7 @@ func BenchmarkSparsePropagate(b *testing.B) {
 // result.
 func TestColumnFormOnDemand(t *testing.T) {
 	g := openOrSkip(t)
-	cb, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	cb := cpuTwin(t)
 	const rows, cols = 300, 200
 	rs, ci, vals := randomCSR(17, rows, cols, 0.1)
 	live := func() int {
