@@ -162,6 +162,19 @@ func roundSteps(v float32) int {
 // entry order. The backend must implement backend.Delayer. It replaces
 // earlier delays of the group.
 func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
+	vals := make([]int32, len(steps))
+	for e, k := range steps {
+		if k < 0 || k > backend.MaxDelaySteps {
+			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, backend.MaxDelaySteps)
+		}
+		vals[e] = int32(k)
+	}
+	return s.SetDelaySteps32(w, vals)
+}
+
+// SetDelaySteps32 is SetDelaySteps with the steps as int32, for large
+// matrices: it makes no copy of them on the host.
+func (s *SynapseGroup) SetDelaySteps32(w backend.Tensor, steps []int32) error {
 	sw, ok := w.(backend.SparseTensor)
 	if !ok {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: W %s is dense; per-synapse delays need a sparse matrix (SparseMatrix), or use SetUniformDelay", s.name, backend.Shape(w))
@@ -176,18 +189,16 @@ func (s *SynapseGroup) SetDelaySteps(w backend.Tensor, steps []int) error {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %d delays for %d synapses; give one per stored entry of W", s.name, len(steps), sw.NNZ())
 	}
 	longest, shortest := 0, backend.MaxDelaySteps
-	vals := make([]int32, len(steps))
 	for e, k := range steps {
 		if k < 0 || k > backend.MaxDelaySteps {
 			return fmt.Errorf("synapse group %q: SetDelaySteps: synapse %d has delay %d steps; delays must lie in [0, %d]", s.name, e, k, backend.MaxDelaySteps)
 		}
-		longest, shortest = max(longest, k), min(shortest, k)
-		vals[e] = int32(k)
+		longest, shortest = max(longest, int(k)), min(shortest, int(k))
 	}
 	dl := s.net.be.(backend.Delayer)
 	st := &delayState{w: w, depth: longest + 1, min: shortest}
 	var err error
-	if st.delays, err = dl.NewDelays(sw, vals); err != nil {
+	if st.delays, err = dl.NewDelays(sw, steps); err != nil {
 		return fmt.Errorf("synapse group %q: SetDelaySteps: %w", s.name, err)
 	}
 	if st.ring, err = dl.NewDelayRing(st.depth, s.Dst.Size); err != nil {

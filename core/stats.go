@@ -46,3 +46,17 @@ func (e *Events) ISICV(size int) (cv float64, n int) {
 	}
 	return sum / float64(n), n
 }
+
+// Select returns the events of the neurons [lo, lo+n) at iterations
+// from on, with the indices counted from lo: the events of one
+// population of a group that holds several (or of a window of time).
+func (e *Events) Select(lo, n, from int) *Events {
+	s := &Events{Name: e.Name}
+	for k, i := range e.Indices {
+		if i >= lo && i < lo+n && e.Iterations[k] >= from {
+			s.Iterations = append(s.Iterations, e.Iterations[k])
+			s.Indices = append(s.Indices, i-lo)
+		}
+	}
+	return s
+}

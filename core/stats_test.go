@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/core"
@@ -26,5 +27,20 @@ func TestSpikeStatistics(t *testing.T) {
 	}
 	if r := ev.Rate(0, 10); !math.IsNaN(r) {
 		t.Errorf("Rate of no neurons = %v", r)
+	}
+}
+
+func TestEventsSelect(t *testing.T) {
+	ev := &core.Events{Name: "fired",
+		Iterations: []int{1, 3, 7, 2, 7, 12, 17, 4, 9},
+		Indices:    []int{0, 4, 5, 1, 6, 3, 4, 2, 7},
+	}
+	s := ev.Select(3, 3, 3) // neurons 3, 4, 5 from iteration 3
+	wantIt, wantIdx := []int{3, 7, 12, 17}, []int{1, 2, 0, 1}
+	if s.Name != "fired" || !slices.Equal(s.Iterations, wantIt) || !slices.Equal(s.Indices, wantIdx) {
+		t.Errorf("Select(3, 3, 3) = %v %v %q, want %v %v", s.Iterations, s.Indices, s.Name, wantIt, wantIdx)
+	}
+	if s := ev.Select(8, 4, 0); s.Len() != 0 {
+		t.Errorf("Select past the last neuron has %d events", s.Len())
 	}
 }

@@ -201,9 +201,44 @@ func (p *PD14Neuron) Initialize(o core.Object) error {
 			return err
 		}
 	}
+	var cdf []float64
+	if p.PoissonExt > 0 {
+		cdf = PD14PoissonCDF(p.Pop)
+	}
+	src, consts, err := pd14Program(o, len(cdf), p.PoissonExt)
+	if err != nil {
+		return err
+	}
+	consts["P20_Ie"] = pd14P20(p.DC)
+	for k, f := range cdf {
+		consts[fmt.Sprintf("F%d", k)] = float32(f)
+	}
+	var extra map[string]backend.Tensor
+	if p.PoissonExt > 0 {
+		if p.u, err = o.Vector("zeros"); err != nil {
+			return err
+		}
+		extra = map[string]backend.Tensor{"_u": p.u}
+	}
+	p.step, err = core.NewKernelWith(o, src, consts, extra)
+	return err
+}
+
+// pd14P20 is P20 I_e of PD14Neuron's update for the DC current dc (pA).
+func pd14P20(dc float64) float32 {
+	return float32(PD14TauM / PD14Cm * (1 - math.Exp(-PD14Dt/PD14TauM)) * dc)
+}
+
+// pd14Program adds the refractory counter to o and returns the PD14
+// neuron's kernel and its constants but P20_Ie (P20 times the DC input)
+// and, with nF > 0 background terms, the thresholds F0..F{nF-1} of
+// the uniform numbers _u (PD14PoissonCDF), each background spike adding
+// wExt to I: the caller gives those as constants (one population) or
+// tensors (PD14Neurons).
+func pd14Program(o core.Object, nF int, wExt float64) (string, core.Consts, error) {
 	r := Refractory{Steps: RefractorySteps(PD14TRef, PD14Dt) + 1}
 	if _, err := r.AddVar(o); err != nil {
-		return err
+		return "", nil, err
 	}
 	integrate := `
 v = E_L + (v - E_L)*P22 + P21*I + P20_Ie
@@ -211,35 +246,25 @@ I = I*P11`
 	p22 := math.Exp(-PD14Dt / PD14TauM)
 	p11 := math.Exp(-PD14Dt / PD14TauSyn)
 	p21 := PD14TauM * PD14TauSyn / (PD14Cm * (PD14TauM - PD14TauSyn)) * (p22 - p11)
-	p20 := PD14TauM / PD14Cm * (1 - p22)
 	consts := core.Consts{
 		"E_L": PD14EL, "V_th": PD14VTh, "V_reset": PD14VReset,
-		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21), "P20_Ie": float32(p20 * p.DC),
+		"P22": float32(p22), "P11": float32(p11), "P21": float32(p21),
 	}
-	var extra map[string]backend.Tensor
-	if p.PoissonExt > 0 {
+	if nF > 0 {
 		// Background spikes arrive with the other input, after the
 		// voltage update: count = #{k : u > F(k)}.
-		var terms []string
-		for k, f := range PD14PoissonCDF(p.Pop) {
-			name := fmt.Sprintf("F%d", k)
-			consts[name] = float32(f)
-			terms = append(terms, "(_u > "+name+")")
+		terms := make([]string, nF)
+		for k := range terms {
+			terms[k] = fmt.Sprintf("(_u > F%d)", k)
 		}
 		integrate += "\nI += W_ext*(" + strings.Join(terms, " + ") + ")"
-		consts["W_ext"] = float32(p.PoissonExt)
-		if p.u, err = o.Vector("zeros"); err != nil {
-			return err
-		}
-		extra = map[string]backend.Tensor{"_u": p.u}
+		consts["W_ext"] = float32(wExt)
 	}
 	src, err := r.Wrap(integrate, "v >= V_th", "v = V_reset")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	src += "count += fired ? 1 : 0\n"
-	p.step, err = core.NewKernelWith(o, src, consts, extra)
-	return err
+	return src + "count += fired ? 1 : 0\n", consts, nil
 }
 
 func (p *PD14Neuron) Iteration(o core.Object) error {
@@ -357,7 +382,7 @@ type pd14Drawn struct {
 	start      []int64
 	idx        []int32
 	vals       []float32
-	steps      []int
+	steps      []int32
 }
 
 // draw draws the projection from key (see PD14Connect). It touches no
@@ -367,7 +392,18 @@ type pd14Drawn struct {
 // cores: synapse k draws from its own counter, and each row keeps its
 // synapses in order of k.
 func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
-	nSrc, nDst := p.Group.Src.Size, p.Group.Dst.Size
+	return pd14Spec{p.Group.Src.Size, p.Group.Dst.Size, p.N, p.W, p.D}.draw(key, layout)
+}
+
+// pd14Spec is what draw needs of a projection: the population sizes,
+// the synapse number, the mean weight and the mean delay.
+type pd14Spec struct {
+	nSrc, nDst, N int
+	W, D          float64
+}
+
+func (p pd14Spec) draw(key rng.Key, layout core.Layout) pd14Drawn {
+	nSrc, nDst := p.nSrc, p.nDst
 	draw := func(stream, k uint64, try int) [4]uint32 {
 		return rng.Words(key, stream<<60|uint64(try)<<42|k)
 	}
@@ -413,14 +449,14 @@ func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 		}
 		return float32(p.W)
 	}
-	delay := func(k uint64) int {
+	delay := func(k uint64) int32 {
 		for t := range pd14MaxRedraw {
 			d := p.D * (1 + PD14DelaySD*float64(rng.StdNormal(draw(2, k, t))))
 			if d >= PD14Dt {
-				return max(1, int(math.Round(d/PD14Dt)))
+				return int32(max(1, math.Round(d/PD14Dt)))
 			}
 		}
-		return max(1, int(math.Round(p.D/PD14Dt)))
+		return int32(max(1, math.Round(p.D/PD14Dt)))
 	}
 	// Rows in chunks: sort each row by target and count its distinct
 	// targets (a multapse is one entry), then fill the entries.
@@ -443,7 +479,7 @@ func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 		cstart[i+1] += cstart[i]
 	}
 	nnz := cstart[nSrc]
-	idx, vals, steps := make([]int32, nnz), make([]float32, nnz), make([]int, nnz)
+	idx, vals, steps := make([]int32, nnz), make([]float32, nnz), make([]int32, nnz)
 	parallelFor(len(rowChunks)-1, func(c int) {
 		for i := rowChunks[c]; i < rowChunks[c+1]; i++ {
 			row := pairs[start[i]:start[i+1]]
@@ -464,7 +500,7 @@ func (p PD14Projection) draw(key rng.Key, layout core.Layout) pd14Drawn {
 	if layout == core.DxS {
 		var perm []int32
 		d.start, d.idx, perm = backend.Transpose(nSrc, nDst, cstart, idx)
-		d.vals, d.steps = make([]float32, len(perm)), make([]int, len(perm))
+		d.vals, d.steps = make([]float32, len(perm)), make([]int32, len(perm))
 		for k, e := range perm {
 			d.vals[k], d.steps[k] = vals[e], steps[e]
 		}
@@ -489,10 +525,10 @@ func pd14Chunks(n int) []int {
 // boundaries): the row boundaries.
 func pd14RowChunks(start []int64) []int {
 	rows := len(start) - 1
-	by := pd14Chunks(int(start[rows]))
+	by := pd14Chunks(int(start[rows] - start[0]))
 	b := []int{0}
 	for _, e := range by[1 : len(by)-1] {
-		i, _ := slices.BinarySearch(start, int64(e))
+		i, _ := slices.BinarySearch(start, start[0]+int64(e))
 		if i > b[len(b)-1] && i < rows {
 			b = append(b, i)
 		}
@@ -539,7 +575,7 @@ func (p PD14Projection) store(d pd14Drawn) error {
 	if err := sg.SetVar("W", w); err != nil {
 		return err
 	}
-	return sg.SetDelaySteps(w, d.steps)
+	return sg.SetDelaySteps32(w, d.steps)
 }
 
 // PD14Options configure PD14Net.
@@ -561,6 +597,13 @@ type PD14Options struct {
 	// (PD14PoissonCDF), each adding the external PSC (87.8 pA, the 0.15 mV
 	// PSP) to I. The DC that compensates scaled in-degrees stays.
 	Poisson bool
+	// Merged builds the same network (the same keys, so the same initial
+	// potentials and synapses) as one neuron group "PD14" of all neurons
+	// (PD14Neurons, the populations in consecutive ranges: PD14.Offsets)
+	// and one synapse group "PD14->PD14" of all synapses (PD14AllInput)
+	// instead of a group per population and per projection: a step is
+	// then about five kernels instead of about eighty, which suits GPUs.
+	Merged bool
 }
 
 // PD14DCScaled is PD14DC raised to compensate in-degrees scaled by k (see
@@ -583,11 +626,29 @@ func PD14DCScaled(i int, k float64) float64 {
 
 // PD14 is the built microcircuit.
 type PD14 struct {
-	// Groups are the populations in PD14Populations order.
+	// Groups are the populations in PD14Populations order (nil in the
+	// merged form).
 	Groups [8]*core.NeuronGroup
 	// Projections are the non-empty projections [tgt][src] (nil if the
-	// connection probability is 0 or the scaled count rounds to 0).
+	// connection probability is 0 or the scaled count rounds to 0, and in
+	// the merged form).
 	Projections [8][8]*core.SynapseGroup
+	// All and AllSynapses are the merged form's groups (nil otherwise);
+	// Offsets[i] is the first neuron of population i there, Offsets[8]
+	// the number of neurons.
+	All         *core.NeuronGroup
+	AllSynapses *core.SynapseGroup
+	Offsets     [9]int
+}
+
+// Population returns the group that holds population i and the range
+// [lo, lo+n) of its neurons there: its own group in [0, its size), or
+// its range of the merged group.
+func (m *PD14) Population(i int) (g *core.NeuronGroup, lo, n int) {
+	if m.All != nil {
+		return m.All, m.Offsets[i], m.Offsets[i+1] - m.Offsets[i]
+	}
+	return m.Groups[i], 0, m.Groups[i].Size
 }
 
 // PD14Net builds M9: eight groups (tagged with the population names) of
@@ -615,19 +676,15 @@ func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
 	sizes := PD14Sizes(o.Scale)
 	counts := PD14Synapses(o.Scale * o.KScale)
 	psc := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn) / math.Sqrt(o.KScale)
-	m := &PD14{}
-	inputs := [8]*PD14Input{}
-	neuron := func(i int) *PD14Neuron {
-		if !o.Poisson {
-			return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale)}
-		}
-		ext := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn)
-		return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale) - PD14DC(i), PoissonExt: ext}
+	m := &PD14{Offsets: PD14Offsets(sizes)}
+	if o.Merged {
+		return m, pd14Merged(net, m, o, sizes, counts, psc)
 	}
+	inputs := [8]*PD14Input{}
 	for i, name := range PD14Populations {
 		inputs[i] = &PD14Input{}
 		g, err := net.NewNeuronGroup(name, core.Size(sizes[i]), core.Behaviors{
-			1: neuron(i),
+			1: pd14NeuronOf(i, o),
 			2: inputs[i],
 		})
 		if err != nil {
@@ -640,13 +697,7 @@ func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
 			if counts[t][j] == 0 {
 				continue
 			}
-			w, d, tag := psc, PD14DelayExc, "EXC"
-			if j%2 == 1 {
-				w, d, tag = psc*PD14G, PD14DelayInh, "INH"
-			}
-			if t == 0 && j == 2 {
-				w *= 2
-			}
+			w, d, tag := pd14Mean(t, j, psc)
 			sg, err := net.NewSynapseGroup(PD14Populations[j]+"->"+PD14Populations[t]+","+tag, m.Groups[j], m.Groups[t], nil)
 			if err != nil {
 				return nil, err
@@ -656,4 +707,53 @@ func PD14Net(net *core.Network, o PD14Options) (*PD14, error) {
 		}
 	}
 	return m, nil
+}
+
+// pd14Mean returns the mean weight (pA) and delay (ms) of projection
+// [t][j] for the excitatory PSC psc, and its tag: g = -4 for inhibitory
+// sources, L4E->L23E doubled.
+func pd14Mean(t, j int, psc float64) (w, d float64, tag string) {
+	w, d, tag = psc, PD14DelayExc, "EXC"
+	if j%2 == 1 {
+		w, d, tag = psc*PD14G, PD14DelayInh, "INH"
+	}
+	if t == 0 && j == 2 {
+		w *= 2
+	}
+	return w, d, tag
+}
+
+// pd14Merged builds the merged form of PD14Net into m.
+func pd14Merged(net *core.Network, m *PD14, o PD14Options, sizes [8]int, counts [8][8]int, psc float64) error {
+	neurons := &PD14Neurons{Sizes: sizes}
+	for i := range 8 {
+		nr := pd14NeuronOf(i, o)
+		neurons.DC[i], neurons.PoissonExt = nr.DC, nr.PoissonExt
+	}
+	syn := &PD14AllInput{Sizes: sizes, Counts: counts}
+	for t := range 8 {
+		for j := range 8 {
+			syn.W[t][j], syn.D[t][j], _ = pd14Mean(t, j, psc)
+		}
+	}
+	g, err := net.NewNeuronGroup("PD14", core.Size(m.Offsets[8]), core.Behaviors{1: neurons, 2: syn})
+	if err != nil {
+		return err
+	}
+	sg, err := net.NewSynapseGroup("PD14->PD14", g, g, nil)
+	if err != nil {
+		return err
+	}
+	syn.Synapses = sg
+	m.All, m.AllSynapses = g, sg
+	return nil
+}
+
+// pd14NeuronOf returns the neuron behaviour of population i.
+func pd14NeuronOf(i int, o PD14Options) *PD14Neuron {
+	if !o.Poisson {
+		return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale)}
+	}
+	ext := PD14PSPExc * PD14PSCOverPSP(PD14Cm, PD14TauM, PD14TauSyn)
+	return &PD14Neuron{Pop: i, DC: PD14DCScaled(i, o.KScale) - PD14DC(i), PoissonExt: ext}
 }

@@ -98,23 +98,25 @@ func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.
 	if err := net.SimulateIterations(warm, core.SimOptions{Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range m.Groups {
+	for i := range m.Groups {
+		g, _, _ := m.Population(i)
 		be.Fill(g.Var("count"), 0)
 	}
 	if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
 	var rates [8]float64
-	for i, g := range m.Groups {
+	for i := range m.Groups {
+		g, lo, n := m.Population(i)
 		c := make([]float32, g.Size)
 		if err := be.Read(c, g.Var("count"), 0); err != nil {
 			t.Fatal(err)
 		}
 		sum := 0.0
-		for _, x := range c {
+		for _, x := range c[lo : lo+n] {
 			sum += float64(x)
 		}
-		rates[i] = sum / float64(g.Size) / (float64(steps) * models.PD14Dt * 1e-3)
+		rates[i] = sum / float64(n) / (float64(steps) * models.PD14Dt * 1e-3)
 	}
 	t.Logf("%s: build %.1f s, %d steps %.1f s", be.Name(), t1.Sub(t0).Seconds(), warm+steps, time.Since(t1).Seconds())
 	return rates
@@ -128,7 +130,9 @@ func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.
 // in-degrees keeps the mean input, but its correlations grow, so rates
 // drift by a factor of a few), and that the inhibitory populations of L2/3
 // and L4 fire faster than their excitatory partners, as in the full model.
-// A gl run of the same network must give rates within 25% (+0.3 Hz) of
+// A gl run of the same network (in the merged form, the examples'
+// default on gl; TestPD14Merged checks that it is the same network)
+// must give rates within 25% (+0.3 Hz) of
 // cpu's: the draws are identical, but float32 rounding in a chaotic
 // network could make spike trains diverge, so only the statistics must
 // agree (on Mesa llvmpipe they came out identical). The gl run is short
@@ -151,7 +155,7 @@ func TestPD14Rates(t *testing.T) {
 		}
 	}
 	gl := gltest.Open(t)
-	glRates := pd14Run(t, gl, core.SxD, s, warm, steps)
+	glRates := pd14RunOpts(t, gl, core.SxD, models.PD14Options{Scale: s, Merged: true}, warm, steps)
 	t.Logf("gl rates (Hz): %v", glRates)
 	for i := range glRates {
 		if d := math.Abs(glRates[i] - cpuRates[i]); d > 0.25*cpuRates[i]+0.3 {
@@ -293,22 +297,111 @@ func TestPD14PoissonRates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("PD14 at scale 0.05 takes seconds")
 	}
-	rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true}, 500, 1500)
-	t.Logf("cpu rates with Poisson input (Hz): %v", rates)
-	for i, r := range rates {
-		if !(r >= 0.05 && r <= 30) {
-			t.Errorf("%s fires at %.3f Hz, want 0.05..30 Hz", models.PD14Populations[i], r)
+	for _, merged := range []bool{false, true} {
+		rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true, Merged: merged}, 500, 1500)
+		t.Logf("cpu rates with Poisson input, merged %v (Hz): %v", merged, rates)
+		for i, r := range rates {
+			if !(r >= 0.05 && r <= 30) {
+				t.Errorf("merged %v: %s fires at %.3f Hz, want 0.05..30 Hz", merged, models.PD14Populations[i], r)
+			}
 		}
-	}
-	for _, l := range []int{0, 2} {
-		if !(rates[l+1] > rates[l]) {
-			t.Errorf("%s fires at %.3f Hz, not faster than %s (%.3f Hz)", models.PD14Populations[l+1], rates[l+1], models.PD14Populations[l], rates[l])
+		for _, l := range []int{0, 2} {
+			if !(rates[l+1] > rates[l]) {
+				t.Errorf("merged %v: %s fires at %.3f Hz, not faster than %s (%.3f Hz)", merged, models.PD14Populations[l+1], rates[l+1], models.PD14Populations[l], rates[l])
+			}
 		}
 	}
 }
 
+// TestPD14Merged checks that the merged form (one neuron group, one
+// synapse group) is the network of the form with a group per population
+// and projection, in both layouts: every projection's weights and delays
+// are the merged matrix's block of its populations, and on cpu (additions
+// into one input in the same order) 1000 steps give the same spike counts
+// to the last spike.
+func TestPD14Merged(t *testing.T) {
+	for _, layout := range []core.Layout{core.SxD, core.DxS} {
+		be := cobaCPU(t)
+		_, pops := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02})
+		_, all := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02, Merged: true})
+		if all.All == nil || all.Groups != ([8]*core.NeuronGroup{}) || pops.All != nil {
+			t.Fatalf("forms not as asked: merged has All %v and Groups %v", all.All, all.Groups)
+		}
+		if n := all.Offsets[8]; n != all.All.Size || n != 1544 {
+			t.Fatalf("%v: merged group of %d neurons, offsets end at %d, want 1544", layout, all.All.Size, n)
+		}
+		// The merged matrix as a map from (row, col) to weight and delay.
+		type entry struct {
+			w float32
+			d int32
+		}
+		mw := all.AllSynapses.Var("W")
+		rs, ci := mw.(backend.SparseTensor).Structure()
+		mv := make([]float32, mw.Len())
+		if err := be.Read(mv, mw, 0); err != nil {
+			t.Fatal(err)
+		}
+		md, err := all.AllSynapses.Delays()
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged := map[[2]int]entry{}
+		for r := range len(rs) - 1 {
+			for e := rs[r]; e < rs[r+1]; e++ {
+				if e > rs[r] && ci[e] <= ci[e-1] {
+					t.Fatalf("%v: merged row %d not sorted", layout, r)
+				}
+				merged[[2]int{r, int(ci[e])}] = entry{mv[e], md[e]}
+			}
+		}
+		seen := 0
+		for tg := range pops.Projections {
+			for sr, g := range pops.Projections[tg] {
+				if g == nil {
+					continue
+				}
+				w := g.Var("W")
+				prs, pci := w.(backend.SparseTensor).Structure()
+				pv := make([]float32, w.Len())
+				if err := be.Read(pv, w, 0); err != nil {
+					t.Fatal(err)
+				}
+				pd, err := g.Delays()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ro, co := all.Offsets[sr], all.Offsets[tg]
+				if layout == core.DxS {
+					ro, co = co, ro
+				}
+				for r := range len(prs) - 1 {
+					for e := prs[r]; e < prs[r+1]; e++ {
+						got, ok := merged[[2]int{ro + r, co + int(pci[e])}]
+						if !ok || got != (entry{pv[e], pd[e]}) {
+							t.Fatalf("%v: %s entry (%d, %d) = %v in its group, %v (present %v) merged", layout, g.Name(), r, pci[e], entry{pv[e], pd[e]}, got, ok)
+						}
+						seen++
+					}
+				}
+			}
+		}
+		if seen != len(merged) || seen < 1e6 {
+			t.Fatalf("%v: %d entries in the projections, %d merged", layout, seen, len(merged))
+		}
+	}
+	be := cobaCPU(t)
+	a := pd14Run(t, be, core.SxD, 0.02, 0, 1000)
+	b := pd14RunOpts(t, be, core.SxD, models.PD14Options{Scale: 0.02, Merged: true}, 0, 1000)
+	if a != b {
+		t.Errorf("rates differ: %v per population, %v merged", a, b)
+	}
+	if a == ([8]float64{}) {
+		t.Errorf("no spikes at all in 0.1 s")
+	}
+}
+
 // TestPD14StateAcrossBackends builds PD14 at scale 0.02 on cpu and gl from
-// one seed and checks that gl stores exactly the weights and delays the
+// one seed, in both forms (a group per population, and merged), and checks that gl stores exactly the weights and delays the
 // cpu stores (every projection read back), then that the neuron state (v,
 // I, refrac, fired, count of every population) agrees after each of 100
 // steps. On an NVIDIA H100 (driver 580.159) the gl weights of the larger
@@ -319,15 +412,21 @@ func TestPD14PoissonRates(t *testing.T) {
 // (relative, and absolutely near 0) rather than bit for bit.
 func TestPD14StateAcrossBackends(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds PD14 twice")
+		t.Skip("builds PD14 four times")
 	}
+	for _, merged := range []bool{false, true} {
+		t.Run(fmt.Sprintf("merged=%v", merged), func(t *testing.T) { pd14StateAcrossBackends(t, merged) })
+	}
+}
+
+func pd14StateAcrossBackends(t *testing.T, merged bool) {
 	type side struct {
 		be backend.Backend
 		m  *models.PD14
 		n  *core.Network
 	}
 	build := func(be backend.Backend) side {
-		net, m := pd14Built(t, be, 5, 0.02)
+		net, m := pd14BuiltOpts(t, be, 5, core.SxD, models.PD14Options{Scale: 0.02, Merged: merged})
 		return side{be, m, net}
 	}
 	c, g := build(cobaCPU(t)), build(gltest.Open(t))
@@ -352,35 +451,48 @@ func TestPD14StateAcrossBackends(t *testing.T) {
 		}
 		return false
 	}
-	projections := 0
-	for tg := range c.m.Projections {
-		for sr, pc := range c.m.Projections[tg] {
-			if pc == nil {
-				continue
+	// The synapse groups (the merged one, or one per projection) and
+	// the neuron groups on each side, in the same order.
+	var sgc, sgg []*core.SynapseGroup
+	var ngc, ngg []*core.NeuronGroup
+	if merged {
+		sgc, sgg = []*core.SynapseGroup{c.m.AllSynapses}, []*core.SynapseGroup{g.m.AllSynapses}
+		ngc, ngg = []*core.NeuronGroup{c.m.All}, []*core.NeuronGroup{g.m.All}
+	} else {
+		for tg := range c.m.Projections {
+			for sr, pc := range c.m.Projections[tg] {
+				if pc != nil {
+					sgc, sgg = append(sgc, pc), append(sgg, g.m.Projections[tg][sr])
+				}
 			}
-			projections++
-			pg := g.m.Projections[tg][sr]
-			differ("W of "+pc.Name(), read(c, pc.Var("W")), read(g, pg.Var("W")), 0)
-			dc, err := pc.Delays()
-			if err != nil {
-				t.Fatal(err)
-			}
-			dg, err := pg.Delays()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fc, fg := make([]float32, len(dc)), make([]float32, len(dg))
-			for i := range dc {
-				fc[i] = float32(dc[i])
-			}
-			for i := range dg {
-				fg[i] = float32(dg[i])
-			}
-			differ("delays of "+pc.Name(), fc, fg, 0)
 		}
+		ngc, ngg = c.m.Groups[:], g.m.Groups[:]
 	}
-	if projections < 50 {
-		t.Fatalf("only %d projections at scale 0.02", projections)
+	synapses := 0
+	for k, pc := range sgc {
+		pg := sgg[k]
+		wc := read(c, pc.Var("W"))
+		synapses += len(wc)
+		differ("W of "+pc.Name(), wc, read(g, pg.Var("W")), 0)
+		dc, err := pc.Delays()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dg, err := pg.Delays()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc, fg := make([]float32, len(dc)), make([]float32, len(dg))
+		for i := range dc {
+			fc[i] = float32(dc[i])
+		}
+		for i := range dg {
+			fg[i] = float32(dg[i])
+		}
+		differ("delays of "+pc.Name(), fc, fg, 0)
+	}
+	if synapses < 1e6 {
+		t.Fatalf("only %d synapses at scale 0.02", synapses)
 	}
 	spikes := 0
 	for step := 1; step <= 100 && !t.Failed(); step++ {
@@ -389,9 +501,9 @@ func TestPD14StateAcrossBackends(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for k, gc := range c.m.Groups {
+		for k, gc := range ngc {
 			for _, v := range []string{"v", "I", "refrac", "fired", "count"} {
-				a, b := read(c, gc.Var(v)), read(g, g.m.Groups[k].Var(v))
+				a, b := read(c, gc.Var(v)), read(g, ngg[k].Var(v))
 				if differ(fmt.Sprintf("step %d: %s.%s", step, gc.Name(), v), a, b, 1e-2) {
 					break
 				}
@@ -464,11 +576,17 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 // pd14Built builds and initializes PD14 (SxD) at scale s on be.
 func pd14Built(t *testing.T, be backend.Backend, seed uint64, s float64) (*core.Network, *models.PD14) {
 	t.Helper()
-	net, err := core.NewNetwork(core.Config{Backend: be, Seed: seed, Layout: core.SxD})
+	return pd14BuiltOpts(t, be, seed, core.SxD, models.PD14Options{Scale: s})
+}
+
+// pd14BuiltOpts builds and initializes PD14 with o in layout on be.
+func pd14BuiltOpts(t *testing.T, be backend.Backend, seed uint64, layout core.Layout, o models.PD14Options) (*core.Network, *models.PD14) {
+	t.Helper()
+	net, err := core.NewNetwork(core.Config{Backend: be, Seed: seed, Layout: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.PD14Net(net, models.PD14Options{Scale: s})
+	m, err := models.PD14Net(net, o)
 	if err != nil {
 		t.Fatal(err)
 	}

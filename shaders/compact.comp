@@ -14,12 +14,15 @@
 // SERIAL (software renderers, where one CPU core scans a mask faster than
 // a group synchronises): one invocation writes the whole list.
 //
-// With the count, cnt[1 + groups ...] receives the work-group counts (x,
-// 1, 1) of the glDispatchComputeIndirect that scatters the spikes: on GPUs
-// (flags 0) a group per spike, at most 65535; on software renderers
-// (flags 1) at most 64 groups unless that would give a group more than 64
-// spikes (llvmpipe leaves a shader's loops after 65535 iterations in all,
-// so no invocation may loop long). No group at all when nothing spiked.
+// With the count, cnt[1 + groups ...] receives ARGS triples of work-group
+// counts (x, y, 1) for the glDispatchComputeIndirect that scatters the
+// spikes, triple q at cnt[1 + groups + 3q]: on GPUs (flags 0) x is a group
+// per spike (at most 65535) and y = 2^q groups share each spike's entries
+// (a scatter that uses gl_WorkGroupID.y; the others take triple 0); on
+// software renderers (flags 1) x is at most 64 groups unless that would
+// give a group more than 64 spikes (llvmpipe leaves a shader's loops after
+// 65535 iterations in all, so no invocation may loop long) and y is 1.
+// No group at all when nothing spiked.
 #ifdef SERIAL
 layout(local_size_x = 1) in;
 #else
@@ -58,14 +61,18 @@ uint prefixSum(uint lid, uint v) {
 // writeArgs stores the indirect dispatch arguments for count spikes.
 uniform uint flags;
 
+const uint ARGS = 6u; // opengl/exec.go argsTriples
+
 void writeArgs(uint count) {
     uint x = min(count, 65535u);
     if (flags == 1u) {
         x = min(x, max(64u, (count + 63u) / 64u));
     }
-    cnt[1u + groups] = x;
-    cnt[2u + groups] = 1u;
-    cnt[3u + groups] = 1u;
+    for (uint q = 0u; q < ARGS; q++) {
+        cnt[1u + groups + 3u * q] = x;
+        cnt[2u + groups + 3u * q] = (flags == 1u || x == 0u) ? 1u : (1u << q);
+        cnt[3u + groups + 3u * q] = 1u;
+    }
 }
 
 void main() {

@@ -100,7 +100,8 @@ void main() {
         begin = max(begin, tileLo);
         end = min(end, tileHi);
 #endif
-        for (uint e = begin + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+        // gl_NumWorkGroups.y groups share the spike's entries.
+        for (uint e = begin + gl_WorkGroupID.y * STRIDE + gl_LocalInvocationID.x; e < end; e += STRIDE * gl_NumWorkGroups.y) {
             uint v = ENTRY(e);
             precise float a = alpha * vals[v];
             uint c = target(v) * cols + INDEX(e);

@@ -88,7 +88,8 @@ void main() {
         begin = max(begin, tileLo);
         end = min(end, tileHi);
 #endif
-        for (uint e = begin + gl_LocalInvocationID.x; e < end; e += STRIDE) {
+        // gl_NumWorkGroups.y groups share the spike's entries.
+        for (uint e = begin + gl_WorkGroupID.y * STRIDE + gl_LocalInvocationID.x; e < end; e += STRIDE * gl_NumWorkGroups.y) {
             precise float a = alpha * VALUE(e);
             uint c = INDEX(e);
 #ifdef ATOMIC_FLOAT

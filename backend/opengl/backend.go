@@ -80,8 +80,11 @@ var testMaxBlockBytes int64
 var testGPUPaths bool
 
 // maxBlockCap bounds the buffer size even where the driver allows more,
-// so that element indices of one buffer always fit in a GLSL uint.
-const maxBlockCap = 1 << 30
+// so that element indices of one buffer (below 2^29) and their sums with
+// a tile's length always fit in a GLSL uint. At 2 GiB a sparse matrix of
+// half a billion entries is one buffer: one scatter per spike list, and
+// delays packed in bytes (PD14's 285 million synapses on a GPU).
+const maxBlockCap = 1 << 31
 
 // Auto-flush thresholds: a batch is submitted when it holds this many
 // commands or this many float32 of Write data, so that a program that

@@ -316,5 +316,5 @@ func (x *executor) delayOp(c *cmd) {
 	x.bind(5, sl.cnt, false)
 	x.bind(6, sl.list, false)
 	x.bind(7, c.t[1].tiles[0], false)
-	x.perSpike(p, sl)
+	x.perSpike(p, sl, float64(s.NNZ())/float64(max(1, s.cols)))
 }

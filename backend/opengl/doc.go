@@ -73,7 +73,7 @@
 //
 // A tensor is one GL buffer, or several when it exceeds
 // GL_MAX_SHADER_STORAGE_BLOCK_SIZE (128 MiB on llvmpipe; queried, and capped
-// at 1 GiB): then each buffer holds whole rows (a 6000x6000 float32 matrix
+// at 2 GiB): then each buffer holds whole rows (a 6000x6000 float32 matrix
 // is two buffers on llvmpipe). Elementwise kernels cut their range where
 // any operand crosses a buffer boundary; matrix kernels run once per tile
 // of rows. Vector operands of matrix operations (x, dst, masks, u, v) must

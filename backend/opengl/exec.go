@@ -814,12 +814,23 @@ type spikeList struct {
 	cnt, list *glbuf
 }
 
+// argsTriples is the number of indirect argument triples the compaction
+// writes (compact.comp ARGS): 1 to 32 groups per spike.
+const argsTriples = 6
+
 // perSpike dispatches p (bindings queued) over the work groups that the
 // compaction of l chose (compact.comp): on GPUs a group per listed spike
 // (at most 65535, each group striding over the list), so that no idle
-// groups are launched, and none at all when nothing spiked.
-func (x *executor) perSpike(p *program, l *spikeList) {
-	x.dispatchIndirect(p, l.cnt, 4*(1+ceilDiv(l.n, 4096)))
+// groups are launched, and none at all when nothing spiked; times
+// gl_NumWorkGroups.y groups that share each spike's entries, about one per
+// 256 entries of a mean row of rowLen entries (a power of two, at most
+// 32), so that a few spikes with long rows still fill the device.
+func (x *executor) perSpike(p *program, l *spikeList, rowLen float64) {
+	q := 0
+	for q < argsTriples-1 && float64(int(256)<<q) < rowLen {
+		q++
+	}
+	x.dispatchIndirect(p, l.cnt, 4*(1+ceilDiv(l.n, 4096)+3*q))
 }
 
 // spikes returns the spike list of mask, compacting it unless the list
@@ -860,7 +871,7 @@ func (x *executor) compact(mask *tensor, cnt, list **glbuf) bool {
 		flags = 1
 	}
 	// cnt: the count, each group's count, then the indirect arguments.
-	if !x.ensure(cnt, int64(4+groups)*4) || !x.ensure(list, int64(n)*4) {
+	if !x.ensure(cnt, int64(1+groups+3*argsTriples)*4) || !x.ensure(list, int64(n)*4) {
 		return false
 	}
 	if n <= x.serialCompact {

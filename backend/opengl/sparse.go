@@ -439,7 +439,7 @@ func (x *executor) sparseScatter(c *cmd) {
 	x.bind(4, s.pm.tiles[0], false)
 	x.bind(5, sl.cnt, false)
 	x.bind(6, sl.list, false)
-	x.perSpike(p, sl)
+	x.perSpike(p, sl, float64(s.NNZ())/float64(max(1, s.cols)))
 }
 
 // scatterRowTiles dispatches the row-wise scatter p (propagate_sparse or
@@ -463,6 +463,6 @@ func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, out *gl
 		if delays != nil {
 			x.bind(7, delays.tiles[k], false)
 		}
-		x.perSpike(p, sl)
+		x.perSpike(p, sl, float64(min(nnz, (k+1)*per)-k*per)/float64(max(1, s.rows)))
 	}
 }

@@ -12,7 +12,9 @@
 // the spikes of the measured part and reports each population's mean ISI
 // CV (the neurons with at least three spikes; "cv_isi" in the JSON); with
 // -out it also writes a spike raster of the last 100 ms (pd14_raster.png).
-// Recording costs time, so the real-time factor of the fastest run is the
+// -merged builds the same network as one neuron group and one synapse
+// group (models.PD14Options.Merged): the default on gl, where each kernel
+// launch costs microseconds. Recording costs time, so the real-time factor of the fastest run is the
 // one without -out and -isi.
 //
 //	go run ./examples/pd14 -scale 0.1 -duration 1s -out out -json
@@ -42,8 +44,11 @@ const (
 // warmUp is the number of warm-up steps (-warmup).
 var warmUp int
 
-// isi is -isi; poisson is -poisson.
-var isi, poisson *bool
+// isi is -isi; poisson is -poisson; merged is -merged.
+var (
+	isi, poisson *bool
+	merged       *string
+)
 
 func main() {
 	f := cli.Register(0, "sxd")
@@ -52,6 +57,7 @@ func main() {
 	dur := flag.Duration("duration", time.Second, "biological time to simulate and measure after the warm-up")
 	warm := flag.Duration("warmup", 500*time.Millisecond, "biological time simulated before the measurement (the model's t_presim)")
 	poisson = flag.Bool("poisson", false, "Poisson background input (K_ext sources at 8 Hz per neuron) instead of the equivalent DC")
+	merged = flag.String("merged", "auto", "build the circuit as one neuron group and one synapse group (true), as a group per population and projection (false), or the form that is faster on the backend (auto: merged on gl)")
 	isi = flag.Bool("isi", false, "record the spikes of the measured part and report each population's ISI CV (implied by -out)")
 	flag.Parse()
 	set := map[string]bool{}
@@ -80,6 +86,11 @@ func main() {
 	if !(*kscale > 0 && *kscale <= 1) {
 		cli.Fail(fmt.Errorf("-kscale=%v: must lie in (0, 1]", *kscale))
 	}
+	switch *merged {
+	case "auto", "true", "false":
+	default:
+		cli.Fail(fmt.Errorf("-merged=%q: give true, false or auto", *merged))
+	}
 	if err := run(f, *scale, *kscale); err != nil {
 		cli.Fail(err)
 	}
@@ -93,18 +104,27 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	be := net.Backend()
 	defer be.Close()
 	t0 := time.Now()
-	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson})
+	form := *merged == "true" || (*merged == "auto" && be.Name() != "cpu")
+	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson, Merged: form})
 	if err != nil {
 		return err
 	}
+	// One spike recorder per group (one in the merged form), kept with
+	// each population.
 	var recs [8]*core.Recorder
 	record := *f.Out != "" || *isi
-	if record {
-		for k, g := range m.Groups {
-			recs[k] = core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes_" + g.Name()})
-			if err := g.AddBehavior(9, recs[k]); err != nil {
-				return err
-			}
+	for k := range recs {
+		g, _, _ := m.Population(k)
+		if !record {
+			break
+		}
+		if k > 0 && m.All != nil {
+			recs[k] = recs[0]
+			continue
+		}
+		recs[k] = core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes_" + g.Name()})
+		if err := g.AddBehavior(9, recs[k]); err != nil {
+			return err
 		}
 	}
 	if err := net.Initialize(); err != nil {
@@ -118,7 +138,8 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	if err := net.SimulateIterations(warmUp, core.SimOptions{Quiet: true}); err != nil {
 		return err
 	}
-	for _, g := range m.Groups {
+	for k := range m.Groups {
+		g, _, _ := m.Population(k)
 		be.Fill(g.Var("count"), 0)
 	}
 	net.RecordingOn()
@@ -133,39 +154,40 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
 	r.Counts(net)
 	rates := map[string]float64{}
-	for k, g := range m.Groups {
+	for k, name := range models.PD14Populations {
+		g, lo, size := m.Population(k)
 		c := make([]float32, g.Size)
 		if err := be.Read(c, g.Var("count"), 0); err != nil {
 			return err
 		}
 		n := 0
-		for _, x := range c {
+		for _, x := range c[lo : lo+size] {
 			n += int(x)
 		}
 		r.Spikes += n
-		rates[models.PD14Populations[k]] = float64(n) / (float64(g.Size) * bio)
-		fmt.Fprintf(os.Stderr, "%-5s %6d neurons %8.3f Hz\n", g.Name(), g.Size, rates[models.PD14Populations[k]])
+		rates[name] = float64(n) / (float64(size) * bio)
+		fmt.Fprintf(os.Stderr, "%-5s %6d neurons %8.3f Hz\n", name, size, rates[name])
 	}
 	rss := peakRSS()
 	r.Extra = map[string]any{
 		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
-		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson,
+		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson, "merged": form,
 	}
 	if record {
 		cvs := map[string]any{}
-		for k, g := range m.Groups {
-			ev, err := recs[k].Events("fired")
+		for k, name := range models.PD14Populations {
+			_, lo, size := m.Population(k)
+			all, err := recs[k].Events("fired")
 			if err != nil {
 				return err
 			}
-			cv, n := ev.ISICV(g.Size)
-			name := models.PD14Populations[k]
+			cv, n := all.Select(lo, size, 0).ISICV(size)
 			if n > 0 {
 				cvs[name] = cv
 			} else {
 				cvs[name] = nil // no neuron with three spikes: JSON null
 			}
-			fmt.Fprintf(os.Stderr, "%-5s ISI CV %.3f (%d neurons with >= 3 spikes)\n", g.Name(), cv, n)
+			fmt.Fprintf(os.Stderr, "%-5s ISI CV %.3f (%d neurons with >= 3 spikes)\n", name, cv, n)
 		}
 		r.Extra["cv_isi"] = cvs
 	}
@@ -174,20 +196,15 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	if *f.Out != "" {
 		var raster []cli.RasterGroup
 		offset := 0
-		for k, g := range m.Groups {
+		for k, name := range models.PD14Populations {
+			_, lo, size := m.Population(k)
 			all, err := recs[k].Events("fired")
 			if err != nil {
 				return err
 			}
-			ev := &core.Events{Name: all.Name}
-			for e, it := range all.Iterations {
-				if it >= net.Iteration-window {
-					ev.Iterations = append(ev.Iterations, it)
-					ev.Indices = append(ev.Indices, all.Indices[e])
-				}
-			}
-			raster = append(raster, cli.RasterGroup{Label: g.Name(), Events: ev, Offset: offset})
-			offset += g.Size
+			ev := all.Select(lo, size, net.Iteration-window)
+			raster = append(raster, cli.RasterGroup{Label: name, Events: ev, Offset: offset})
+			offset += size
 		}
 		path := filepath.Join(*f.Out, model+"_raster.png")
 		if err := cli.Raster(path, fmt.Sprintf("%s (scale %g): last 100 ms (1 step = 0.1 ms)", model, scale), raster); err != nil {
