@@ -258,3 +258,16 @@ const (
 	LogNormal = rng.LogNormal
 	Bernoulli = rng.Bernoulli
 )
+
+// A StepFlusher is a backend whose device thread may run the work of
+// several simulation steps as one batch. core.Network.SimulateIterations
+// ends each step with FlushStep instead of Flush, and the whole run with
+// Flush.
+type StepFlusher interface {
+	// FlushStep submits the queued work if the device thread is idle and
+	// otherwise leaves it queued, with the steps that follow, for the
+	// next FlushStep, Flush, Sync or Read (so a thread that runs the
+	// steps as fast as it records them is not woken once per step). It
+	// reports the first device error since the last report.
+	FlushStep() error
+}

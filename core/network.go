@@ -390,9 +390,11 @@ func (n *Network) RemoveBehaviors(tag string) (int, error) {
 
 // SimulateIteration runs one step: it increments the iteration counters,
 // runs every active behaviour in key order and flushes the backend.
-func (n *Network) SimulateIteration() error { return n.step(false) }
+func (n *Network) SimulateIteration() error { return n.step(false, false) }
 
-func (n *Network) step(measure bool) error {
+// step runs one step; lazy lets a backend that runs several steps as
+// one batch (backend.StepFlusher) keep this one queued.
+func (n *Network) step(measure, lazy bool) error {
 	if !n.initialized {
 		return errors.New("core: simulate before Initialize; call net.Initialize() first")
 	}
@@ -419,7 +421,11 @@ func (n *Network) step(measure bool) error {
 			n.timing[i] += time.Since(t0)
 		}
 	}
-	if err := n.be.Flush(); err != nil {
+	flush := n.be.Flush
+	if sf, ok := n.be.(backend.StepFlusher); ok && lazy {
+		flush = sf.FlushStep
+	}
+	if err := flush(); err != nil {
 		return fmt.Errorf("iteration %d: backend %s: %w", n.Iteration, n.be.Name(), err)
 	}
 	return nil
@@ -480,7 +486,7 @@ func (n *Network) SimulateIterations(steps int, opt SimOptions) error {
 		m := min(batch, steps-done)
 		t0 := time.Now()
 		for k := 0; k < m; k++ {
-			if err := n.step(opt.MeasureTime); err != nil {
+			if err := n.step(opt.MeasureTime, true); err != nil {
 				return err
 			}
 		}

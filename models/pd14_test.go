@@ -77,7 +77,7 @@ func TestPD14Counts(t *testing.T) {
 // counts, runs steps more and returns the rates (Hz) per population.
 func pd14Run(t *testing.T, be backend.Backend, layout core.Layout, s float64, warm, steps int) [8]float64 {
 	t.Helper()
-	return pd14RunOpts(t, be, layout, models.PD14Options{Scale: s}, warm, steps)
+	return pd14RunOpts(t, be, layout, models.PD14Options{Scale: s, Separate: true}, warm, steps)
 }
 
 func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.PD14Options, warm, steps int) [8]float64 {
@@ -155,7 +155,7 @@ func TestPD14Rates(t *testing.T) {
 		}
 	}
 	gl := gltest.Open(t)
-	glRates := pd14RunOpts(t, gl, core.SxD, models.PD14Options{Scale: s, Merged: true}, warm, steps)
+	glRates := pd14RunOpts(t, gl, core.SxD, models.PD14Options{Scale: s}, warm, steps)
 	t.Logf("gl rates (Hz): %v", glRates)
 	for i := range glRates {
 		if d := math.Abs(glRates[i] - cpuRates[i]); d > 0.25*cpuRates[i]+0.3 {
@@ -180,29 +180,23 @@ func TestPD14Layouts(t *testing.T) {
 	}
 }
 
-// TestPD14NoAllocs checks that a PD14 step allocates nothing on cpu.
+// TestPD14NoAllocs checks that a PD14 step allocates nothing on cpu, in
+// both forms.
 func TestPD14NoAllocs(t *testing.T) {
-	be := cobaCPU(t)
-	net, err := core.NewNetwork(core.Config{Backend: be, Seed: 1, Layout: core.SxD})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := models.PD14Net(net, models.PD14Options{Scale: 0.01}); err != nil {
-		t.Fatal(err)
-	}
-	if err := net.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	if err := net.SimulateIterations(50, core.SimOptions{Quiet: true}); err != nil {
-		t.Fatal(err)
-	}
-	allocs := testing.AllocsPerRun(50, func() {
-		if err := net.SimulateIteration(); err != nil {
+	for _, separate := range []bool{false, true} {
+		be := cobaCPU(t)
+		net, _ := pd14BuiltOpts(t, be, 1, core.SxD, models.PD14Options{Scale: 0.01, Separate: separate})
+		if err := net.SimulateIterations(50, core.SimOptions{Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
-	})
-	if allocs != 0 {
-		t.Errorf("PD14: %.2f allocations per step, want 0", allocs)
+		allocs := testing.AllocsPerRun(50, func() {
+			if err := net.SimulateIteration(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("PD14 (separate %v): %.2f allocations per step, want 0", separate, allocs)
+		}
 	}
 }
 
@@ -298,7 +292,7 @@ func TestPD14PoissonRates(t *testing.T) {
 		t.Skip("PD14 at scale 0.05 takes seconds")
 	}
 	for _, merged := range []bool{false, true} {
-		rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true, Merged: merged}, 500, 1500)
+		rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true, Separate: !merged}, 500, 1500)
 		t.Logf("cpu rates with Poisson input, merged %v (Hz): %v", merged, rates)
 		for i, r := range rates {
 			if !(r >= 0.05 && r <= 30) {
@@ -322,8 +316,8 @@ func TestPD14PoissonRates(t *testing.T) {
 func TestPD14Merged(t *testing.T) {
 	for _, layout := range []core.Layout{core.SxD, core.DxS} {
 		be := cobaCPU(t)
-		_, pops := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02})
-		_, all := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02, Merged: true})
+		_, pops := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02, Separate: true})
+		_, all := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02})
 		if all.All == nil || all.Groups != ([8]*core.NeuronGroup{}) || pops.All != nil {
 			t.Fatalf("forms not as asked: merged has All %v and Groups %v", all.All, all.Groups)
 		}
@@ -391,7 +385,7 @@ func TestPD14Merged(t *testing.T) {
 	}
 	be := cobaCPU(t)
 	a := pd14Run(t, be, core.SxD, 0.02, 0, 1000)
-	b := pd14RunOpts(t, be, core.SxD, models.PD14Options{Scale: 0.02, Merged: true}, 0, 1000)
+	b := pd14RunOpts(t, be, core.SxD, models.PD14Options{Scale: 0.02}, 0, 1000)
 	if a != b {
 		t.Errorf("rates differ: %v per population, %v merged", a, b)
 	}
@@ -426,7 +420,7 @@ func pd14StateAcrossBackends(t *testing.T, merged bool) {
 		n  *core.Network
 	}
 	build := func(be backend.Backend) side {
-		net, m := pd14BuiltOpts(t, be, 5, core.SxD, models.PD14Options{Scale: 0.02, Merged: merged})
+		net, m := pd14BuiltOpts(t, be, 5, core.SxD, models.PD14Options{Scale: 0.02, Separate: !merged})
 		return side{be, m, net}
 	}
 	c, g := build(cobaCPU(t)), build(gltest.Open(t))
@@ -573,10 +567,11 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 	}
 }
 
-// pd14Built builds and initializes PD14 (SxD) at scale s on be.
+// pd14Built builds and initializes PD14 (SxD, a group per population
+// and projection) at scale s on be.
 func pd14Built(t *testing.T, be backend.Backend, seed uint64, s float64) (*core.Network, *models.PD14) {
 	t.Helper()
-	return pd14BuiltOpts(t, be, seed, core.SxD, models.PD14Options{Scale: s})
+	return pd14BuiltOpts(t, be, seed, core.SxD, models.PD14Options{Scale: s, Separate: true})
 }
 
 // pd14BuiltOpts builds and initializes PD14 with o in layout on be.

@@ -8,7 +8,8 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 )
 
-// The merged form of PD14 (PD14Options.Merged): the eight populations as
+// The merged form of PD14 (the default; PD14Options.Separate builds the
+// other): the eight populations as
 // consecutive ranges of one neuron group and the 64 projections as one
 // sparse synapse group from that group to itself. It is the same network
 // as the form with a group per population, drawn from the same keys:
@@ -195,6 +196,9 @@ func (s *PD14AllInput) Initialize(o core.Object) error {
 	if err != nil {
 		return fmt.Errorf("PD14: the merged projections: %w", err)
 	}
+	// The backend holds its copy: the host's (8 bytes per synapse) may
+	// go before the delays are stored.
+	d.start, d.idx, d.vals = nil, nil, nil
 	if err := s.Synapses.SetVar("W", w); err != nil {
 		return err
 	}

@@ -15,7 +15,13 @@
 // per buffer); a matrix in one buffer has tileLo = 0, tileHi = NNZ.
 // Modes 0 and 1 take a workgroup per spike and add atomically (float
 // atomicAdd with ATOMIC_FLOAT, else a compare-and-swap loop), so the order
-// of the additions into one element may differ from the cpu's.
+// of the additions into one element may differ from the cpu's. The spikes
+// come from a compacted list (cnt, list: compact.comp; gl_NumWorkGroups.y
+// groups share a spike's entries) or, with SCAN, from the mask itself:
+// each group reads 64 mask elements, collects its spikes in shared memory
+// and adds their entries, gl_NumWorkGroups.z groups sharing each spike's
+// entries (one dispatch, no compaction pass: what a GPU wants when a step
+// has a few spikes of long rows).
 #if MODE <= 1 && defined(ATOMIC_FLOAT)
 #extension GL_NV_shader_atomic_float : require
 #endif
@@ -38,8 +44,15 @@ layout(std430, binding = 1) buffer Vals { float vals[]; };
 layout(std430, binding = 2) buffer Start { uint start[]; }; // colStart or rowStart
 layout(std430, binding = 3) buffer Idx { uint idx[]; };     // rowIdx or colIdx
 layout(std430, binding = 4) buffer Perm { uint perm[]; };   // MODE 0 only
+#ifdef SCAN
+layout(std430, binding = 5) buffer Mask { float mask[]; };
+uniform uint n; // the mask's length
+shared uint nSpikes;
+shared uint spikes[64];
+#else
 layout(std430, binding = 5) buffer Cnt { uint cnt[]; };
 layout(std430, binding = 6) buffer List { uint list[]; };
+#endif
 #ifdef DELAY_BITS
 // The steps packed 32 / DELAY_BITS to a word, lowest bits first
 // (opengl/delay.go packDelays); W is then in one buffer (tileLo = 0).
@@ -90,18 +103,43 @@ uint target(uint v) {
 }
 #endif
 
+#ifdef SCAN
+#define PART gl_WorkGroupID.z
+#define PARTS gl_NumWorkGroups.z
+#else
+#define PART gl_WorkGroupID.y
+#define PARTS gl_NumWorkGroups.y
+#endif
+
 void main() {
+#ifdef SCAN
+    // No early return: every invocation reaches the barriers.
+    uint lid = gl_LocalInvocationID.x;
+    if (lid == 0u) { nSpikes = 0u; }
+    memoryBarrierShared();
+    barrier();
+    uint own = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * STRIDE + lid;
+    if (own < n && mask[own] != 0.0) {
+        spikes[atomicAdd(nSpikes, 1u)] = own;
+    }
+    memoryBarrierShared();
+    barrier();
+    uint m = nSpikes;
+    for (uint k = 0u; k < m; k++) {
+        uint i = spikes[k];
+#else
     uint m = cnt[0];
     for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
         uint i = list[k];
+#endif
         uint begin = start[i];
         uint end = start[i + 1u];
 #if MODE == 1
         begin = max(begin, tileLo);
         end = min(end, tileHi);
 #endif
-        // gl_NumWorkGroups.y groups share the spike's entries.
-        for (uint e = begin + gl_WorkGroupID.y * STRIDE + gl_LocalInvocationID.x; e < end; e += STRIDE * gl_NumWorkGroups.y) {
+        // PARTS groups share the spike's entries.
+        for (uint e = begin + PART * STRIDE + gl_LocalInvocationID.x; e < end; e += STRIDE * PARTS) {
             uint v = ENTRY(e);
             precise float a = alpha * vals[v];
             uint c = target(v) * cols + INDEX(e);

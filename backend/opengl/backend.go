@@ -286,6 +286,28 @@ func (b *Backend) LiveObjects() (buffers, programs int) {
 	return int(b.buffers.Load()), int(b.programs.Load())
 }
 
+// FlushStep submits the queued operations to the GL thread if it has
+// finished the batch before, and otherwise leaves them queued for the
+// next FlushStep, Flush, Sync or Read (backend.StepFlusher): the GL thread
+// then runs several steps per batch instead of waking once per step.
+func (b *Backend) FlushStep() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	if b.inflight {
+		select {
+		case <-b.batchDone:
+			b.inflight = false
+		default:
+			return b.takeErr()
+		}
+	}
+	b.submit()
+	return b.takeErr()
+}
+
 // Flush submits the queued operations to the GL thread and returns the
 // first device error seen since the last report. It does not wait for the
 // operations to finish.

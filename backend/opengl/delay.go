@@ -247,27 +247,37 @@ func (b *Backend) TakeSlot(dst backend.Tensor, ring backend.DelayRing, slot int)
 	b.maybeSubmit()
 }
 
-// delayedProgram returns propagate_delayed.comp for a propagation mode
-// and delays of bits (8, 16: packed; 32: float32), with float atomics
-// where the device has them; it compiles packed variants on first use
-// and returns nil (the error recorded) if that fails.
-func (x *executor) delayedProgram(mode, bits int) *program {
+// delayedProgram returns propagate_delayed.comp for a propagation mode,
+// delays of bits (8, 16: packed; 32: float32) and spikes from a list or
+// (scan) the mask, with float atomics where the device has them; it
+// compiles the variants other than the list ones with float32 delays on
+// first use and returns nil (the error recorded) if that fails.
+func (x *executor) delayedProgram(mode, bits int, scan bool) *program {
 	atomic := x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat
-	if bits == 32 {
+	if bits == 32 && !scan {
 		if atomic {
 			return x.p.delayedAtomic[mode]
 		}
 		return x.p.delayed[mode]
 	}
-	a := 0
+	a, sc := 0, 0
 	if atomic {
 		a = 1
 	}
-	dst := &x.p.delayedPacked[mode][bits/16][a]
+	if scan {
+		sc = 1
+	}
+	dst := &x.p.delayedVar[mode][min(bits/16, 2)][a][sc]
 	if *dst == nil {
-		defines := []string{fmt.Sprintf("MODE %d", mode), fmt.Sprintf("DELAY_BITS %d", bits)}
+		defines := []string{fmt.Sprintf("MODE %d", mode)}
+		if bits < 32 {
+			defines = append(defines, fmt.Sprintf("DELAY_BITS %d", bits))
+		}
 		if atomic {
 			defines = append(defines, "ATOMIC_FLOAT 1")
+		}
+		if scan {
+			defines = append(defines, "SCAN 1")
 		}
 		if err := x.compile(spec{dst, "propagate_delayed.comp", defines, 64}); err != nil {
 			x.b.setErr(fmt.Errorf("gl: PropagateDelayed: %w", err))
@@ -291,12 +301,16 @@ func (x *executor) delayOp(c *cmd) {
 		x.dispatch(p, x.strided(ring.cols, 64))
 		return
 	}
-	s := c.sp
-	sl := x.spikes(c.t[2])
-	if sl == nil {
-		return
+	// GPUs scan the mask in the scatter itself (SCAN); software
+	// renderers compact it first, which suits one core per group.
+	s, mask, scan := c.sp, c.t[2], !x.cpuPaths
+	var sl *spikeList
+	if !scan {
+		if sl = x.spikes(mask); sl == nil {
+			return
+		}
 	}
-	p := x.delayedProgram(mode, c.i[1])
+	p := x.delayedProgram(mode, c.i[1], scan)
 	if p == nil {
 		return
 	}
@@ -304,8 +318,11 @@ func (x *executor) delayOp(c *cmd) {
 	x.setU(p, uCols, uint32(ring.cols))
 	x.setU(p, uSlot, uint32(c.i[0]))
 	x.setF(p, uAlpha, c.f[0])
+	if scan {
+		x.setU(p, uN, uint32(mask.Len()))
+	}
 	if mode == dlPropScatter {
-		x.scatterRowTiles(p, s, sl, ring.tiles[0], c.t[1])
+		x.scatterRowTiles(p, s, sl, mask, ring.tiles[0], c.t[1])
 		return
 	}
 	x.bindAccum(0, ring.tiles[0])
@@ -313,8 +330,6 @@ func (x *executor) delayOp(c *cmd) {
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	x.bind(5, sl.cnt, false)
-	x.bind(6, sl.list, false)
 	x.bind(7, c.t[1].tiles[0], false)
-	x.perSpike(p, sl, float64(s.NNZ())/float64(max(1, s.cols)))
+	x.spikeGroups(p, sl, mask, float64(s.NNZ())/float64(max(1, s.cols)))
 }

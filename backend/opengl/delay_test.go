@@ -90,8 +90,19 @@ func delayAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, densit
 	}
 }
 
+// TestDelayZeroAllocs checks that a step of delayed propagation (both
+// directions, with its takes) allocates nothing on the host, with the
+// renderer's own kernels and with the GPU ones (SCAN).
 func TestDelayZeroAllocs(t *testing.T) {
-	g := openOrSkip(t)
+	for _, gpu := range []bool{false, true} {
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		delayZeroAllocs(t, g)
+	}
+}
+
+func delayZeroAllocs(t *testing.T, g *Backend) {
 	rs, ci, vals := randomCSR(5, 300, 400, 0.1)
 	w, err := g.NewSparse(300, 400, rs, ci, vals)
 	if err != nil {

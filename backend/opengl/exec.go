@@ -818,18 +818,30 @@ type spikeList struct {
 // writes (compact.comp ARGS): 1 to 32 groups per spike.
 const argsTriples = 6
 
-// perSpike dispatches p (bindings queued) over the work groups that the
+// spikeGroups binds the spikes (binding 5 and 6: the list l; or binding
+// 5: the mask, for a SCAN variant, when l is nil) and dispatches p
+// (bindings queued) over them. From a list: over the work groups that the
 // compaction of l chose (compact.comp): on GPUs a group per listed spike
 // (at most 65535, each group striding over the list), so that no idle
-// groups are launched, and none at all when nothing spiked; times
-// gl_NumWorkGroups.y groups that share each spike's entries, about one per
-// 256 entries of a mean row of rowLen entries (a power of two, at most
-// 32), so that a few spikes with long rows still fill the device.
-func (x *executor) perSpike(p *program, l *spikeList, rowLen float64) {
+// groups are launched, and none at all when nothing spiked. From a mask:
+// a group per 64 elements. Either way times a number of groups (in y
+// or z) that share each spike's entries: about one per 256 entries of a
+// mean row of rowLen entries (a power of two, at most 32), so that a few
+// spikes with long rows still fill the device.
+func (x *executor) spikeGroups(p *program, l *spikeList, mask *tensor, rowLen float64) {
 	q := 0
 	for q < argsTriples-1 && float64(int(256)<<q) < rowLen {
 		q++
 	}
+	if l == nil {
+		x.bind(5, mask.tiles[0], false)
+		x.prepare(p, nil)
+		gx, gy := grid(ceilDiv(mask.Len(), 64))
+		gl.DispatchCompute(gx, gy, 1<<q)
+		return
+	}
+	x.bind(5, l.cnt, false)
+	x.bind(6, l.list, false)
 	x.dispatchIndirect(p, l.cnt, 4*(1+ceilDiv(l.n, 4096)+3*q))
 }
 

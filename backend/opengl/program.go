@@ -94,10 +94,10 @@ type programs struct {
 	// and 1 with float atomicAdd (nil without GL_NV_shader_atomic_float).
 	delayed       [3]*program
 	delayedAtomic [2]*program
-	// delayedPacked holds MODE 0 and 1 for delays packed in bytes or
-	// 16-bit halves ([mode][0: 8 bits, 1: 16 bits][1: ATOMIC_FLOAT]),
-	// compiled on first use (delayedProgram).
-	delayedPacked [2][2][2]*program
+	// delayedVar holds the other variants of MODE 0 and 1, compiled on
+	// first use (delayedProgram): [mode][delays of 0: 8 bits, 1: 16
+	// bits, 2: float32][1: ATOMIC_FLOAT][1: SCAN].
+	delayedVar [2][3][2][2]*program
 }
 
 // spec describes one program to build: a file of package shaders and the

@@ -1,6 +1,7 @@
 package opengl
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -367,5 +368,54 @@ func TestLongSparseRows(t *testing.T) {
 		if math.Abs(float64(got[0][i]-got[1][i])) > 1e-3*(1+math.Abs(float64(got[1][i]))) {
 			t.Errorf("row %d: gl %v, cpu %v", i, got[0][i], got[1][i])
 		}
+	}
+}
+
+// TestFlushStep runs 2000 steps that each add 1 to every element (and
+// the step number to a second tensor), ended by FlushStep, which leaves
+// a step queued while the GL thread still runs the batch before: every
+// step must still run once and in order, whether Read, Flush or Sync
+// comes next, and a failed step's error must surface at a later
+// FlushStep or Flush.
+func TestFlushStep(t *testing.T) {
+	g := openOrSkip(t)
+	x := filled(t, g, make([]float32, 1000))
+	y := filled(t, g, make([]float32, 3))
+	const steps = 2000
+	for s := 1; s <= steps; s++ {
+		g.Affine(x, x, 1, 1)
+		g.Affine(y, y, 0, float32(s)) // y = s: the last step wins
+		if err := g.FlushStep(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range readGL(t, g, x) {
+		if v != steps {
+			t.Fatalf("x[%d] = %v after %d steps, want %d", i, v, steps, steps)
+		}
+	}
+	if v := readGL(t, g, y); v[0] != steps {
+		t.Fatalf("y = %v, want %d (the last step)", v[0], steps)
+	}
+	for range 10 {
+		g.Affine(x, x, 1, 1)
+		if err := g.FlushStep(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if v := readGL(t, g, x)[999]; v != steps+10 {
+		t.Fatalf("x = %v after Sync, want %d", v, steps+10)
+	}
+	// An error recorded on the GL thread is reported by a later call.
+	g.x.b.setErr(errors.New("injected device error"))
+	err := g.FlushStep()
+	if err == nil {
+		err = g.Flush()
+	}
+	if err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("error after FlushStep: %v, want the injected one", err)
 	}
 }

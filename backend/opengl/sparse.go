@@ -429,7 +429,7 @@ func (x *executor) sparseScatter(c *cmd) {
 	}
 	x.setF(p, uAlpha, c.f[0])
 	if mode == spPropScatter {
-		x.scatterRowTiles(p, s, sl, c.t[0].tiles[0], nil)
+		x.scatterRowTiles(p, s, sl, nil, c.t[0].tiles[0], nil)
 		return
 	}
 	x.bindAccum(0, c.t[0].tiles[0])
@@ -437,18 +437,15 @@ func (x *executor) sparseScatter(c *cmd) {
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
-	x.bind(5, sl.cnt, false)
-	x.bind(6, sl.list, false)
-	x.perSpike(p, sl, float64(s.NNZ())/float64(max(1, s.cols)))
+	x.spikeGroups(p, sl, nil, float64(s.NNZ())/float64(max(1, s.cols)))
 }
 
 // scatterRowTiles dispatches the row-wise scatter p (propagate_sparse or
-// propagate_delayed, MODE 1) of the listed spikes into out once per tile
-// of s's entries, binding that tile's values, column indices and, for
-// delayed propagation, delays (binding 7). Every binding is made again
-// per tile, so that dispatch orders the tiles' additions into out with a
-// barrier. A matrix in one buffer is one tile.
-func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, out *glbuf, delays *tensor) {
+// propagate_delayed, MODE 1) of the spikes (listed in sl, or scanned
+// from mask: spikeGroups) into out once per tile of s's entries, binding
+// that tile's values, column indices and, for delayed propagation,
+// delays (binding 7). A matrix in one buffer is one tile.
+func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, mask *tensor, out *glbuf, delays *tensor) {
 	nnz, per := s.NNZ(), s.vals.tileElems
 	for k := range s.vals.tiles {
 		x.setU(p, uTileLo, uint32(k*per))
@@ -458,11 +455,9 @@ func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, out *gl
 		x.bind(2, s.rs.tiles[0], false)
 		x.bind(3, s.ci.tiles[k], false)
 		x.bind(4, x.dummy, false)
-		x.bind(5, sl.cnt, false)
-		x.bind(6, sl.list, false)
 		if delays != nil {
 			x.bind(7, delays.tiles[k], false)
 		}
-		x.perSpike(p, sl, float64(min(nnz, (k+1)*per)-k*per)/float64(max(1, s.rows)))
+		x.spikeGroups(p, sl, mask, float64(min(nnz, (k+1)*per)-k*per)/float64(max(1, s.rows)))
 	}
 }

@@ -12,9 +12,9 @@
 // the spikes of the measured part and reports each population's mean ISI
 // CV (the neurons with at least three spikes; "cv_isi" in the JSON); with
 // -out it also writes a spike raster of the last 100 ms (pd14_raster.png).
-// -merged builds the same network as one neuron group and one synapse
-// group (models.PD14Options.Merged): the default on gl, where each kernel
-// launch costs microseconds. Recording costs time, so the real-time factor of the fastest run is the
+// The circuit is one neuron group and one synapse group (models.PD14Net's
+// merged form; -separate builds a group per population and projection,
+// the same network, slower). Recording costs time, so the real-time factor of the fastest run is the
 // one without -out and -isi.
 //
 //	go run ./examples/pd14 -scale 0.1 -duration 1s -out out -json
@@ -44,11 +44,8 @@ const (
 // warmUp is the number of warm-up steps (-warmup).
 var warmUp int
 
-// isi is -isi; poisson is -poisson; merged is -merged.
-var (
-	isi, poisson *bool
-	merged       *string
-)
+// isi is -isi; poisson is -poisson; separate is -separate.
+var isi, poisson, separate *bool
 
 func main() {
 	f := cli.Register(0, "sxd")
@@ -57,7 +54,7 @@ func main() {
 	dur := flag.Duration("duration", time.Second, "biological time to simulate and measure after the warm-up")
 	warm := flag.Duration("warmup", 500*time.Millisecond, "biological time simulated before the measurement (the model's t_presim)")
 	poisson = flag.Bool("poisson", false, "Poisson background input (K_ext sources at 8 Hz per neuron) instead of the equivalent DC")
-	merged = flag.String("merged", "auto", "build the circuit as one neuron group and one synapse group (true), as a group per population and projection (false), or the form that is faster on the backend (auto: merged on gl)")
+	separate = flag.Bool("separate", false, "build a neuron group per population and a synapse group per projection instead of one of each for the whole circuit (the same network, slower on both backends)")
 	isi = flag.Bool("isi", false, "record the spikes of the measured part and report each population's ISI CV (implied by -out)")
 	flag.Parse()
 	set := map[string]bool{}
@@ -86,11 +83,6 @@ func main() {
 	if !(*kscale > 0 && *kscale <= 1) {
 		cli.Fail(fmt.Errorf("-kscale=%v: must lie in (0, 1]", *kscale))
 	}
-	switch *merged {
-	case "auto", "true", "false":
-	default:
-		cli.Fail(fmt.Errorf("-merged=%q: give true, false or auto", *merged))
-	}
 	if err := run(f, *scale, *kscale); err != nil {
 		cli.Fail(err)
 	}
@@ -104,8 +96,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	be := net.Backend()
 	defer be.Close()
 	t0 := time.Now()
-	form := *merged == "true" || (*merged == "auto" && be.Name() != "cpu")
-	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson, Merged: form})
+	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson, Separate: *separate})
 	if err != nil {
 		return err
 	}
@@ -171,7 +162,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	rss := peakRSS()
 	r.Extra = map[string]any{
 		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
-		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson, "merged": form,
+		"rtf": wall / bio, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson, "separate": *separate,
 	}
 	if record {
 		cvs := map[string]any{}
