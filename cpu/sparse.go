@@ -64,16 +64,37 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 	if err := backend.CheckSparse(rows, cols, rowStart, colIdx, vals); err != nil {
 		return nil, err
 	}
+	data := make([]float32, len(colIdx))
+	copy(data, vals)
+	return b.adopt(rows, cols, slices.Clone(rowStart), slices.Clone(colIdx), data), nil
+}
+
+var _ backend.SparseAdopter = (*Backend)(nil)
+
+// AdoptSparse is NewSparse keeping the slices (backend.SparseAdopter).
+func (b *Backend) AdoptSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
+	if b.closed {
+		return nil, errClosed
+	}
+	if err := backend.CheckSparse(rows, cols, rowStart, colIdx, vals); err != nil {
+		return nil, err
+	}
+	if len(vals) != len(colIdx) {
+		return nil, fmt.Errorf("cpu: AdoptSparse: %d values for %d entries; give one per entry", len(vals), len(colIdx))
+	}
+	return b.adopt(rows, cols, rowStart, colIdx, vals), nil
+}
+
+// adopt makes a sparse matrix of checked slices that it keeps.
+func (b *Backend) adopt(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) *sparse {
 	nnz := len(colIdx)
-	s := &sparse{
+	return &sparse{
 		b: b, rows: rows, cols: cols,
-		vals:     &tensor{b: b, rows: nnz, cols: 1, data: make([]float32, nnz)},
-		rowStart: slices.Clone(rowStart),
-		colIdx:   slices.Clone(colIdx),
+		vals:     &tensor{b: b, rows: nnz, cols: 1, data: vals},
+		rowStart: rowStart,
+		colIdx:   colIdx,
 		maxRow:   backend.MaxRowLen(rowStart),
 	}
-	copy(s.vals.data, vals)
-	return s, nil
 }
 
 // transposed builds the compressed-column index on first use: 12 bytes

@@ -189,3 +189,53 @@ func BenchmarkSparsePropagate(b *testing.B) {
 		}
 	}
 }
+
+// TestAdoptSparse checks that AdoptSparse builds the matrix NewSparse
+// builds (structure, values, a propagation through it) while keeping the
+// caller's slices instead of copying them, and that it refuses what
+// NewSparse refuses and values of the wrong length.
+func TestAdoptSparse(t *testing.T) {
+	b := mustNew(t, 2)
+	rs, ci, vals := randomCSR(4, 50, 70, 0.2)
+	ref, err := b.NewSparse(50, 70, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs2, ci2, vals2 := append([]int64(nil), rs...), append([]int32(nil), ci...), append([]float32(nil), vals...)
+	got, err := b.AdoptSparse(50, 70, rs2, ci2, vals2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grs, gci := got.Structure()
+	if &grs[0] != &rs2[0] || &gci[0] != &ci2[0] || &Data(got)[0] != &vals2[0] {
+		t.Errorf("AdoptSparse copied the slices it was given")
+	}
+	if &Data(ref)[0] == &vals[0] {
+		t.Errorf("NewSparse kept the caller's values")
+	}
+	mask := vecOf(t, b, make([]float32, 50))
+	for i := range 50 {
+		if i%4 == 0 {
+			Data(mask)[i] = 1
+		}
+	}
+	d1, d2 := vecOf(t, b, make([]float32, 70)), vecOf(t, b, make([]float32, 70))
+	b.Propagate(d1, ref, true, mask, 1)
+	b.Propagate(d2, got, true, mask, 1)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for j := range 70 {
+		if Data(d1)[j] != Data(d2)[j] {
+			t.Fatalf("Propagate through the adopted matrix: [%d] = %v, want %v", j, Data(d2)[j], Data(d1)[j])
+		}
+	}
+	if _, err := b.AdoptSparse(50, 70, rs2, ci2, vals2[:len(vals2)-1]); err == nil {
+		t.Errorf("AdoptSparse took %d values for %d entries", len(vals2)-1, len(ci2))
+	}
+	bad := append([]int64(nil), rs...)
+	bad[50]++
+	if _, err := b.AdoptSparse(50, 70, bad, ci2, vals2); err == nil {
+		t.Errorf("AdoptSparse took a row start past the entries")
+	}
+}

@@ -560,15 +560,28 @@ func parallelFor(n int, f func(int)) {
 	wg.Wait()
 }
 
+// sparse stores d's matrix on be, handing its slices over where be
+// adopts them (backend.SparseAdopter: no copy at the peak of a build);
+// d keeps only its delays.
+func (d *pd14Drawn) sparse(be backend.Backend) (backend.SparseTensor, error) {
+	var w backend.SparseTensor
+	var err error
+	switch sp := be.(type) {
+	case backend.SparseAdopter:
+		w, err = sp.AdoptSparse(d.rows, d.cols, d.start, d.idx, d.vals)
+	case backend.Sparser:
+		w, err = sp.NewSparse(d.rows, d.cols, d.start, d.idx, d.vals)
+	default:
+		return nil, fmt.Errorf("backend %s does not store sparse matrices; use -backend=cpu or -backend=gl", be.Name())
+	}
+	d.start, d.idx, d.vals = nil, nil, nil
+	return w, err
+}
+
 // store makes d the synapse group's sparse W and per-synapse delays.
 func (p PD14Projection) store(d pd14Drawn) error {
 	sg := p.Group
-	net := sg.Net()
-	sp, ok := net.Backend().(backend.Sparser)
-	if !ok {
-		return fmt.Errorf("PD14: backend %s does not store sparse matrices; use -backend=cpu or -backend=gl", net.Backend().Name())
-	}
-	w, err := sp.NewSparse(d.rows, d.cols, d.start, d.idx, d.vals)
+	w, err := d.sparse(sg.Net().Backend())
 	if err != nil {
 		return fmt.Errorf("PD14: projection %q: %w", sg.Name(), err)
 	}

@@ -188,17 +188,10 @@ func (s *PD14AllInput) Initialize(o core.Object) error {
 		}
 	}
 	d := pd14Join(s.spec, keys, s.Sizes, net.Layout())
-	sp, ok := net.Backend().(backend.Sparser)
-	if !ok {
-		return fmt.Errorf("PD14: backend %s does not store sparse matrices; use -backend=cpu or -backend=gl", net.Backend().Name())
-	}
-	w, err := sp.NewSparse(d.rows, d.cols, d.start, d.idx, d.vals)
+	w, err := d.sparse(net.Backend())
 	if err != nil {
 		return fmt.Errorf("PD14: the merged projections: %w", err)
 	}
-	// The backend holds its copy: the host's (8 bytes per synapse) may
-	// go before the delays are stored.
-	d.start, d.idx, d.vals = nil, nil, nil
 	if err := s.Synapses.SetVar("W", w); err != nil {
 		return err
 	}
