@@ -54,10 +54,8 @@ func BenchmarkM5(b *testing.B) {
 			b.ReportAllocs()
 			c0 := cpuTime(b)
 			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := net.SimulateIteration(); err != nil {
-					b.Fatal(err)
-				}
+			if err := net.SimulateIterations(b.N, core.SimOptions{Quiet: true}); err != nil {
+				b.Fatal(err)
 			}
 			if err := net.Backend().Sync(); err != nil {
 				b.Fatal(err)

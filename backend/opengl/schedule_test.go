@@ -409,6 +409,14 @@ func TestFlushStep(t *testing.T) {
 	if v := readGL(t, g, x)[999]; v != steps+10 {
 		t.Fatalf("x = %v after Sync, want %d", v, steps+10)
 	}
+	if a := testing.AllocsPerRun(200, func() {
+		g.Affine(x, x, 1, 1)
+		if err := g.FlushStep(); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("a step ended by FlushStep allocates %v times, want 0", a)
+	}
 	// An error recorded on the GL thread is reported by a later call.
 	g.x.b.setErr(errors.New("injected device error"))
 	err := g.FlushStep()
