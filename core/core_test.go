@@ -585,3 +585,47 @@ func TestTimings(t *testing.T) {
 		t.Errorf("first timing is %T", tm[0].Behavior)
 	}
 }
+
+// stepFlusher is the cpu backend with FlushStep (backend.StepFlusher),
+// counting the flushes of each kind.
+type stepFlusher struct {
+	backend.Backend
+	steps, flushes int
+}
+
+func (s *stepFlusher) FlushStep() error { s.steps++; return s.Backend.Flush() }
+func (s *stepFlusher) Flush() error     { s.flushes++; return s.Backend.Flush() }
+
+// TestStepFlusher checks that SimulateIterations ends each step with
+// FlushStep and the run with Flush, and that SimulateIteration flushes.
+func TestStepFlusher(t *testing.T) {
+	b, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sf := &stepFlusher{Backend: b}
+	net, err := core.NewNetwork(core.Config{Backend: sf, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.NewNeuronGroup("g", core.Size(10), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	sf.steps, sf.flushes = 0, 0
+	if err := net.SimulateIterations(25, core.SimOptions{Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	if sf.steps != 25 || sf.flushes != 1 {
+		t.Errorf("SimulateIterations(25): %d FlushStep and %d Flush, want 25 and 1", sf.steps, sf.flushes)
+	}
+	if err := net.SimulateIteration(); err != nil {
+		t.Fatal(err)
+	}
+	if sf.steps != 25 || sf.flushes != 2 {
+		t.Errorf("SimulateIteration: %d FlushStep and %d Flush in all, want 25 and 2", sf.steps, sf.flushes)
+	}
+}

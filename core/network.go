@@ -421,11 +421,13 @@ func (n *Network) step(measure, lazy bool) error {
 			n.timing[i] += time.Since(t0)
 		}
 	}
-	flush := n.be.Flush
+	var err error
 	if sf, ok := n.be.(backend.StepFlusher); ok && lazy {
-		flush = sf.FlushStep
+		err = sf.FlushStep()
+	} else {
+		err = n.be.Flush()
 	}
-	if err := flush(); err != nil {
+	if err != nil {
 		return fmt.Errorf("iteration %d: backend %s: %w", n.Iteration, n.be.Name(), err)
 	}
 	return nil

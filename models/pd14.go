@@ -192,14 +192,8 @@ func (p *PD14Neuron) Initialize(o core.Object) error {
 	if err := o.SetVar("v", v); err != nil {
 		return err
 	}
-	for _, name := range []string{"I", "fired", "count"} {
-		t, err := o.Vector("zeros")
-		if err != nil {
-			return err
-		}
-		if err := o.SetVar(name, t); err != nil {
-			return err
-		}
+	if err := pd14Zeros(o); err != nil {
+		return err
 	}
 	var cdf []float64
 	if p.PoissonExt > 0 {
@@ -268,10 +262,45 @@ I = I*P11`
 }
 
 func (p *PD14Neuron) Iteration(o core.Object) error {
-	if p.u != nil {
-		o.Net().Rand(p.u, backend.UniformDist(0, 1))
+	pd14Iterate(o, p.u, p.step)
+	return nil
+}
+
+// pd14Target returns the neuron group o that an input behaviour (who)
+// belongs on and its synaptic current I, which the neuron behaviour
+// (neuron) at a lower key made.
+func pd14Target(o core.Object, who, neuron string) (*core.NeuronGroup, backend.Tensor, error) {
+	g, ok := o.(*core.NeuronGroup)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s belongs on a neuron group, not %T", who, o)
 	}
-	p.step.Run()
+	i := g.Var("I")
+	if i == nil {
+		return nil, nil, fmt.Errorf("%s on %q: the group has no I; give it a %s at a lower key", who, g.Name(), neuron)
+	}
+	return g, i, nil
+}
+
+// pd14Iterate draws this step's uniform numbers u (Poisson input; nil
+// without) and runs the neuron kernel.
+func pd14Iterate(o core.Object, u backend.Tensor, step *core.Kernel) {
+	if u != nil {
+		o.Net().Rand(u, backend.UniformDist(0, 1))
+	}
+	step.Run()
+}
+
+// pd14Zeros gives o the variables I, fired and count, all zero.
+func pd14Zeros(o core.Object) error {
+	for _, name := range []string{"I", "fired", "count"} {
+		t, err := o.Vector("zeros")
+		if err != nil {
+			return err
+		}
+		if err := o.SetVar(name, t); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -300,13 +329,11 @@ type PD14Input struct {
 }
 
 func (s *PD14Input) Initialize(o core.Object) error {
-	g, ok := o.(*core.NeuronGroup)
-	if !ok {
-		return fmt.Errorf("PD14Input belongs on a neuron group, not %T", o)
+	g, i, err := pd14Target(o, "PD14Input", "PD14Neuron")
+	if err != nil {
+		return err
 	}
-	if s.i = g.Var("I"); s.i == nil {
-		return fmt.Errorf("PD14Input on %q: the group has no I; give it a PD14Neuron at a lower key", g.Name())
-	}
+	s.i = i
 	for _, p := range s.Proj {
 		if p.Group.Dst != g {
 			return fmt.Errorf("PD14Input on %q: projection %q ends on %q", g.Name(), p.Group.Name(), p.Group.Dst.Name())

@@ -80,14 +80,8 @@ func (p *PD14Neurons) Initialize(o core.Object) error {
 		be.CopyRange(v, off[i], tmp, 0, n)
 		tmp.Release()
 	}
-	for _, name := range []string{"I", "fired", "count"} {
-		t, err := o.Vector("zeros")
-		if err != nil {
-			return err
-		}
-		if err := o.SetVar(name, t); err != nil {
-			return err
-		}
+	if err := pd14Zeros(o); err != nil {
+		return err
 	}
 	// Per-neuron parameters: P20_Ie and, for Poisson input, the
 	// thresholds of each population's CDF, padded with 2 (never
@@ -143,10 +137,7 @@ func (p *PD14Neurons) Initialize(o core.Object) error {
 }
 
 func (p *PD14Neurons) Iteration(o core.Object) error {
-	if p.u != nil {
-		o.Net().Rand(p.u, backend.UniformDist(0, 1))
-	}
-	p.step.Run()
+	pd14Iterate(o, p.u, p.step)
 	return nil
 }
 
@@ -168,13 +159,11 @@ type PD14AllInput struct {
 }
 
 func (s *PD14AllInput) Initialize(o core.Object) error {
-	g, ok := o.(*core.NeuronGroup)
-	if !ok {
-		return fmt.Errorf("PD14AllInput belongs on a neuron group, not %T", o)
+	g, i, err := pd14Target(o, "PD14AllInput", "PD14Neurons")
+	if err != nil {
+		return err
 	}
-	if s.i = g.Var("I"); s.i == nil {
-		return fmt.Errorf("PD14AllInput on %q: the group has no I; give it PD14Neurons at a lower key", g.Name())
-	}
+	s.i = i
 	if s.Synapses == nil || s.Synapses.Src != g || s.Synapses.Dst != g {
 		return fmt.Errorf("PD14AllInput on %q: Synapses must be a synapse group from %q to itself", g.Name(), g.Name())
 	}

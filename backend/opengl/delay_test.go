@@ -23,12 +23,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
 			g := openOrSkip(t)
 			cb := cpuTwin(t)
-			// Short rows and columns, then long rows (long columns): on
-			// the GPU paths several groups share a spike's entries.
-			for _, shape := range []struct {
-				rows, cols int
-				density    float64
-			}{{600, 450, 0.06}, {60, 2500, 0.5}, {2500, 60, 0.5}} {
+			for _, shape := range scatterShapes {
 				delayAgainstCPU(t, g, cb, shape.rows, shape.cols, shape.density)
 			}
 		})

@@ -67,17 +67,20 @@ func TestSparseAgainstCPU(t *testing.T) {
 				t.Logf("float atomics (GL_NV_shader_atomic_float): %t", g.x.p.sparseAtomic[0] != nil)
 			}
 			cb := cpuTwin(t)
-			// Short rows and columns, then long rows (long columns): on
-			// the GPU paths several groups share a spike's entries.
-			for _, shape := range []struct {
-				rows, cols int
-				density    float64
-			}{{700, 500, 0.05}, {60, 3000, 0.4}, {3000, 60, 0.4}} {
+			for _, shape := range scatterShapes {
 				sparseAgainstCPU(t, g, cb, shape.rows, shape.cols, shape.density)
 			}
 		})
 	}
 }
+
+// scatterShapes are the sparse matrices of the comparisons with the cpu:
+// short rows and columns, then long rows (long columns), whose spikes
+// several work groups share on the GPU paths.
+var scatterShapes = []struct {
+	rows, cols int
+	density    float64
+}{{700, 500, 0.05}, {60, 3000, 0.4}, {3000, 60, 0.4}}
 
 func sparseAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, density float64) {
 	rs, ci, vals := randomCSR(3, rows, cols, density)
