@@ -97,6 +97,18 @@ var testNoAtomicFloat bool
 // the row-wise spike propagation (see sparse). Row or column counts
 // beyond one buffer are refused with an error.
 func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
+	return b.newSparse(rows, cols, rowStart, colIdx, vals, false)
+}
+
+var _ backend.SparseAdopter = (*Backend)(nil)
+
+// AdoptSparse is NewSparse keeping rowStart and colIdx as the host copy
+// of the structure (backend.SparseAdopter) instead of copying them.
+func (b *Backend) AdoptSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) (backend.SparseTensor, error) {
+	return b.newSparse(rows, cols, rowStart, colIdx, vals, true)
+}
+
+func (b *Backend) newSparse(rows, cols int, rowStart []int64, colIdx []int32, vals []float32, adopt bool) (backend.SparseTensor, error) {
 	b.mu.Lock()
 	closed, maxElems := b.closed, b.maxElems
 	b.mu.Unlock()
@@ -115,7 +127,10 @@ func (b *Backend) NewSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		return nil, fmt.Errorf("gl: NewSparse: %d entries; the gl backend indexes at most 2^32-1 entries per sparse matrix; split the synapse group", nnz)
 	}
 	split := nnz > maxElems
-	s := &sparse{b: b, rows: rows, cols: cols, split: split, rowStart: slices.Clone(rowStart), colIdx: slices.Clone(colIdx), maxRow: backend.MaxRowLen(rowStart)}
+	if !adopt {
+		rowStart, colIdx = slices.Clone(rowStart), slices.Clone(colIdx)
+	}
+	s := &sparse{b: b, rows: rows, cols: cols, split: split, rowStart: rowStart, colIdx: colIdx, maxRow: backend.MaxRowLen(rowStart)}
 	var made []*tensor
 	fail := func(err error) (backend.SparseTensor, error) {
 		for _, t := range made {

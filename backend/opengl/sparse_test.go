@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -390,5 +391,49 @@ func TestColumnFormOnDemand(t *testing.T) {
 		if d := math.Abs(float64(got[0][i] - got[1][i])); d > 1e-4*(1+math.Abs(float64(got[1][i]))) {
 			t.Fatalf("value %d: gl %v, cpu %v", i, got[0][i], got[1][i])
 		}
+	}
+}
+
+// TestAdoptSparse checks that AdoptSparse stores the matrix NewSparse
+// stores (values read back, a propagation through it) and keeps the
+// caller's structure as its host copy instead of copying it.
+func TestAdoptSparse(t *testing.T) {
+	g := openOrSkip(t)
+	rs, ci, vals := randomCSR(9, 80, 60, 0.2)
+	ref, err := g.NewSparse(80, 60, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs2, ci2 := slices.Clone(rs), slices.Clone(ci)
+	got, err := g.AdoptSparse(80, 60, rs2, ci2, slices.Clone(vals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.(*sparse); &s.rowStart[0] != &rs2[0] || &s.colIdx[0] != &ci2[0] {
+		t.Errorf("AdoptSparse copied the structure it was given")
+	}
+	if s := ref.(*sparse); &s.rowStart[0] == &rs[0] {
+		t.Errorf("NewSparse kept the caller's structure")
+	}
+	if !slices.Equal(readGL(t, g, ref), readGL(t, g, got)) {
+		t.Errorf("values differ between NewSparse and AdoptSparse")
+	}
+	mask := make([]float32, 80)
+	for i := range mask {
+		if i%3 == 0 {
+			mask[i] = 1
+		}
+	}
+	d1, d2 := filled(t, g, make([]float32, 60)), filled(t, g, make([]float32, 60))
+	g.Propagate(d1, ref, true, filled(t, g, mask), 1)
+	g.Propagate(d2, got, true, filled(t, g, mask), 1)
+	a, b := readGL(t, g, d1), readGL(t, g, d2)
+	for j := range a { // atomic additions: equal up to their order
+		if d := math.Abs(float64(a[j] - b[j])); d > 1e-5*(1+math.Abs(float64(a[j]))) {
+			t.Fatalf("Propagate through the adopted matrix: [%d] = %v, want %v", j, b[j], a[j])
+		}
+	}
+	if _, err := g.AdoptSparse(80, 60, rs2[:40], ci2, vals); err == nil {
+		t.Errorf("AdoptSparse took a row start array of the wrong length")
 	}
 }
