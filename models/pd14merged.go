@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/rng"
@@ -268,6 +269,11 @@ func pd14Join(spec func(t, j int) (pd14Spec, bool), keys [8][8]rng.Key, sizes [8
 			}
 		})
 		nnz = start[sizes[r]]
+		// Collect this population's drawn projections now rather than
+		// when the heap has doubled (GOGC): they are most of the garbage
+		// of a build, and the next population draws as much again.
+		blocks = [8]*pd14Drawn{}
+		runtime.GC()
 	}
 	out.idx, out.vals, out.steps = out.idx[:nnz], out.vals[:nnz], out.steps[:nnz]
 	return out
