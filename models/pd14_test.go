@@ -329,16 +329,8 @@ func TestPD14Merged(t *testing.T) {
 			w float32
 			d int32
 		}
-		mw := all.AllSynapses.Var("W")
-		rs, ci := mw.(backend.SparseTensor).Structure()
-		mv := make([]float32, mw.Len())
-		if err := be.Read(mv, mw, 0); err != nil {
-			t.Fatal(err)
-		}
-		md, err := all.AllSynapses.Delays()
-		if err != nil {
-			t.Fatal(err)
-		}
+		mm := readMatrix(t, be, all.AllSynapses)
+		rs, ci, mv, md := mm.start, mm.idx, mm.w, mm.delays
 		merged := map[[2]int]entry{}
 		for r := range len(rs) - 1 {
 			for e := rs[r]; e < rs[r+1]; e++ {
@@ -354,16 +346,8 @@ func TestPD14Merged(t *testing.T) {
 				if g == nil {
 					continue
 				}
-				w := g.Var("W")
-				prs, pci := w.(backend.SparseTensor).Structure()
-				pv := make([]float32, w.Len())
-				if err := be.Read(pv, w, 0); err != nil {
-					t.Fatal(err)
-				}
-				pd, err := g.Delays()
-				if err != nil {
-					t.Fatal(err)
-				}
+				pm := readMatrix(t, be, g)
+				prs, pci, pv, pd := pm.start, pm.idx, pm.w, pm.delays
 				ro, co := all.Offsets[sr], all.Offsets[tg]
 				if layout == core.DxS {
 					ro, co = co, ro
@@ -465,23 +449,15 @@ func pd14StateAcrossBackends(t *testing.T, merged bool) {
 	synapses := 0
 	for k, pc := range sgc {
 		pg := sgg[k]
-		wc := read(c, pc.Var("W"))
-		synapses += len(wc)
-		differ("W of "+pc.Name(), wc, read(g, pg.Var("W")), 0)
-		dc, err := pc.Delays()
-		if err != nil {
-			t.Fatal(err)
+		mc, mg := readMatrix(t, c.be, pc), readMatrix(t, g.be, pg)
+		synapses += len(mc.w)
+		differ("W of "+pc.Name(), mc.w, mg.w, 0)
+		fc, fg := make([]float32, len(mc.delays)), make([]float32, len(mg.delays))
+		for i := range mc.delays {
+			fc[i] = float32(mc.delays[i])
 		}
-		dg, err := pg.Delays()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fc, fg := make([]float32, len(dc)), make([]float32, len(dg))
-		for i := range dc {
-			fc[i] = float32(dc[i])
-		}
-		for i := range dg {
-			fg[i] = float32(dg[i])
+		for i := range mg.delays {
+			fg[i] = float32(mg.delays[i])
 		}
 		differ("delays of "+pc.Name(), fc, fg, 0)
 	}
@@ -519,34 +495,17 @@ func pd14StateAcrossBackends(t *testing.T, merged bool) {
 // synapses and rows) and checks that every projection's structure,
 // weights and delays are identical.
 func TestPD14DrawIndependentOfCores(t *testing.T) {
-	type drawn struct {
-		start  []int64
-		idx    []int32
-		w      []float32
-		delays []int32
-	}
-	get := func(procs int) [][]drawn {
+	get := func(procs int) [][]pd14Matrix {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		be := cobaCPU(t)
 		_, m := pd14Built(t, be, 9, 0.02)
-		out := make([][]drawn, 8)
+		out := make([][]pd14Matrix, 8)
 		for tg := range m.Projections {
-			out[tg] = make([]drawn, 8)
+			out[tg] = make([]pd14Matrix, 8)
 			for sr, g := range m.Projections[tg] {
-				if g == nil {
-					continue
+				if g != nil {
+					out[tg][sr] = readMatrix(t, be, g)
 				}
-				w := g.Var("W")
-				rs, ci := w.(backend.SparseTensor).Structure()
-				vals := make([]float32, w.Len())
-				if err := be.Read(vals, w, 0); err != nil {
-					t.Fatal(err)
-				}
-				d, err := g.Delays()
-				if err != nil {
-					t.Fatal(err)
-				}
-				out[tg][sr] = drawn{slices.Clone(rs), slices.Clone(ci), vals, d}
 			}
 		}
 		return out
@@ -589,4 +548,28 @@ func pd14BuiltOpts(t *testing.T, be backend.Backend, seed uint64, layout core.La
 		t.Fatal(err)
 	}
 	return net, m
+}
+
+// pd14Matrix is a synapse group's sparse W read back from its backend:
+// structure (copied), values and per-synapse delays.
+type pd14Matrix struct {
+	start  []int64
+	idx    []int32
+	w      []float32
+	delays []int32
+}
+
+func readMatrix(t *testing.T, be backend.Backend, g *core.SynapseGroup) pd14Matrix {
+	t.Helper()
+	w := g.Var("W")
+	rs, ci := w.(backend.SparseTensor).Structure()
+	vals := make([]float32, w.Len())
+	if err := be.Read(vals, w, 0); err != nil {
+		t.Fatal(err)
+	}
+	d, err := g.Delays()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pd14Matrix{slices.Clone(rs), slices.Clone(ci), vals, d}
 }

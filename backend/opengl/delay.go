@@ -189,8 +189,9 @@ func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
 
 // PropagateDelayed adds alpha * W[e] of the stored entries e of the
 // spiking sources to the ring buffer row that their delay sends them to
-// (see backend.Delayer). The mask is compacted into a spike list on the
-// device; a workgroup per spike adds its entries atomically.
+// (see backend.Delayer), atomically. On GPUs the scatter reads the mask
+// itself (a work group per 64 sources collects their spikes); software
+// renderers compact it into a spike list first (propagate_delayed.comp).
 func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays backend.Delays, mask backend.Tensor, alpha float32) {
 	const op = "PropagateDelayed"
 	b.mu.Lock()

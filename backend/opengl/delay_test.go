@@ -89,12 +89,7 @@ func delayAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, densit
 // directions, with its takes) allocates nothing on the host, with the
 // renderer's own kernels and with the GPU ones (SCAN).
 func TestDelayZeroAllocs(t *testing.T) {
-	for _, gpu := range []bool{false, true} {
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
-		delayZeroAllocs(t, g)
-	}
+	onBothPaths(t, func(g *Backend, _ bool) { delayZeroAllocs(t, g) })
 }
 
 func delayZeroAllocs(t *testing.T, g *Backend) {

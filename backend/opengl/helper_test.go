@@ -37,6 +37,20 @@ func openOrSkip(t testing.TB) *Backend {
 	return openContext(t, testContext())
 }
 
+// onBothPaths calls f with a backend that uses the renderer's own kernel
+// variants (gpu false) and then with one that uses those meant for GPUs
+// (gpu true; see testGPUPaths), closing each when f returns.
+func onBothPaths(t *testing.T, f func(g *Backend, gpu bool)) {
+	t.Helper()
+	for _, gpu := range []bool{false, true} {
+		testGPUPaths = gpu
+		g := openOrSkip(t)
+		testGPUPaths = false
+		f(g, gpu)
+		g.Close()
+	}
+}
+
 // openContext is openOrSkip for a given Context option.
 func openContext(t testing.TB, context string) *Backend {
 	t.Helper()

@@ -35,10 +35,7 @@ func execStats(t *testing.T, g *Backend) (barriers, compactions int) {
 // Fill, an elementwise operation, a fused kernel), with the results equal
 // to the cpu's running the same sequence.
 func TestSpikeListsReused(t *testing.T) {
-	for _, gpu := range []bool{false, true} {
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
+	onBothPaths(t, func(g *Backend, gpu bool) {
 		cb := cpuTwin(t)
 		const rows, cols = 5000, 300 // rows > 4096: two compaction groups on GPU paths
 		rs, ci, vals := randomCSR(11, rows, cols, 0.02)
@@ -121,8 +118,7 @@ func TestSpikeListsReused(t *testing.T) {
 		if nonzero < len(got[1])/2 {
 			t.Errorf("gpu paths %t: only %d of %d values non-zero", gpu, nonzero, len(got[1]))
 		}
-		g.Close()
-	}
+	})
 }
 
 // TestAtomicScattersShareABarrier checks the barrier schedule of spike
@@ -131,13 +127,7 @@ func TestSpikeListsReused(t *testing.T) {
 // TakeSlot that reads the ring waits for all of them; the ring then holds
 // what the cpu computes.
 func TestAtomicScattersShareABarrier(t *testing.T) {
-	for _, gpu := range []bool{false, true} { // true: indirect dispatches
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
-		testAtomicScatters(t, g, gpu)
-		g.Close()
-	}
+	onBothPaths(t, func(g *Backend, gpu bool) { testAtomicScatters(t, g, gpu) }) // gpu: indirect dispatches
 }
 
 func testAtomicScatters(t *testing.T, g *Backend, gpu bool) {
@@ -217,13 +207,7 @@ func testAtomicScatters(t *testing.T, g *Backend, gpu bool) {
 // with a few, on the software and the GPU paths, and compares with the
 // cpu.
 func TestManySpikes(t *testing.T) {
-	for _, gpu := range []bool{false, true} {
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
-		manySpikes(t, g, gpu)
-		g.Close()
-	}
+	onBothPaths(t, func(g *Backend, gpu bool) { manySpikes(t, g, gpu) })
 }
 
 func manySpikes(t *testing.T, g *Backend, gpu bool) {
@@ -272,10 +256,7 @@ func manySpikes(t *testing.T, g *Backend, gpu bool) {
 // did, MatVec with trans and Propagate summed about a third).
 func TestLongLoops(t *testing.T) {
 	cb := cpuTwin(t)
-	for _, gpu := range []bool{false, true} {
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
+	onBothPaths(t, func(g *Backend, gpu bool) {
 		for _, sh := range [][2]int{{2, 200000}, {200000, 2}, {2, 300001}, {300001, 2}} {
 			rows, cols := sh[0], sh[1]
 			w := make([]float32, rows*cols)
@@ -319,8 +300,7 @@ func TestLongLoops(t *testing.T) {
 				}
 			}
 		}
-		g.Close()
-	}
+	})
 }
 
 // TestLongSparseRows runs MatVec over a sparse matrix with two rows of

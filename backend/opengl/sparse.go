@@ -430,7 +430,7 @@ func (x *executor) sparseOp(c *cmd) {
 
 // sparseScatter runs Propagate: the mask is compacted into a spike list,
 // then the stored entries of the listed rows (trans) or columns are added
-// to dst atomically, a workgroup per spike.
+// to dst atomically, work groups per spike (spikeGroups).
 func (x *executor) sparseScatter(c *cmd) {
 	s := c.sp
 	mode := int(c.op)
