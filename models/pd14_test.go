@@ -83,17 +83,7 @@ func pd14Run(t *testing.T, be backend.Backend, layout core.Layout, s float64, wa
 func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.PD14Options, warm, steps int) [8]float64 {
 	t.Helper()
 	t0 := time.Now()
-	net, err := core.NewNetwork(core.Config{Backend: be, Seed: 3, Layout: layout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := models.PD14Net(net, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := net.Initialize(); err != nil {
-		t.Fatal(err)
-	}
+	net, m := pd14BuiltOpts(t, be, 3, layout, o)
 	t1 := time.Now()
 	if err := net.SimulateIterations(warm, core.SimOptions{Quiet: true}); err != nil {
 		t.Fatal(err)
