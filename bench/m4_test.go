@@ -16,7 +16,7 @@ import (
 // standalone: bench/peers/brian2_m4.py.
 func BenchmarkM4(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B) {
+		withRecording(b, fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B, rec bool) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				b.Fatal(err)
@@ -24,6 +24,7 @@ func BenchmarkM4(b *testing.B) {
 			if _, err := models.Izhikevich2003(net, models.Izh2003Options{NE: 800, NI: 200}); err != nil {
 				b.Fatal(err)
 			}
+			recordSpikes(b, net, rec, "fired")
 			runSteps(b, net, 100)
 		})
 	}

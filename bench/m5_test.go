@@ -23,7 +23,7 @@ func cpuTime(b *testing.B) time.Duration {
 
 // BenchmarkM5 is the COBA benchmark (Brette et al. 2007, benchmark 1:
 // 3200 E + 800 I conductance-based LIF neurons at n=4000, sparse synapses
-// with connection probability 0.02, refractory 5 ms), without recorders,
+// with connection probability 0.02, refractory 5 ms), without recorders (and, in the /rec variants, with every spike recorded),
 // SxD layout, after a 1000-step (100 ms) warm-up. One step is 0.1 ms of
 // biological time, so the real-time factor is us/step * 1e-6 / 1e-4
 // (reported as rtf). It also reports the process's CPU time (user +
@@ -34,7 +34,7 @@ func cpuTime(b *testing.B) time.Duration {
 // bench/peers/brian2_coba.py and bench/peers/run_m5.sh.
 func BenchmarkM5(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/n=4000", name), func(b *testing.B) {
+		withRecording(b, fmt.Sprintf("%s/n=4000", name), func(b *testing.B, rec bool) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				b.Fatal(err)
@@ -42,6 +42,7 @@ func BenchmarkM5(b *testing.B) {
 			if _, err := models.COBANet(net, models.COBAOptions{N: 4000}); err != nil {
 				b.Fatal(err)
 			}
+			recordSpikes(b, net, rec, "fired")
 			if err := net.Initialize(); err != nil {
 				b.Fatal(err)
 			}

@@ -23,6 +23,27 @@ func open(b *testing.B, name string) backend.Backend {
 	return be
 }
 
+// withRecording runs f as the sub-benchmark sub and, as sub+"/rec", with
+// the spikes recorded as users run a model (recordSpikes).
+func withRecording(b *testing.B, sub string, f func(b *testing.B, rec bool)) {
+	b.Run(sub, func(b *testing.B) { f(b, false) })
+	b.Run(sub+"/rec", func(b *testing.B) { f(b, true) })
+}
+
+// recordSpikes adds an event recorder of the spike mask spikes ("fired",
+// "spikes") to every neuron group of net, as the examples do, if rec.
+// Call it before net.Initialize.
+func recordSpikes(b *testing.B, net *core.Network, rec bool, spikes string) {
+	if !rec {
+		return
+	}
+	for _, g := range net.NeuronGroups() {
+		if err := g.AddBehavior(1000, core.NewEventRecorder([]string{spikes}, core.RecorderOptions{Tag: "bench_spikes"})); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // runSteps times b.N steps of an initialised network after a warm-up and
 // reports steps/s; allocs/op is per step (SimulateIterations allocates a
 // little per call, none per step).
@@ -55,7 +76,7 @@ func runSteps(b *testing.B, net *core.Network, warmup int) {
 // dense input (density 0.1) and noise.
 func BenchmarkM1(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/n=100", name), func(b *testing.B) {
+		withRecording(b, fmt.Sprintf("%s/n=100", name), func(b *testing.B, rec bool) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1})
 			if err != nil {
 				b.Fatal(err)
@@ -63,8 +84,10 @@ func BenchmarkM1(b *testing.B) {
 			if _, err := models.Basic(net, models.BasicOptions{Example: 3}); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := net.RemoveBehaviors("Recorder"); err != nil { // measure the model, not the recorder
-				b.Fatal(err)
+			if !rec { // measure the model, not the example's recorder
+				if _, err := net.RemoveBehaviors("Recorder"); err != nil {
+					b.Fatal(err)
+				}
 			}
 			runSteps(b, net, 10)
 		})
@@ -72,8 +95,7 @@ func BenchmarkM1(b *testing.B) {
 }
 
 // BenchmarkM3 is PymoNNto's classic Izhikevich network (800 E + 200 I at
-// n=1000, dense uniform synapses, spike-driven input), without recorders,
-// in both synapse layouts (SxD reads a spike's weights contiguously).
+// n=1000, dense uniform synapses, spike-driven input), in both synapse layouts (SxD reads a spike's weights contiguously).
 func BenchmarkM3(b *testing.B) {
 	for _, name := range backends(b) {
 		for _, c := range []struct {
@@ -81,7 +103,7 @@ func BenchmarkM3(b *testing.B) {
 			layout core.Layout
 		}{{1000, core.SxD}, {1000, core.DxS}, {4000, core.SxD}} {
 			n := c.n
-			b.Run(fmt.Sprintf("%s/n=%d/%s", name, n, c.layout), func(b *testing.B) {
+			withRecording(b, fmt.Sprintf("%s/n=%d/%s", name, n, c.layout), func(b *testing.B, rec bool) {
 				net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: c.layout})
 				if err != nil {
 					b.Fatal(err)
@@ -89,6 +111,7 @@ func BenchmarkM3(b *testing.B) {
 				if _, err := models.IzhikevichNet(net, models.ClassicOptions{NE: n * 4 / 5, NI: n / 5}); err != nil {
 					b.Fatal(err)
 				}
+				recordSpikes(b, net, rec, "fired")
 				runSteps(b, net, 100)
 			})
 		}
@@ -98,7 +121,7 @@ func BenchmarkM3(b *testing.B) {
 // BenchmarkM2 is PymoNNto's classic LIF network (800 E + 200 I).
 func BenchmarkM2(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B) {
+		withRecording(b, fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B, rec bool) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				b.Fatal(err)
@@ -106,6 +129,7 @@ func BenchmarkM2(b *testing.B) {
 			if _, err := models.LIFNet(net, models.ClassicOptions{}); err != nil {
 				b.Fatal(err)
 			}
+			recordSpikes(b, net, rec, "fired")
 			runSteps(b, net, 100)
 		})
 	}

@@ -14,7 +14,7 @@ var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the
 // BenchmarkPD14 is the Potjans & Diesmann (2014) cortical microcircuit
 // (M9) at scale 0.1 (7,718 neurons; synapse numbers scaled with N so the
 // in-degrees stay full: about 2e7 stored synapses), DC background, SxD
-// layout, without recorders, after the model's 0.5 s (5000-step) warm-up.
+// layout, without recorders (and, in the /rec variants, with every spike recorded), after the model's 0.5 s (5000-step) warm-up.
 // One step is 0.1 ms, so the real-time factor (rtf) is us/step * 1e-6 /
 // 1e-4. Building the network (host-side connectivity draws, in parallel)
 // takes several seconds at scale 0.1 (83 s at scale 1 on 2 cores) and is
@@ -27,7 +27,7 @@ var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the
 //	go test ./bench -run XXX -bench PD14/cpu -benchtime 500x -pd14.scale 1
 func BenchmarkPD14(b *testing.B) {
 	for _, name := range backends(b) {
-		b.Run(fmt.Sprintf("%s/scale=%g", name, *pd14Scale), func(b *testing.B) {
+		withRecording(b, fmt.Sprintf("%s/scale=%g", name, *pd14Scale), func(b *testing.B, rec bool) {
 			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				b.Fatal(err)
@@ -35,6 +35,7 @@ func BenchmarkPD14(b *testing.B) {
 			if _, err := models.PD14Net(net, models.PD14Options{Scale: *pd14Scale}); err != nil {
 				b.Fatal(err)
 			}
+			recordSpikes(b, net, rec, "fired")
 			if err := net.Initialize(); err != nil {
 				b.Fatal(err)
 			}

@@ -24,7 +24,7 @@ func BenchmarkM8(b *testing.B) {
 			if c.propagate {
 				sub += "-propagate"
 			}
-			b.Run(sub, func(b *testing.B) {
+			withRecording(b, sub, func(b *testing.B, rec bool) {
 				net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
 				if err != nil {
 					b.Fatal(err)
@@ -32,6 +32,7 @@ func BenchmarkM8(b *testing.B) {
 				if _, err := models.SORN(net, models.SORNOptions{NE: c.ne, Propagate: c.propagate}); err != nil {
 					b.Fatal(err)
 				}
+				recordSpikes(b, net, rec, "spikes")
 				runSteps(b, net, 100)
 			})
 		}

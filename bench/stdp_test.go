@@ -32,7 +32,7 @@ func stdpSizes(name string) []int {
 func benchSTDP(b *testing.B, build func(*core.Network, models.STDPOptions) (*models.STDPNet, error)) {
 	for _, name := range backends(b) {
 		for _, n := range stdpSizes(name) {
-			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+			withRecording(b, fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B, rec bool) {
 				be := open(b, name)
 				net, err := core.NewNetwork(core.Config{Backend: be, Seed: 1, Layout: core.SxD})
 				if err != nil {
@@ -42,6 +42,7 @@ func benchSTDP(b *testing.B, build func(*core.Network, models.STDPOptions) (*mod
 				if err != nil {
 					b.Fatal(err)
 				}
+				recordSpikes(b, net, rec, "spikes")
 				if err := net.Initialize(); err != nil {
 					b.Fatal(err)
 				}

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -12,20 +13,30 @@ import (
 type RecorderOptions struct {
 	// Tag holds the recorder's comma-separated tags.
 	Tag string
-	// Gap records every Gap-th step (every step if 0 or 1).
+	// Gap records every Gap-th step (every step if 0 or 1); the steps
+	// between cost nothing.
 	Gap int
-	// MaxLength keeps only the newest MaxLength records (all if 0).
+	// MaxLength keeps only the newest MaxLength records (all if 0); older
+	// ones are dropped in batches, so memory stays below twice MaxLength
+	// records without a copy per step.
 	MaxLength int
 	// Block is the number of records kept on the device before they are
 	// read back in one transfer (100 if 0).
 	Block int
 }
 
-// Recorder records variables and reductions of its object every step (or
-// every Gap steps), as PymoNNto's Recorder does: "v" records the whole
-// vector, "mean(v)", "sum(v)", "max(v)", "min(v)" and "count(v)" one number
-// ("np.mean(v)" is accepted too). Records stay on the device and are read
-// back every Block records, so recording costs no per-step host transfer.
+// Recorder records variables, slices and reductions of its object every
+// step (or every Gap steps), as PymoNNto's Recorder does: "v" records the
+// whole vector, "v[0:10]" elements 0 to 9, "mean(v)", "sum(v)", "max(v)",
+// "min(v)" and "count(v)" one number, of the whole vector or of a slice
+// ("mean(v[0:100])"; "np.mean(v)" is accepted too). Records stay on the
+// device (reductions and slices are computed there) and are read back
+// every Block records, so recording costs no per-step host transfer.
+//
+// An EventRecorder records the non-zero elements of masks (spikes) as
+// (iteration, index) events. On backends that gather events
+// (backend.EventGatherer: cpu and gl) its cost per step grows with the
+// spikes, not with the size of the mask.
 //
 // The recorded variable names are tags: core.Get[*core.Series](net, "v", 0)
 // returns the series of the first recorder holding "v".
@@ -42,17 +53,19 @@ type Recorder struct {
 
 // recItem is one recorded expression.
 type recItem struct {
-	name  string
-	varN  string
-	op    backend.ReduceOp
-	red   bool
-	width int
-	buf   backend.Tensor // Block x width on the device
-	host  []float32      // records x width
-	hits  []int          // iteration of each record
-	evIt  []int          // events: iterations
-	evIdx []int          // events: indices
-	tmp   []float32
+	name   string
+	varN   string
+	op     backend.ReduceOp
+	red    bool
+	lo, hi int // the slice [lo, hi) of the variable (hi < 0: to its end)
+	width  int
+	buf    backend.Tensor // Block x width on the device
+	part   backend.Tensor // the slice of a reduction over part of the variable
+	log    backend.EventLog
+	host   []float32 // records x width
+	hits   []int     // iteration of each record
+	ev     eventStore
+	tmp    []float32
 }
 
 // NewRecorder records the given variables and expressions.
@@ -75,6 +88,13 @@ func (r *Recorder) initializeLast() {}
 // Variables lists what the recorder records.
 func (r *Recorder) Variables() []string { return append([]string(nil), r.exprs...) }
 
+// IsEvents reports whether r records events (NewEventRecorder).
+func (r *Recorder) IsEvents() bool { return r.events }
+
+// Options returns the recorder's options (Block filled in after
+// Initialize).
+func (r *Recorder) Options() RecorderOptions { return r.opt }
+
 func (r *Recorder) records(name string) bool {
 	for _, e := range r.exprs {
 		if e == name {
@@ -89,29 +109,69 @@ var reductions = map[string]backend.ReduceOp{
 	"min": backend.MinReduce, "count": backend.Count,
 }
 
-// parseRecExpr reads "v" or "mean(v)".
-func parseRecExpr(s string) (varN string, op backend.ReduceOp, red bool, err error) {
+// recExpr is a parsed recorder expression.
+type recExpr struct {
+	varN   string
+	op     backend.ReduceOp
+	red    bool
+	lo, hi int // hi < 0: the whole variable from lo
+}
+
+// parseRecExpr reads "v", "v[a:b]", "mean(v)" or "mean(v[a:b])".
+func parseRecExpr(s string) (recExpr, error) {
 	e := strings.TrimSpace(s)
 	e = strings.TrimPrefix(e, "np.")
+	x := recExpr{hi: -1}
 	if i := strings.IndexByte(e, '('); i >= 0 {
 		if !strings.HasSuffix(e, ")") {
-			return "", 0, false, fmt.Errorf("recorder expression %q: missing ')'", s)
+			return x, fmt.Errorf("recorder expression %q: missing ')'", s)
 		}
 		fn := strings.TrimSpace(e[:i])
-		arg := strings.TrimSpace(e[i+1 : len(e)-1])
 		o, ok := reductions[fn]
 		if !ok {
-			return "", 0, false, fmt.Errorf("recorder expression %q: unknown function %q; use sum, mean, max, min or count", s, fn)
+			return x, fmt.Errorf("recorder expression %q: unknown function %q; use sum, mean, max, min or count", s, fn)
 		}
-		if !isIdent(arg) {
-			return "", 0, false, fmt.Errorf("recorder expression %q: %q is not a variable name", s, arg)
+		x.op, x.red = o, true
+		e = strings.TrimSpace(e[i+1 : len(e)-1])
+	}
+	if i := strings.IndexByte(e, '['); i >= 0 {
+		if !strings.HasSuffix(e, "]") {
+			return x, fmt.Errorf("recorder expression %q: missing ']'", s)
 		}
-		return arg, o, true, nil
+		a, b, ok := strings.Cut(e[i+1:len(e)-1], ":")
+		if !ok {
+			return x, fmt.Errorf("recorder expression %q: a slice is [start:end], such as v[0:10]", s)
+		}
+		var err error
+		if x.lo, err = sliceBound(a, 0); err == nil {
+			x.hi, err = sliceBound(b, -1)
+		}
+		if err != nil {
+			return x, fmt.Errorf("recorder expression %q: %v", s, err)
+		}
+		if x.hi >= 0 && x.hi <= x.lo {
+			return x, fmt.Errorf("recorder expression %q: the slice [%d:%d] is empty; the end must be above the start", s, x.lo, x.hi)
+		}
+		e = strings.TrimSpace(e[:i])
 	}
 	if !isIdent(e) {
-		return "", 0, false, fmt.Errorf("recorder expression %q: not a variable name or reduction such as mean(v)", s)
+		return x, fmt.Errorf("recorder expression %q: %q is not a variable name; record v, v[0:10], mean(v) or mean(v[0:10])", s, e)
 	}
-	return e, 0, false, nil
+	x.varN = e
+	return x, nil
+}
+
+// sliceBound reads a slice bound: a non-negative integer, or def if empty.
+func sliceBound(s string, def int) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("slice bound %q is not a non-negative integer", s)
+	}
+	return v, nil
 }
 
 func isIdent(s string) bool {
@@ -142,28 +202,47 @@ func (r *Recorder) Initialize(obj Object) error {
 	r.obj = obj
 	be := obj.Net().Backend()
 	for _, e := range r.exprs {
-		v, op, red, err := parseRecExpr(e)
+		x, err := parseRecExpr(e)
 		if err != nil {
 			return err
 		}
-		t := obj.Var(v)
+		t := obj.Var(x.varN)
 		if t == nil {
-			return fmt.Errorf("recorder: variable %q (in %q) not found on %s; it has: %s", v, e, describe(obj), strings.Join(obj.VarNames(), ", "))
+			return fmt.Errorf("recorder: variable %q (in %q) not found on %s; it has: %s", x.varN, e, describe(obj), strings.Join(obj.VarNames(), ", "))
 		}
-		if r.events && red {
+		if x.hi < 0 {
+			x.hi = t.Len()
+		}
+		if x.hi > t.Len() || x.lo >= x.hi {
+			return fmt.Errorf("recorder: %q: the slice [%d:%d] is outside %q's %d elements", e, x.lo, x.hi, x.varN, t.Len())
+		}
+		if r.events && x.red {
 			return fmt.Errorf("event recorder: %q: record a spike mask such as \"fired\", not a reduction", e)
 		}
-		w := t.Len()
-		if red {
+		if r.events && (x.lo != 0 || x.hi != t.Len()) {
+			return fmt.Errorf("event recorder: %q: record a whole spike mask such as \"fired\"; select neurons afterwards with Events.Select", e)
+		}
+		w := x.hi - x.lo
+		if x.red {
 			w = 1
 		}
-		buf, err := be.NewTensor(r.opt.Block, w)
-		if err != nil {
-			return fmt.Errorf("recorder %q: %w", e, err)
+		it := &recItem{name: e, varN: x.varN, op: x.op, red: x.red, lo: x.lo, hi: x.hi, width: w}
+		if eg, ok := be.(backend.EventGatherer); ok && r.events {
+			if it.log, err = eg.NewEventLog(t.Len(), r.opt.Block); err != nil {
+				return fmt.Errorf("recorder %q: %w", e, err)
+			}
+		} else {
+			if it.buf, err = be.NewTensor(r.opt.Block, w); err != nil {
+				return fmt.Errorf("recorder %q: %w", e, err)
+			}
+			if r.events {
+				it.tmp = make([]float32, r.opt.Block*w)
+			}
 		}
-		it := &recItem{name: e, varN: v, op: op, red: red, width: w, buf: buf}
-		if r.events {
-			it.tmp = make([]float32, r.opt.Block*w)
+		if x.red && w != t.Len() {
+			if it.part, err = be.NewTensor(x.hi-x.lo, 1); err != nil {
+				return fmt.Errorf("recorder %q: %w", e, err)
+			}
 		}
 		r.items = append(r.items, it)
 	}
@@ -196,7 +275,8 @@ func (r *Recorder) Reserve(steps int) {
 	}
 }
 
-// Iteration queues a copy of each recorded expression into the device block.
+// Iteration queues a copy of each recorded expression into the device
+// block (an event log's gathering for events).
 func (r *Recorder) Iteration(obj Object) error {
 	n := obj.Net()
 	if !n.recording {
@@ -211,13 +291,19 @@ func (r *Recorder) Iteration(obj Object) error {
 		if t == nil {
 			return fmt.Errorf("recorder: variable %q disappeared from %s", it.varN, describe(obj))
 		}
-		if it.red {
+		if t.Len() < it.hi {
+			return fmt.Errorf("recorder: variable %q changed length to %d; %q needs %d elements", it.varN, t.Len(), it.name, it.hi)
+		}
+		switch {
+		case it.log != nil:
+			it.log.Gather(t)
+		case it.red && it.part != nil:
+			be.CopyRange(it.part, 0, t, it.lo, it.hi-it.lo)
+			be.Reduce(it.op, it.buf, r.rows, it.part)
+		case it.red:
 			be.Reduce(it.op, it.buf, r.rows, t)
-		} else {
-			if t.Len() != it.width {
-				return fmt.Errorf("recorder: variable %q changed length from %d to %d", it.varN, it.width, t.Len())
-			}
-			be.CopyRange(it.buf, r.rows*it.width, t, 0, it.width)
+		default:
+			be.CopyRange(it.buf, r.rows*it.width, t, it.lo, it.width)
 		}
 	}
 	r.iters = append(r.iters, n.Iteration)
@@ -236,37 +322,54 @@ func (r *Recorder) flush() error {
 	be := r.obj.Net().Backend()
 	for _, it := range r.items {
 		m := r.rows * it.width
-		if r.events {
+		switch {
+		case it.log != nil:
+			err := it.log.Drain(func(k int, idx []int32) { it.ev.add(r.iters[k], idx) })
+			if err != nil {
+				return fmt.Errorf("recorder %q: %w", it.name, err)
+			}
+		case r.events:
 			if err := be.Read(it.tmp[:m], it.buf, 0); err != nil {
 				return fmt.Errorf("recorder %q: %w", it.name, err)
 			}
+			var idx []int32
 			for k := 0; k < r.rows; k++ {
-				row := it.tmp[k*it.width : (k+1)*it.width]
-				for i, v := range row {
+				idx = idx[:0]
+				for i, v := range it.tmp[k*it.width : (k+1)*it.width] {
 					if v != 0 {
-						it.evIt = append(it.evIt, r.iters[k])
-						it.evIdx = append(it.evIdx, i)
+						idx = append(idx, int32(i))
 					}
 				}
+				it.ev.add(r.iters[k], idx)
 			}
-			continue
-		}
-		old := len(it.host)
-		it.host = append(it.host, make([]float32, m)...)[:old+m]
-		if err := be.Read(it.host[old:], it.buf, 0); err != nil {
-			it.host = it.host[:old]
-			return fmt.Errorf("recorder %q: %w", it.name, err)
+		default:
+			old := len(it.host)
+			it.host = append(it.host, make([]float32, m)...)[:old+m]
+			if err := be.Read(it.host[old:], it.buf, 0); err != nil {
+				it.host = it.host[:old]
+				return fmt.Errorf("recorder %q: %w", it.name, err)
+			}
 		}
 		it.hits = append(it.hits, r.iters...)
 		if ml := r.opt.MaxLength; ml > 0 && len(it.hits) >= 2*ml {
-			drop := len(it.hits) - ml
-			it.hits = it.hits[:copy(it.hits, it.hits[drop:])]
-			it.host = it.host[:copy(it.host, it.host[drop*it.width:])]
+			it.trim(ml, r.events)
 		}
 	}
 	r.rows = 0
 	r.iters = r.iters[:0]
 	return nil
+}
+
+// trim keeps the newest ml records (and their events).
+func (it *recItem) trim(ml int, events bool) {
+	drop := len(it.hits) - ml
+	first := it.hits[drop]
+	it.hits = it.hits[:copy(it.hits, it.hits[drop:])]
+	if !events {
+		it.host = it.host[:copy(it.host, it.host[drop*it.width:])]
+		return
+	}
+	it.ev.dropBefore(first)
 }
 
 // Series is recorded data: Len records of Width values each.
@@ -351,7 +454,12 @@ func (r *Recorder) data(name string) (any, error) {
 		}
 	}
 	if r.events {
-		return &Events{Name: name, Iterations: append([]int(nil), it.evIt...), Indices: append([]int(nil), it.evIdx...)}, nil
+		from := 0
+		if ml := r.opt.MaxLength; ml > 0 && len(it.hits) > ml {
+			from = it.hits[len(it.hits)-ml]
+		}
+		its, idx := it.ev.events(from)
+		return &Events{Name: name, Iterations: its, Indices: idx}, nil
 	}
 	hits, host := it.hits, it.host
 	if ml := r.opt.MaxLength; ml > 0 && len(hits) > ml {
@@ -364,7 +472,11 @@ func (r *Recorder) data(name string) (any, error) {
 // Clear drops everything recorded so far.
 func (r *Recorder) Clear() {
 	for _, it := range r.items {
-		it.host, it.hits, it.evIt, it.evIdx = it.host[:0], it.hits[:0], it.evIt[:0], it.evIdx[:0]
+		it.host, it.hits = it.host[:0], it.hits[:0]
+		it.ev.reset()
+		if it.log != nil {
+			it.log.Drain(func(int, []int32) {}) // an error means nothing is held
+		}
 	}
 	r.rows = 0
 	r.iters = r.iters[:0]

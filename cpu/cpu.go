@@ -55,6 +55,17 @@ type Backend struct {
 	// empty.
 	dq delayQueue
 	kq kernelQueue
+	// reg lists the tensors made, for checkpoints (state.go).
+	reg registry
+	// spk holds the spiking indices last collected from a mask by a
+	// spike-driven operation, valid while the mask's gen is unchanged:
+	// an event log that gathers the same mask copies them instead of
+	// scanning it again (state.go).
+	spk struct {
+		t   *tensor
+		gen uint64
+		idx []int32
+	}
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -217,7 +228,9 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 	// make never returns a nil slice, so data == nil means released.
 	d := make([]float32, rows*cols)
 	adviseHuge(d)
-	return &tensor{b: b, rows: rows, cols: cols, data: d}, nil
+	t := &tensor{b: b, rows: rows, cols: cols, data: d}
+	b.register(t, nil)
+	return t, nil
 }
 
 // Data returns the storage of a cpu tensor for zero-copy use in the same

@@ -426,10 +426,12 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	}
 	if lo < 0 {
 		lo = len(q.idx)
-		for _, i := range collect(&b.idxA, mt.data) {
+		idx := collect(&b.idxA, mt.data)
+		for _, i := range idx {
 			q.idx = append(q.idx, int32(i))
 		}
 		hi = len(q.idx)
+		b.noteSpikes(mask, nil, idx)
 		if q.masks == nil {
 			q.masks = make([]maskIdx, 0, maxMasks)
 		} else if len(q.masks) == maxMasks {

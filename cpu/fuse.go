@@ -25,6 +25,34 @@ type kernel struct {
 	// after: the rings whose queued TakeSlot adds into a tensor of the
 	// run; it runs after their tasks, in the same dispatch (flushDelayed).
 	after []*ring
+	// gathers: the event logs that collect the spikes of a mask the run
+	// writes, block by block, while each block is in the cache
+	// (eventLog.Gather); hooks[part] does it for evaluator part.
+	gathers []*eventLog
+	hooks   []gatherHook
+}
+
+// gatherHook gathers, after each block that evaluator part computed, the
+// block's spikes for the logs waiting on the kernel's run.
+type gatherHook struct {
+	k    *kernel
+	part int
+}
+
+func (h *gatherHook) Block(lo, hi int) {
+	for _, l := range h.k.gathers {
+		l.gather(h.part, lo, hi)
+	}
+}
+
+// eval evaluates elements [lo, hi) with evaluator part (and gathers their
+// spikes for the logs waiting on the run).
+func (k *kernel) eval(part, lo, hi int) {
+	if len(k.gathers) == 0 {
+		k.evs[part].Eval(k.vars, lo, hi, k.key)
+		return
+	}
+	k.evs[part].EvalHook(k.vars, lo, hi, k.key, &k.hooks[part])
 }
 
 // kernelQueue holds the kernel runs that were issued one after another
@@ -67,8 +95,9 @@ var _ backend.Fuser = (*Backend)(nil)
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	b.live("Fuse")
 	k := &kernel{b: b, p: p, vars: make([][]float32, len(p.Tensors())), cost: 2 + p.Cost() + p.NumTensors()}
-	for range maxChunks(b.threads) {
+	for part := range maxChunks(b.threads) {
 		k.evs = append(k.evs, p.NewEvaluator())
+		k.hooks = append(k.hooks, gatherHook{k, part})
 	}
 	return k, nil
 }
@@ -144,6 +173,11 @@ func (q *kernelQueue) chunk(th int) {
 // done empties the queue after its runs ran.
 func (q *kernelQueue) done() {
 	for _, k := range q.runs {
+		for _, l := range k.gathers {
+			l.finish()
+		}
+		clear(k.gathers)
+		k.gathers = k.gathers[:0]
 		k.queued = false
 		clear(k.vars)
 		clear(k.ts)
@@ -168,7 +202,7 @@ func (b *Backend) flushKernels() {
 	th := b.parts(q.work, grainKernel)
 	if th <= 1 {
 		for _, k := range q.runs {
-			k.evs[0].Eval(k.vars, 0, k.n, k.key)
+			k.eval(0, 0, k.n)
 		}
 	} else {
 		q.chunk(th)
@@ -191,7 +225,7 @@ func (q *kernelQueue) runAfter(c *kernelChunk) {
 			}
 		}
 	}
-	c.k.evs[c.part].Eval(c.k.vars, c.lo, c.hi, c.k.key)
+	c.k.eval(c.part, c.lo, c.hi)
 }
 
 // ringsFinish is when the last ring group that k waits for is expected

@@ -294,6 +294,7 @@ func (b *Backend) Propagate(dst, w backend.Tensor, trans bool, mask backend.Tens
 	}
 	// The spiking indices are taken before dst changes, so dst may be mask.
 	idx := collect(&b.idxA, m)
+	b.noteSpikes(mask, dst, idx)
 	if len(idx) == 0 || len(d) == 0 {
 		return
 	}

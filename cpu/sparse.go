@@ -88,13 +88,15 @@ func (b *Backend) AdoptSparse(rows, cols int, rowStart []int64, colIdx []int32, 
 // adopt makes a sparse matrix of checked slices that it keeps.
 func (b *Backend) adopt(rows, cols int, rowStart []int64, colIdx []int32, vals []float32) *sparse {
 	nnz := len(colIdx)
-	return &sparse{
+	s := &sparse{
 		b: b, rows: rows, cols: cols,
 		vals:     &tensor{b: b, rows: nnz, cols: 1, data: vals},
 		rowStart: rowStart,
 		colIdx:   colIdx,
 		maxRow:   backend.MaxRowLen(rowStart),
 	}
+	b.register(nil, s)
+	return s
 }
 
 // transposed builds the compressed-column index on first use: 12 bytes
@@ -334,6 +336,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 		backend.CheckVecLen("Propagate", "mask", mask, s.cols, false)
 	}
 	idx := collect(&b.idxA, m)
+	b.noteSpikes(mask, dst, idx)
 	if len(idx) == 0 || len(d) == 0 {
 		return
 	}

@@ -41,6 +41,8 @@ var groups = []group{
 	{name: "Normalize", run: testNormalize},
 	{name: "Sparse", run: testSparse},
 	{name: "Delay", run: testDelay},
+	{name: "Events", run: testEvents},
+	{name: "State", run: testState},
 	{name: "Random", run: testRandom},
 	{name: "Fuse", run: testFuse},
 	{name: "LargeVector", run: testLargeVector},

@@ -71,6 +71,19 @@ func (p *Program) Eval(vars [][]float32, lo, hi int, key rng.Key) {
 // assigning to a one-element tensor with hi > 1 panics. Unused tensors may
 // be nil.
 func (e *Evaluator) Eval(vars [][]float32, lo, hi int, key rng.Key) {
+	e.EvalHook(vars, lo, hi, key, nil)
+}
+
+// A BlockHook is called after each block of elements that an Evaluator
+// has evaluated, while the block is in the cache: the cpu backend gathers
+// the spikes of a mask the program writes there.
+type BlockHook interface {
+	Block(lo, hi int)
+}
+
+// EvalHook is Eval that calls h.Block(lo, hi) after each block [lo, hi)
+// (h may be nil).
+func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockHook) {
 	p := e.p
 	if len(vars) != len(p.tensors) {
 		panic(fmt.Sprintf("expr: Eval: got %d tensors, the program has %d (%v)", len(vars), len(p.tensors), p.tensors))
@@ -112,6 +125,9 @@ func (e *Evaluator) Eval(vars [][]float32, lo, hi int, key rng.Key) {
 		}
 		for i := range c.code {
 			run(&c.code[i], s, n, base, key)
+		}
+		if h != nil {
+			h.Block(base, base+n)
 		}
 	}
 }

@@ -1,0 +1,389 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"weak"
+
+	"github.com/gomonnto/gomonnto/backend"
+)
+
+// The registry of live tensors (backend.TensorLister) and the saving and
+// restoring of rings and delays (backend.RingStater, backend.Hinter), for
+// checkpoints.
+
+var (
+	_ backend.TensorLister  = (*Backend)(nil)
+	_ backend.EventGatherer = (*Backend)(nil)
+	_ backend.RingStater    = (*ring)(nil)
+	_ backend.Hinter        = (*delays)(nil)
+)
+
+// registry holds weak pointers to the tensors a backend made, in the
+// order made: a tensor dropped without Release is still collected.
+type registry struct {
+	dense  []weak.Pointer[tensor]
+	sparse []weak.Pointer[sparse]
+	order  []bool // order[k]: the k-th tensor made is sparse
+	live   int    // entries at the last compaction
+}
+
+func (b *Backend) register(t *tensor, s *sparse) {
+	r := &b.reg
+	if s != nil {
+		r.sparse = append(r.sparse, weak.Make(s))
+	} else {
+		r.dense = append(r.dense, weak.Make(t))
+	}
+	r.order = append(r.order, s != nil)
+	if len(r.order) > 2*max(r.live, 1024) {
+		b.Tensors() // drops the dead entries
+	}
+}
+
+// Tensors lists the live tensors (dense and sparse) made by b, in the
+// order made. Tensors that are unreachable but not yet collected are
+// listed too; callers that match lists of two runs call runtime.GC first.
+func (b *Backend) Tensors() []backend.Tensor {
+	r := &b.reg
+	var out []backend.Tensor
+	var dense []weak.Pointer[tensor]
+	var sp []weak.Pointer[sparse]
+	var order []bool
+	d, s := 0, 0
+	for _, isSparse := range r.order {
+		if isSparse {
+			p := r.sparse[s]
+			s++
+			if x := p.Value(); x != nil && x.vals.data != nil {
+				out = append(out, x)
+				sp = append(sp, p)
+				order = append(order, true)
+			}
+			continue
+		}
+		p := r.dense[d]
+		d++
+		if x := p.Value(); x != nil && x.data != nil {
+			out = append(out, x)
+			dense = append(dense, p)
+			order = append(order, false)
+		}
+	}
+	r.dense, r.sparse, r.order, r.live = dense, sp, order, len(order)
+	return out
+}
+
+// eventLog is the cpu's backend.EventLog. Gathering a mask that a queued
+// kernel run writes (a neuron update's spikes) joins that run: each thread
+// that evaluates a chunk of it collects the non-zero indices of every
+// block of 512 elements right after computing it (in the L1 cache), and
+// the chunks' lists are joined in order after the dispatch
+// (kernelQueue.done). Otherwise Gather scans the
+// mask at once. Either way the mask is never copied.
+type eventLog struct {
+	b        *Backend
+	n, cap   int
+	idx      []int32 // every record's indices, one after another
+	ends     []int   // ends[k]: the end of record k in idx
+	parts    [][]int32
+	mask     []float32 // the mask of the pending record (gathered by a kernel run)
+	pending  bool
+	released bool
+}
+
+// NewEventLog returns an empty log (backend.EventGatherer).
+func (b *Backend) NewEventLog(n, records int) (backend.EventLog, error) {
+	if b.closed {
+		return nil, errClosed
+	}
+	if err := backend.CheckNewEventLog(n, records); err != nil {
+		return nil, err
+	}
+	return &eventLog{b: b, n: n, cap: records, ends: make([]int, 0, records), parts: make([][]int32, maxChunks(b.threads))}, nil
+}
+
+func (l *eventLog) Len() int { return l.n }
+
+func (l *eventLog) Records() int {
+	if l.pending {
+		return len(l.ends) + 1
+	}
+	return len(l.ends)
+}
+
+// Gather collects the indices of mask's non-zero elements as a record.
+// It allocates only when more spikes are held than ever before.
+func (l *eventLog) Gather(mask backend.Tensor) {
+	const op = "EventLog.Gather"
+	if l.released {
+		panic("cpu: EventLog.Gather: the log was released")
+	}
+	b := l.b
+	b.live(op)
+	backend.CheckGather(mask, l.n, l.Records(), l.cap)
+	if l.pending {
+		b.flush()
+	}
+	mt := b.check(op, mask) // read, not written
+	if mt.kq == b.kq.gen+1 && mt.kqW {
+		for _, k := range b.kq.runs {
+			for i, t := range k.ts {
+				if t == mt && k.p.Writes(i) {
+					for p := range l.parts {
+						l.parts[p] = l.parts[p][:0]
+					}
+					l.mask, l.pending = mt.data, true
+					k.gathers = append(k.gathers, l)
+					return
+				}
+			}
+		}
+	}
+	if len(b.dq.calls) > 0 || len(b.kq.runs) > 0 {
+		b.flush()
+	}
+	if b.spk.t == mt && b.spk.gen == mt.gen {
+		l.idx = append(l.idx, b.spk.idx...) // collected by a spike-driven operation
+	} else {
+		l.idx = appendNonZero(l.idx, mt.data, 0)
+	}
+	l.ends = append(l.ends, len(l.idx))
+}
+
+// noteSpikes keeps idx, the spiking indices just collected from mask by
+// an operation that writes dst, for an event log that gathers the same
+// mask (unless the operation writes the mask itself).
+func (b *Backend) noteSpikes(mask, dst backend.Tensor, idx []int) {
+	mt := b.check("noteSpikes", mask)
+	if dst == mask {
+		b.spk.t = nil
+		return
+	}
+	b.spk.t, b.spk.gen = mt, mt.gen
+	b.spk.idx = b.spk.idx[:0]
+	for _, i := range idx {
+		b.spk.idx = append(b.spk.idx, int32(i))
+	}
+}
+
+// gather appends the indices of the non-zero elements of the pending
+// mask's block [lo, hi) to part p (the blocks of a chunk of the kernel
+// run that writes it, in order).
+func (l *eventLog) gather(p, lo, hi int) {
+	l.parts[p] = appendNonZero(l.parts[p], l.mask[lo:hi], lo)
+}
+
+// finish joins the parts of the pending record.
+func (l *eventLog) finish() {
+	for p, x := range l.parts {
+		l.idx = append(l.idx, x...)
+		l.parts[p] = x[:0]
+	}
+	l.ends = append(l.ends, len(l.idx))
+	l.mask, l.pending = nil, false
+}
+
+// appendNonZero appends base+i for the indices i of the non-zero elements
+// of m to idx, skipping runs of zeros 32 elements at a time.
+func appendNonZero(idx []int32, m []float32, base int) []int32 {
+	i := 0
+	for end := len(m) &^ 31; i < end; i += 32 {
+		i += skipZeros32(m[i:], end-i)
+		if i >= end {
+			break
+		}
+		for k, v := range m[i : i+32] {
+			if v != 0 {
+				idx = append(idx, int32(base+i+k))
+			}
+		}
+	}
+	for ; i < len(m); i++ {
+		if m[i] != 0 {
+			idx = append(idx, int32(base+i))
+		}
+	}
+	return idx
+}
+
+func (l *eventLog) Drain(f func(int, []int32)) error {
+	if l.released {
+		return fmt.Errorf("cpu: EventLog.Drain: the log was released")
+	}
+	if l.b.closed {
+		return errClosed
+	}
+	if l.pending {
+		l.b.flush()
+	}
+	lo := 0
+	for k, end := range l.ends {
+		f(k, l.idx[lo:end])
+		lo = end
+	}
+	l.idx, l.ends = l.idx[:0], l.ends[:0]
+	return nil
+}
+
+func (l *eventLog) Release() {
+	if l.pending && !l.b.closed {
+		l.b.flush()
+	}
+	l.released, l.idx, l.ends, l.parts = true, nil, nil, nil
+}
+
+// Hints of a ring's list (RingState.Hints, two per slot of each part):
+// whether a whole-ring task sent to it, and the work estimate of taking
+// it (ringPart.work), so that a restored ring schedules its tasks as the
+// saved one would have.
+
+// RingState returns what each slot of each part holds, references
+// expanded into contributions, in the order TakeSlot adds them.
+func (r *ring) RingState() (*backend.RingState, error) {
+	if r.b.closed {
+		return nil, errClosed
+	}
+	if r.released {
+		return nil, fmt.Errorf("cpu: RingState: the ring of %d slots x %d was released", r.depth, r.n)
+	}
+	r.b.flush()
+	st := &backend.RingState{Depth: r.depth, N: r.n, Bounds: slices.Clone(r.bounds)}
+	st.Start = make([]int64, 1, len(r.parts)*r.depth+1)
+	st.Hints = make([]int64, 0, 2*len(r.parts)*r.depth)
+	for p := range r.parts {
+		rp := &r.parts[p]
+		for s := range r.depth {
+			var cur sender
+			rp.each(s, func(items []event) {
+				for _, ev := range items {
+					if ev.i >= 0 {
+						st.Index = append(st.Index, ev.i)
+						st.Value = append(st.Value, ev.v)
+						continue
+					}
+					at := math.Float32bits(ev.v)
+					if ev.i == itemSender {
+						cur = r.senders[at]
+						continue
+					}
+					// A reference adds alpha*v per entry (addRefs: a
+					// multiplication, then an addition, as for an event
+					// whose value is float32(alpha*v)).
+					for _, e := range cur.lay.ent[at : at+uint32(-ev.i)] {
+						st.Index = append(st.Index, e.i)
+						st.Value = append(st.Value, float32(cur.alpha*e.v))
+					}
+				}
+			})
+			st.Start = append(st.Start, int64(len(st.Index)))
+			whole := int64(0)
+			if rp.slots[s].whole {
+				whole = 1
+			}
+			st.Hints = append(st.Hints, whole, int64(rp.work(s)))
+		}
+	}
+	return st, nil
+}
+
+// SetRingState replaces what the ring holds with s. Lists with the ring's
+// own part bounds are restored as they were (with their hints); other
+// lists go to the part of their destination, in order, so that each
+// destination adds its contributions in the same order; sums become one
+// contribution per destination and slot.
+func (r *ring) SetRingState(s *backend.RingState) error {
+	if r.b.closed {
+		return errClosed
+	}
+	if r.released {
+		return fmt.Errorf("cpu: SetRingState: the ring of %d slots x %d was released", r.depth, r.n)
+	}
+	if err := s.Check(r.depth, r.n); err != nil {
+		return fmt.Errorf("cpu: SetRingState: %w", err)
+	}
+	r.b.flush()
+	for p := range r.parts {
+		for slot := range r.depth {
+			r.empty(&r.parts[p], slot)
+		}
+	}
+	clear(r.senders)
+	r.senders = r.senders[:0]
+	partOf := func(i int32) int {
+		p, _ := slices.BinarySearch(r.bounds[1:], int(i)+1)
+		return p
+	}
+	if s.Dense != nil {
+		for slot := range r.depth {
+			for i, v := range s.Dense[slot*r.n : (slot+1)*r.n] {
+				if v != 0 { // x + 0 == x
+					rp := &r.parts[partOf(int32(i))]
+					rp.put(&rp.slots[slot], event{int32(i), v})
+				}
+			}
+		}
+		return nil
+	}
+	same := slices.Equal(s.Bounds, r.bounds) && len(s.Hints) == 2*(len(s.Bounds)-1)*r.depth
+	for l := range (len(s.Bounds) - 1) * r.depth {
+		p, slot := l/r.depth, l%r.depth
+		for e := s.Start[l]; e < s.Start[l+1]; e++ {
+			q := p
+			if !same {
+				q = partOf(s.Index[e])
+			}
+			rp := &r.parts[q]
+			rp.put(&rp.slots[slot], event{s.Index[e], s.Value[e]})
+		}
+		if same {
+			sl := &r.parts[p].slots[slot]
+			if s.Hints[2*l] != 0 && !sl.whole {
+				sl.whole = true
+				r.wholeSlots++
+			}
+			if sl.head >= 0 {
+				sl.work = s.Hints[2*l+1] - int64(r.parts[p].work(slot))
+			}
+		}
+	}
+	return nil
+}
+
+// Hints are, per direction of sending (from columns, from rows), the
+// number of sends for which W's values have been unchanged (capped at
+// minStable) and whether the layout could not be made: a restored table
+// then makes its layout at the same step as the saved one (the work
+// estimates, and so the tasks, of the following steps depend on it).
+func (d *delays) Hints() []int64 {
+	h := make([]int64, 0, 4)
+	for _, st := range d.lays {
+		never := int64(0)
+		if st.never {
+			never = 1
+		}
+		h = append(h, int64(min(st.stable, minStable)), never)
+	}
+	return h
+}
+
+// SetHints takes hints made by Hints, for the current values of W.
+func (d *delays) SetHints(h []int64) error {
+	if d.released {
+		return fmt.Errorf("cpu: Delays.SetHints: the delays were released")
+	}
+	if len(h) != 4 {
+		return fmt.Errorf("cpu: Delays.SetHints: %d hints; the cpu's delays have 4", len(h))
+	}
+	gen := d.s.vals.gen
+	for k := range d.lays {
+		st := &d.lays[k]
+		*st = layState{gen: gen, stable: int(min(max(h[2*k], 0), minStable)), never: h[2*k+1] != 0}
+		if st.stable >= minStable && !st.never {
+			// The saved table sent by reference: it will again at the next send.
+			st.stable = minStable - 1
+		}
+	}
+	return nil
+}
