@@ -446,6 +446,16 @@ type SimOptions struct {
 	MeasureTime bool
 	// DisableRecording pauses recorders for this run.
 	DisableRecording bool
+	// Hooks run after every step, in order (checkpoints, NaN guards:
+	// package store). An error from a hook stops the run and is returned.
+	Hooks []StepHook
+}
+
+// A StepHook runs after every step of SimulateIterations (on an
+// asynchronous backend the step may still be queued: a hook that reads
+// data waits for it). Checkpointers and NaN guards are hooks.
+type StepHook interface {
+	AfterStep(n *Network) error
 }
 
 // SimulateIterations runs steps steps in batches, showing progress on a
@@ -490,6 +500,12 @@ func (n *Network) SimulateIterations(steps int, opt SimOptions) error {
 		for k := 0; k < m; k++ {
 			if err := n.step(opt.MeasureTime, true); err != nil {
 				return err
+			}
+			for _, h := range opt.Hooks {
+				if err := h.AfterStep(n); err != nil {
+					n.be.Flush()
+					return err
+				}
 			}
 		}
 		done += m

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -258,6 +259,21 @@ func (s *SORNInput) Iteration(o core.Object) error {
 		s.pos = 0
 	}
 	o.Net().Backend().CopyRange(s.input, 0, s.masks, l*s.size, s.size)
+	return nil
+}
+
+// MarshalState saves the position in the letter sequence (core.Stater).
+func (s *SORNInput) MarshalState() ([]byte, error) {
+	return binary.AppendUvarint(nil, uint64(s.pos)), nil
+}
+
+// UnmarshalState restores a position saved by MarshalState.
+func (s *SORNInput) UnmarshalState(b []byte) error {
+	pos, n := binary.Uvarint(b)
+	if n <= 0 || n != len(b) || pos >= uint64(len(s.seq)) {
+		return fmt.Errorf("SORNInput: state %x is not a position in the %d-letter sequence", b, len(s.seq))
+	}
+	s.pos = int(pos)
 	return nil
 }
 
