@@ -20,6 +20,12 @@ type Options struct {
 	// Log receives diagnostics (which backend auto chose, and why); nil
 	// discards them.
 	Log io.Writer
+	// Deterministic makes a backend whose fastest kernels add in an
+	// order that the device's scheduling decides (gl's spike scatters,
+	// with float atomics) use ordered kernels instead, so that two runs,
+	// and a run resumed from a checkpoint, agree bit for bit; they are
+	// slower on GPUs. The cpu backend is always deterministic.
+	Deterministic bool
 }
 
 // Driver opens a backend and, for "auto", says whether it is worth choosing.

@@ -163,3 +163,19 @@ type Hinter interface {
 	Hints() []int64
 	SetHints(h []int64) error
 }
+
+// A DeterminismReporter says whether its results are bit-identical from
+// run to run (see Options.Deterministic). A backend that does not
+// implement it is assumed deterministic.
+type DeterminismReporter interface {
+	Deterministic() bool
+}
+
+// IsDeterministic reports whether b gives bit-identical results from run
+// to run.
+func IsDeterministic(b Backend) bool {
+	if d, ok := b.(DeterminismReporter); ok {
+		return d.Deterministic()
+	}
+	return true
+}

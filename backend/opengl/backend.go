@@ -63,6 +63,8 @@ type Backend struct {
 
 	x *executor // state of the GL thread; only that thread touches it
 
+	reg registry // the tensors made for the caller (Tensors)
+
 	buffers  atomic.Int64 // live GL buffer objects
 	programs atomic.Int64 // live GL program objects
 }
@@ -450,7 +452,17 @@ func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err // not a nil *tensor in an interface
 	}
+	b.register(t, nil)
 	return t, nil
+}
+
+// internalTensor is NewTensor for the buffers inside the backend's own
+// objects (a sparse matrix's arrays, a ring, delays), which Tensors does
+// not list; event logs call newTensor under mu for theirs.
+func (b *Backend) internalTensor(rows, cols int) (*tensor, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.newTensor(rows, cols)
 }
 
 // newTensor is NewTensor for callers that hold mu.

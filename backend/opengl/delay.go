@@ -30,13 +30,12 @@ func (b *Backend) NewDelayRing(depth, n int) (backend.DelayRing, error) {
 	if err := backend.CheckNewDelayRing(depth, n); err != nil {
 		return nil, err
 	}
-	t, err := b.NewTensor(depth, n)
+	g, err := b.internalTensor(depth, n) // not listed by Tensors: rings are saved by RingState
 	if err != nil {
 		return nil, fmt.Errorf("gl: NewDelayRing: %w", err)
 	}
-	g := t.(*tensor)
 	if len(g.tiles) > 1 {
-		t.Release()
+		g.Release()
 		return nil, fmt.Errorf("gl: NewDelayRing: a ring of %d slots x %d destinations has %d elements, more than one shader storage buffer of this device holds (%d); use fewer delay steps, a smaller destination group or -backend=cpu",
 			depth, n, depth*n, g.tileElems)
 	}
@@ -84,7 +83,7 @@ func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Dela
 	}
 	if d.bits < 32 {
 		words := packDelays(steps, d.bits)
-		t, err := b.NewTensor(len(words), 1)
+		t, err := b.internalTensor(len(words), 1)
 		if err == nil {
 			err = b.Write(t, 0, bits32(words))
 			if err != nil {
@@ -94,14 +93,14 @@ func (b *Backend) NewDelays(w backend.SparseTensor, steps []int32) (backend.Dela
 		if err != nil {
 			return nil, fmt.Errorf("gl: NewDelays: %w", err)
 		}
-		d.t = t.(*tensor)
+		d.t = t
 		return d, nil
 	}
-	t, err := b.NewTensor(len(steps), 1)
+	t, err := b.internalTensor(len(steps), 1)
 	if err != nil {
 		return nil, fmt.Errorf("gl: NewDelays: %w", err)
 	}
-	d.t = t.(*tensor)
+	d.t = t
 	if len(d.t.tiles) != len(s.vals.tiles) || d.t.tileElems != s.vals.tileElems {
 		t.Release()
 		return nil, fmt.Errorf("gl: NewDelays: the delays of %d entries are tiled unlike the values of W %s", len(steps), backend.Shape(w))

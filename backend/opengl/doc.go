@@ -88,6 +88,20 @@
 // so sums are taken in the same order as on the cpu, and results do not
 // depend on scheduling.
 //
+// Event logs (backend.EventGatherer, state.go) keep spike records on the
+// device: Gather compacts the mask (or reuses the spike list a
+// propagation made of it) and appends the list and its end to the log's
+// buffers (record_events.comp), with no transfer; Drain reads the ends
+// of the records, then only the indices used. A log has room for every
+// element of every record (records x n indices, as much as recording the
+// masks), in buffers of whole records. Tensors (backend.TensorLister)
+// lists the tensors made by NewTensor and NewSparse through weak
+// pointers, not the buffers inside sparse matrices, rings, delays or
+// logs; a ring's state (backend.RingStater) is its D x n sums, read and
+// written as they are, since the atomic scatters keep no list of
+// contributions (nor their order: two rings fed the same spikes may
+// differ in the last bits).
+//
 // Close releases every buffer and program and the context; LiveObjects
 // counts the GL objects held, for leak tests.
 //

@@ -626,6 +626,8 @@ func (x *executor) exec(c *cmd, bt *batch) {
 		x.sparseOp(c)
 	case cDelay:
 		x.delayOp(c)
+	case cGather:
+		x.gather(c.t[0], c.t[1], c.t[2], c.i[0])
 	}
 }
 

@@ -32,10 +32,11 @@ const (
 	cReleaseKernel
 	cSparse // a matrix operation on a sparse matrix (cmd.sp, cmd.op = sparse mode)
 	cDelay  // PropagateDelayed or TakeSlot (delay.go; cmd.op = MODE of propagate_delayed.comp)
+	cGather // EventLog.Gather (state.go)
 )
 
 var cmdNames = [...]string{"Fill", "CopyRange", "Binary", "BinaryScalar", "Unary", "Affine", "Axpy", "Where",
-	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse", "Delay"}
+	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse", "Delay", "Gather"}
 
 func (k cmdKind) String() string { return cmdNames[k] }
 

@@ -85,6 +85,7 @@ type programs struct {
 	normRows                            *program
 	normCols                            [3]*program // by MODE
 	random                              *program
+	recordEvents                        *program // EventLog.Gather (record_events.comp)
 	// sparse holds propagate_sparse.comp by MODE (sparse[0] and [1]
 	// scatter with compare-and-swap); sparseAtomic holds MODE 0 and 1 with
 	// float atomicAdd, nil where GL_NV_shader_atomic_float is missing.
@@ -163,6 +164,7 @@ func (p *programs) specs(software bool) []spec {
 		add(&p.normCols[m], "normalize_cols.comp", 64, fmt.Sprintf("MODE %d", m))
 	}
 	add(&p.random, "random.comp", 256)
+	add(&p.recordEvents, "record_events.comp", 256)
 	for m := range p.sparse {
 		add(&p.sparse[m], "propagate_sparse.comp", 64, fmt.Sprintf("MODE %d", m))
 	}

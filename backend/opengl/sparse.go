@@ -139,11 +139,11 @@ func (b *Backend) newSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 		return nil, err
 	}
 	mk := func(dst **tensor, data []float32, n int) error {
-		t, err := b.NewTensor(n, 1)
+		t, err := b.internalTensor(n, 1)
 		if err != nil {
 			return err
 		}
-		*dst = t.(*tensor)
+		*dst = t
 		made = append(made, *dst)
 		if len(data) > 0 {
 			return b.Write(t, 0, data)
@@ -164,6 +164,9 @@ func (b *Backend) newSparse(rows, cols int, rowStart []int64, colIdx []int32, va
 			return fail(fmt.Errorf("gl: NewSparse: %w", err))
 		}
 	}
+	b.mu.Lock()
+	b.register(nil, s)
+	b.mu.Unlock()
 	return s, nil
 }
 
