@@ -37,17 +37,29 @@ func run(f *cli.Flags) error {
 		if err != nil {
 			return err
 		}
-		if err := net.Initialize(); err != nil {
-			return err
+		// Example 3 is the run the flags that keep a run (-save,
+		// -checkpoint, -resume, -nan-guard) apply to.
+		var wall float64
+		if ex == 3 {
+			if err := f.Initialize(net); err != nil {
+				return err
+			}
+			if wall, err = f.Run(net, core.SimOptions{}); err != nil {
+				return err
+			}
+		} else {
+			if err := net.Initialize(); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
+				return err
+			}
+			if err := net.Backend().Sync(); err != nil {
+				return err
+			}
+			wall = time.Since(t0).Seconds()
 		}
-		t0 := time.Now()
-		if err := net.SimulateIterations(*f.Steps, core.SimOptions{}); err != nil {
-			return err
-		}
-		if err := net.Backend().Sync(); err != nil {
-			return err
-		}
-		wall := time.Since(t0).Seconds()
 		fmt.Fprintf(os.Stderr, "example %d: %d steps in %.3f s, grid %dx%d\n", ex, *f.Steps, wall, g.Dim.Width, g.Dim.Height)
 		last = cli.Result{Model: "basic", Steps: *f.Steps, WallS: wall}
 		last.Counts(net)
@@ -81,15 +93,17 @@ func run(f *cli.Flags) error {
 				}
 			}
 		}
+		if ex == 3 {
+			if *f.Out != "" {
+				fmt.Fprintf(os.Stderr, "plots written to %s\n", *f.Out)
+			}
+			if err := f.Finish(net, &last); err != nil {
+				return err
+			}
+		}
 		if err := net.Backend().Close(); err != nil {
 			return err
 		}
-	}
-	if *f.Out != "" {
-		fmt.Fprintf(os.Stderr, "plots written to %s\n", *f.Out)
-	}
-	if *f.JSON {
-		return last.Print(os.Stdout)
 	}
 	return nil
 }

@@ -88,14 +88,15 @@ func run(f *cli.Flags, n int) error {
 			return err
 		}
 	}
-	if err := net.Initialize(); err != nil {
+	if err := f.Initialize(net); err != nil {
 		return err
 	}
-	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
 	bio := float64(*f.Steps) * dt.Seconds()
+	recBio := float64(net.Iteration) * dt.Seconds() // recorded from the start, when resumed
 	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
 	r.Counts(net)
 	r.Extra = map[string]any{"step_ms": 0.1, "duration_s": bio, "us_per_step": 1e6 * wall / float64(max(*f.Steps, 1))}
@@ -111,7 +112,7 @@ func run(f *cli.Flags, n int) error {
 		if err != nil {
 			return err
 		}
-		rate, cv, nc := stats(ev, g.Size, bio)
+		rate, cv, nc := stats(ev, g.Size, recBio)
 		r.Spikes += ev.Len()
 		name := map[string]string{"E": "e", "I": "i"}[g.Name()]
 		r.Extra["spikes_"+name] = ev.Len()
@@ -128,15 +129,15 @@ func run(f *cli.Flags, n int) error {
 		total += g.Size
 	}
 	r.Extra["rate_hz"] = math.NaN()
-	if bio > 0 {
-		r.Extra["rate_hz"] = float64(r.Spikes) / (float64(total) * bio)
+	if recBio > 0 {
+		r.Extra["rate_hz"] = float64(r.Spikes) / (float64(total) * recBio)
 	}
 	r.Extra["cv_isi"] = math.NaN()
 	if cvN > 0 {
 		r.Extra["cv_isi"] = cvSum / float64(cvN)
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d steps (%v biological) in %.3f s (%.1f us/step, real-time factor %.3f)\n",
-		model, *f.Steps, time.Duration(*f.Steps)*dt, wall, 1e6*wall/float64(max(*f.Steps, 1)), wall/math.Max(bio, 1e-300))
+		model, *f.Steps, time.Duration(*f.Steps)*dt, wall, 1e6*wall/float64(max(*f.Steps, 1)), rtfOf(wall, bio))
 	if *f.Out != "" {
 		path := filepath.Join(*f.Out, model+"_raster.png")
 		if err := cli.Raster(path, model+": spikes (1 step = 0.1 ms)", raster); err != nil {
@@ -144,15 +145,7 @@ func run(f *cli.Flags, n int) error {
 		}
 		fmt.Fprintf(os.Stderr, "raster written to %s\n", path)
 	}
-	if *f.JSON {
-		for k, v := range r.Extra {
-			if x, ok := v.(float64); ok && math.IsNaN(x) {
-				r.Extra[k] = nil
-			}
-		}
-		return r.Print(os.Stdout)
-	}
-	return nil
+	return f.Finish(net, &r)
 }
 
 // stats returns the firing rate in Hz over bio seconds, the mean ISI CV
@@ -165,4 +158,13 @@ func stats(ev *core.Events, size int, bio float64) (rate, cv float64, n int) {
 	}
 	cv, n = ev.ISICV(size)
 	return rate, cv, n
+}
+
+// rtfOf is the real-time factor of wall seconds for bio seconds (0 for
+// none).
+func rtfOf(wall, bio float64) float64 {
+	if bio <= 0 {
+		return 0
+	}
+	return wall / bio
 }

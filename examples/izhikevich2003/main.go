@@ -11,7 +11,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -53,10 +52,10 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 			return err
 		}
 	}
-	if err := net.Initialize(); err != nil {
+	if err := f.Initialize(net); err != nil {
 		return err
 	}
-	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
@@ -70,7 +69,7 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 		if err != nil {
 			return err
 		}
-		rate, cv, n := stats(ev, g.Size, *f.Steps)
+		rate, cv, n := stats(ev, g.Size, net.Iteration) // recorded from the start, when resumed
 		r.Spikes += ev.Len()
 		name := map[string]string{"E": "e", "I": "i"}[g.Name()]
 		r.Extra["spikes_"+name] = ev.Len()
@@ -91,15 +90,7 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 		}
 		fmt.Fprintf(os.Stderr, "raster written to %s\n", path)
 	}
-	if *f.JSON {
-		for k, v := range r.Extra {
-			if x, ok := v.(float64); ok && math.IsNaN(x) {
-				r.Extra[k] = nil
-			}
-		}
-		return r.Print(os.Stdout)
-	}
-	return nil
+	return f.Finish(net, &r)
 }
 
 // stats returns the firing rate in Hz (1 step = 1 ms), the mean ISI CV

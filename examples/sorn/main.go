@@ -64,10 +64,10 @@ func run(f *cli.Flags, ne int) error {
 			return err
 		}
 	}
-	if err := net.Initialize(); err != nil {
+	if err := f.Initialize(net); err != nil {
 		return err
 	}
-	wall, err := cli.Timed(net, *f.Steps, core.SimOptions{})
+	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
@@ -110,10 +110,7 @@ func run(f *cli.Flags, ne int) error {
 		}
 		fmt.Fprintf(os.Stderr, "plots written to %s\n", *f.Out)
 	}
-	if *f.JSON {
-		return r.Print(os.Stdout)
-	}
-	return nil
+	return f.Finish(net, &r)
 }
 
 func mean(x []float32) float64 {

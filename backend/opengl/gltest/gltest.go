@@ -20,7 +20,14 @@ func Required() bool { return os.Getenv("CI") == "true" || os.Getenv("GOMONNTO_R
 // it where GL is required) when none can be opened.
 func Open(tb testing.TB) backend.Backend {
 	tb.Helper()
-	b, err := backend.Open("gl", backend.Options{Context: os.Getenv("GOMONNTO_GL_CONTEXT")})
+	return OpenWith(tb, backend.Options{})
+}
+
+// OpenWith is Open with options (their Context is GOMONNTO_GL_CONTEXT's).
+func OpenWith(tb testing.TB, o backend.Options) backend.Backend {
+	tb.Helper()
+	o.Context = os.Getenv("GOMONNTO_GL_CONTEXT")
+	b, err := backend.Open("gl", o)
 	if err != nil {
 		if Required() {
 			tb.Fatalf("the gl backend must run here (CI=true or GOMONNTO_REQUIRE_GL) but cannot open: %v", err)

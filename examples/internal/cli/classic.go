@@ -34,10 +34,10 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 			return err
 		}
 	}
-	if err := net.Initialize(); err != nil {
+	if err := f.Initialize(net); err != nil {
 		return err
 	}
-	wall, err := Timed(net, *f.Steps, core.SimOptions{})
+	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
@@ -51,14 +51,14 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 	}
 	r := Result{Model: model, Steps: *f.Steps, WallS: wall, Spikes: evE.Len() + evI.Len()}
 	r.Counts(net)
-	steps := max(*f.Steps, 1)
+	steps := max(net.Iteration, 1) // the recorded steps (from the start, when resumed)
 	r.Extra = map[string]any{
 		"spikes_e": evE.Len(), "spikes_i": evI.Len(),
 		"rate_e_per_step": float64(evE.Len()) / float64(m.E.Size*steps),
 		"rate_i_per_step": float64(evI.Len()) / float64(m.I.Size*steps),
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d steps in %.3f s (%.1f us/step), %d spikes (E %d, I %d)\n",
-		model, *f.Steps, wall, 1e6*wall/float64(steps), r.Spikes, evE.Len(), evI.Len())
+		model, *f.Steps, wall, 1e6*wall/float64(max(*f.Steps, 1)), r.Spikes, evE.Len(), evI.Len())
 	if *f.Out != "" {
 		if err := Raster(filepath.Join(*f.Out, model+"_raster.png"), model+": spikes",
 			[]RasterGroup{{Label: "E", Events: evE}, {Label: "I", Events: evI, Offset: m.E.Size}}); err != nil {
@@ -74,8 +74,5 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 		}
 		fmt.Fprintf(os.Stderr, "plots written to %s\n", *f.Out)
 	}
-	if *f.JSON {
-		return r.Print(os.Stdout)
-	}
-	return nil
+	return f.Finish(net, &r)
 }

@@ -11,9 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
-	"time"
 
 	"github.com/gomonnto/gomonnto/backend"
 	_ "github.com/gomonnto/gomonnto/backend/opengl" // registers the gl backend
@@ -33,6 +31,8 @@ type Flags struct {
 	Out     *string
 	JSON    *bool
 	Layout  *string
+
+	resumed bool // -resume done
 }
 
 // cpuProfile is -cpuprofile: Timed profiles its loop into this file.
@@ -42,6 +42,7 @@ var cpuProfile *string
 // -cpuprofile on the default flag set. defaultLayout is "dxs" or "sxd".
 func Register(defaultSteps int, defaultLayout string) *Flags {
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed simulation loop to this file")
+	registerKeep()
 	return &Flags{
 		Layout:  flag.String("layout", defaultLayout, "synapse matrix layout: dxs (dst x src, PymoNNto's) or sxd (src x dst: a spike's weights are contiguous, faster spike-driven input)"),
 		Backend: backend.Flag(nil),
@@ -54,7 +55,7 @@ func Register(defaultSteps int, defaultLayout string) *Flags {
 
 // Open opens the backend named by -backend; auto reports its choice on stderr.
 func (f *Flags) Open() (backend.Backend, error) {
-	return backend.Open(*f.Backend, backend.Options{Log: os.Stderr})
+	return backend.Open(*f.Backend, backend.Options{Log: os.Stderr, Deterministic: *keep.deterministic})
 }
 
 // Network opens the backend and makes a network with -seed and -layout,
@@ -76,7 +77,11 @@ func (f *Flags) Network() (*core.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	return core.NewNetwork(core.Config{Backend: b, Seed: *f.Seed, Layout: layout, Log: os.Stderr})
+	net, err := core.NewNetwork(core.Config{Backend: b, Seed: *f.Seed, Layout: layout, Log: os.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	return net, startSave(net)
 }
 
 // Result is the -json line. Extra fields are merged in.
@@ -107,31 +112,44 @@ func (r *Result) Counts(n *core.Network) {
 	r.Seed = n.Seed()
 }
 
+// Map returns r as the JSON object Print writes (NaN values as null).
+func (r *Result) Map() (map[string]any, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range r.Extra {
+		if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			v = nil
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
 // Print writes r as one JSON line.
 func (r *Result) Print(w io.Writer) error {
-	b, err := json.Marshal(r)
+	m, err := r.Map()
 	if err != nil {
 		return err
 	}
-	if len(r.Extra) > 0 {
-		m := map[string]any{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return err
-		}
-		for k, v := range r.Extra {
-			m[k] = v
-		}
-		if b, err = json.Marshal(m); err != nil {
-			return err
-		}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
 }
 
-// Fail prints err to stderr and exits 1 (examples only; never library code).
+// Fail prints err to stderr, marks the results folder (-save) failed and
+// exits 1 (examples only; never library code).
 func Fail(err error) {
 	fmt.Fprintln(os.Stderr, "error:", err)
+	failSave(err)
 	os.Exit(1)
 }
 
@@ -248,28 +266,3 @@ func save(p *plot.Plot, path string) error {
 
 // Black is the colour of mean curves.
 var Black color.Color = color.Black
-
-// Timed runs steps steps of an initialised network, waits for the backend
-// and returns the wall time of the loop in seconds.
-// With -cpuprofile the loop is profiled into that file.
-func Timed(net *core.Network, steps int, opt core.SimOptions) (float64, error) {
-	if cpuProfile != nil && *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return 0, fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return 0, fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	t0 := time.Now()
-	if err := net.SimulateIterations(steps, opt); err != nil {
-		return 0, err
-	}
-	if err := net.Backend().Sync(); err != nil {
-		return 0, err
-	}
-	return time.Since(t0).Seconds(), nil
-}
