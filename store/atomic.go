@@ -28,16 +28,20 @@ func hook(stage string, n int64) {
 	}
 }
 
-// countingWriter counts the bytes written through it and calls the hook.
+// countingWriter counts the bytes written through it (and calls the
+// hook with the count, if file is set: the bytes of a whole file).
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w    io.Writer
+	n    int64
+	file bool
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	hook("data", c.n)
+	if c.file {
+		hook("data", c.n)
+	}
 	return n, err
 }
 
@@ -56,8 +60,8 @@ func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(&countingWriter{w: f}, 1<<20)
-	if err = write(bw); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = write(&countingWriter{w: bw, file: true}); err != nil {
 		return err
 	}
 	if err = bw.Flush(); err != nil {

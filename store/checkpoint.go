@@ -163,6 +163,16 @@ func Build() BuildInfo {
 // file at a time.
 const chunkElems = 1 << 22
 
+// chunkBuf is a buffer for moving the snapshot's tensors in chunks: as
+// long as the longest tensor, at most chunkElems.
+func chunkBuf(sn *core.Snapshot) []float32 {
+	n := 1
+	for _, t := range sn.Tensors {
+		n = max(n, min(t.T.Len(), chunkElems))
+	}
+	return make([]float32, n)
+}
+
 // Save writes a checkpoint of net (at a step boundary: between
 // SimulateIteration calls, or from a StepHook) to path, atomically: the
 // whole state of the network (see core.Snapshot) as one zip of .npy
@@ -180,7 +190,7 @@ func Save(net *core.Network, path string, o SaveOptions) error {
 	err = writeAtomic(path, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		ew := &entryWriter{zw: zw, m: m}
-		buf := make([]float32, chunkElems)
+		buf := chunkBuf(sn)
 		for k, t := range sn.Tensors {
 			ti := m.Tensors[k]
 			if err := ew.tensor(be, t, ti, buf, !o.AllowNonFinite && !t.Recorder); err != nil {
@@ -822,7 +832,7 @@ func firstDiff[T comparable](a, b []T) int {
 // apply writes the checkpoint's state into net.
 func (c *checkpointFile) apply(net *core.Network, sn *core.Snapshot) error {
 	be := net.Backend()
-	buf := make([]float32, chunkElems)
+	buf := chunkBuf(sn)
 	for k, t := range sn.Tensors {
 		ti := c.m.Tensors[k]
 		e, err := c.find(ti.Entry)

@@ -29,7 +29,7 @@ func StateHash(net *core.Network) (string, error) {
 		h.Write(w[:])
 	}
 	be := net.Backend()
-	buf := make([]float32, chunkElems)
+	buf := chunkBuf(sn)
 	for _, t := range sn.Tensors {
 		if t.Recorder {
 			continue
