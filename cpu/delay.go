@@ -426,7 +426,7 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	}
 	if lo < 0 {
 		lo = len(q.idx)
-		idx := collect(&b.idxA, mt.data)
+		idx := b.spikesOf(mask, mt.data, false)
 		for _, i := range idx {
 			q.idx = append(q.idx, int32(i))
 		}

@@ -35,6 +35,19 @@ func skipZeros32(m []float32, n int) int {
 	return skipZeros32Go(m, n)
 }
 
+// nonZero32 returns the bits k with m[k] != 0 of the 32 elements m[:32].
+func nonZero32(m []float32) uint32 {
+	if hasAVX2 {
+		return nonZero32AVX(&m[0])
+	}
+	return nonZero32Go(m)
+}
+
+// nonZero32AVX is nonZero32 with AVX2.
+//
+//go:noescape
+func nonZero32AVX(p *float32) uint32
+
 // skipZeros32AVX is skipZeros32 with AVX2: 32 elements per test.
 //
 //go:noescape

@@ -125,6 +125,31 @@ szdone:
 	VZEROUPPER
 	RET
 
+// func nonZero32AVX(p *float32) uint32
+//
+// Bit k of the result is set where p[k] != 0 (NaN included, ±0 not), for
+// the 32 elements p[0:32].
+TEXT ·nonZero32AVX(SB), NOSPLIT, $0-12
+	MOVQ p+0(FP), SI
+	VXORPS Y4, Y4, Y4
+	VCMPPS $4, (SI), Y4, Y0
+	VCMPPS $4, 32(SI), Y4, Y1
+	VCMPPS $4, 64(SI), Y4, Y2
+	VCMPPS $4, 96(SI), Y4, Y3
+	VMOVMSKPS Y0, AX
+	VMOVMSKPS Y1, BX
+	VMOVMSKPS Y2, CX
+	VMOVMSKPS Y3, DX
+	SHLL $8, BX
+	SHLL $16, CX
+	SHLL $24, DX
+	ORL BX, AX
+	ORL CX, AX
+	ORL DX, AX
+	MOVL AX, ret+8(FP)
+	VZEROUPPER
+	RET
+
 // MULHILO8 sets HI and LO to the high and low words of M * C for the eight
 // 32-bit lanes of C (T0, T1 are scratch).
 #define MULHILO8(M, C, HI, LO, T0, T1) \

@@ -20,6 +20,9 @@ func axpy4(r0, r1, r2, r3, y *float32, n int, a *[4]float32) {
 // multiple of 32.
 func skipZeros32(m []float32, n int) int { return skipZeros32Go(m, n) }
 
+// nonZero32 returns the bits k with m[k] != 0 of the 32 elements m[:32].
+func nonZero32(m []float32) uint32 { return nonZero32Go(m) }
+
 // hasAVX2: no vector kernels here.
 const hasAVX2 = false
 

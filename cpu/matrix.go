@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -26,11 +27,9 @@ func collect(buf *[]int, m []float32) []int {
 		if i >= end {
 			break
 		}
-		for k, v := range m[i : i+32] {
-			if v != 0 {
-				idx[n] = i + k
-				n++
-			}
+		for mk := nonZero32(m[i : i+32]); mk != 0; mk &= mk - 1 {
+			idx[n] = i + bits.TrailingZeros32(mk)
+			n++
 		}
 	}
 	for ; i < len(m); i++ {
@@ -40,6 +39,17 @@ func collect(buf *[]int, m []float32) []int {
 		}
 	}
 	return idx[:n]
+}
+
+// nonZero32Go is the portable nonZero32.
+func nonZero32Go(m []float32) uint32 {
+	var mk uint32
+	for k, v := range m[:32] {
+		if v != 0 {
+			mk |= 1 << k
+		}
+	}
+	return mk
 }
 
 // skipZeros32Go is the portable skipZeros32: it tests the bits of each
@@ -293,7 +303,7 @@ func (b *Backend) Propagate(dst, w backend.Tensor, trans bool, mask backend.Tens
 		backend.CheckVecLen("Propagate", "mask", mask, cols, false)
 	}
 	// The spiking indices are taken before dst changes, so dst may be mask.
-	idx := collect(&b.idxA, m)
+	idx := b.spikesOf(mask, m, true)
 	b.noteSpikes(mask, dst, idx)
 	if len(idx) == 0 || len(d) == 0 {
 		return

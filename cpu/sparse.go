@@ -335,7 +335,7 @@ func (b *Backend) sparsePropagate(dst backend.Tensor, s *sparse, trans bool, mas
 		backend.CheckVecLen("Propagate", "destination", dst, s.rows, false)
 		backend.CheckVecLen("Propagate", "mask", mask, s.cols, false)
 	}
-	idx := collect(&b.idxA, m)
+	idx := b.spikesOf(mask, m, true)
 	b.noteSpikes(mask, dst, idx)
 	if len(idx) == 0 || len(d) == 0 {
 		return

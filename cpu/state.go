@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"weak"
 
@@ -89,6 +90,7 @@ type eventLog struct {
 	ends     []int   // ends[k]: the end of record k in idx
 	parts    [][]int32
 	mask     []float32 // the mask of the pending record (gathered by a kernel run)
+	maskT    *tensor
 	pending  bool
 	released bool
 }
@@ -134,7 +136,7 @@ func (l *eventLog) Gather(mask backend.Tensor) {
 					for p := range l.parts {
 						l.parts[p] = l.parts[p][:0]
 					}
-					l.mask, l.pending = mt.data, true
+					l.mask, l.maskT, l.pending = mt.data, mt, true
 					k.gathers = append(k.gathers, l)
 					return
 				}
@@ -168,6 +170,27 @@ func (b *Backend) noteSpikes(mask, dst backend.Tensor, idx []int) {
 	}
 }
 
+// spikesOf returns the spiking indices of mask (whose storage is m), from
+// the indices an event log or an operation collected last if the mask has
+// not been obtained since, except by the caller's own access (bumped: the
+// caller's ten counted once), else by scanning it.
+func (b *Backend) spikesOf(mask backend.Tensor, m []float32, bumped bool) []int {
+	mt := b.check("spikes", mask)
+	gen := mt.gen
+	if bumped {
+		gen--
+	}
+	if b.spk.t != mt || b.spk.gen != gen {
+		return collect(&b.idxA, m)
+	}
+	idx := b.idxA[:0]
+	for _, i := range b.spk.idx {
+		idx = append(idx, int(i))
+	}
+	b.idxA = idx[:0]
+	return idx
+}
+
 // gather appends the indices of the non-zero elements of the pending
 // mask's block [lo, hi) to part p (the blocks of a chunk of the kernel
 // run that writes it, in order).
@@ -175,14 +198,19 @@ func (l *eventLog) gather(p, lo, hi int) {
 	l.parts[p] = appendNonZero(l.parts[p], l.mask[lo:hi], lo)
 }
 
-// finish joins the parts of the pending record.
+// finish joins the parts of the pending record, and keeps its indices
+// for a spike-driven operation that reads the mask next (spikesOf).
 func (l *eventLog) finish() {
+	lo := len(l.idx)
 	for p, x := range l.parts {
 		l.idx = append(l.idx, x...)
 		l.parts[p] = x[:0]
 	}
 	l.ends = append(l.ends, len(l.idx))
-	l.mask, l.pending = nil, false
+	b := &l.b.spk
+	b.t, b.gen = l.maskT, l.maskT.gen
+	b.idx = append(b.idx[:0], l.idx[lo:]...)
+	l.mask, l.maskT, l.pending = nil, nil, false
 }
 
 // appendNonZero appends base+i for the indices i of the non-zero elements
@@ -194,10 +222,8 @@ func appendNonZero(idx []int32, m []float32, base int) []int32 {
 		if i >= end {
 			break
 		}
-		for k, v := range m[i : i+32] {
-			if v != 0 {
-				idx = append(idx, int32(base+i+k))
-			}
+		for mk := nonZero32(m[i : i+32]); mk != 0; mk &= mk - 1 {
+			idx = append(idx, int32(base+i+bits.TrailingZeros32(mk)))
 		}
 	}
 	for ; i < len(m); i++ {

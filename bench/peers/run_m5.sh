@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side M5 (COBA, N=4000, 1 s of biological time = 10,000 steps of
-# 0.1 ms): Brian2 C++ standalone and GoMoNNto's cpu benchmark, alternating
-# in one invocation so that both see the same machine load; prints the
-# medians and the ratio ours/Brian2 of the time per biological second (the
-# real-time factor; <= 1.0 meets performance.md's target). Brian2 2.5's
-# standalone run time is std::clock(), i.e. process CPU time; the ratio is
-# therefore taken against GoMoNNto's CPU time (cpu-us/step: user + system
-# time of all threads over the timed steps), and GoMoNNto's wall-clock
-# time is printed beside it. See bench/peers/README.md.
+# 0.1 ms), alternating in one invocation so that all see the same machine
+# load: Brian2 C++ standalone with its SpikeMonitor, GoMoNNto's example as
+# a user runs it (`coba -n 4000 -duration 1s -json`: every spike recorded;
+# wall_s is its simulation loop), and GoMoNNto's cpu benchmark with and
+# without recording. Prints the medians and two ratios: the example's wall
+# time over Brian2's run time (Brian2 2.5's standalone run time is
+# std::clock(), process CPU time, which for its single thread is its wall
+# time), and, as before, the benchmark's CPU time over Brian2's (<= 1.0
+# meets performance.md's target). See bench/peers/README.md.
 #
 #   bench/peers/run_m5.sh
 #
@@ -37,31 +38,39 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $(grep -m1 'model name' /
 first=$("$PYTHON" "$here/brian2_coba.py" --mode standalone --seeds 1 --dir "$DIR")
 echo "$first" | head -1
 bdir="$DIR/seed1"
-# Compile GoMoNNto's benchmark binary once.
-(cd "$root" && go test -c -o "$tmp/bench.test" ./bench)
+# Compile GoMoNNto's benchmark binary and the example once.
+(cd "$root" && go test -c -o "$tmp/bench.test" ./bench && go build -o "$tmp/coba" ./examples/coba)
 
-brian=() ours=() wall=()
+brian=() ours=() wall=() ex=() rec=()
 for r in $(seq "$REPEATS"); do
 	(cd "$bdir" && ./main >/dev/null)
 	b=$(cut -d' ' -f1 "$bdir/results/last_run_info.txt")
 	brian+=("$b")
-	line=$(cd "$root/bench" && "$tmp/bench.test" -test.run XXX -test.bench 'M5/cpu/' -test.benchtime=10000x | grep '^BenchmarkM5/cpu')
+	e=$("$tmp/coba" -n 4000 -duration 1s -json 2>/dev/null | tail -1 | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["wall_s"])')
+	ex+=("$e")
+	lines=$(cd "$root/bench" && "$tmp/bench.test" -test.run XXX -test.bench 'M5/cpu/' -test.benchtime=10000x | grep '^BenchmarkM5/cpu')
+	line=$(echo "$lines" | grep -v '/rec')
 	us=$(echo "$line" | sed -E 's/.* ([0-9.]+) us\/step.*/\1/')
 	cus=$(echo "$line" | sed -E 's/.* ([0-9.]+) cpu-us\/step.*/\1/')
+	rus=$(echo "$lines" | grep '/rec' | sed -E 's/.* ([0-9.]+) us\/step.*/\1/')
 	ours+=("$cus")
 	wall+=("$us")
-	echo "repeat $r: brian2 $b s CPU / 10000 steps; gomonnto cpu backend $cus CPU us/step, $us wall us/step" >&2
+	rec+=("$rus")
+	echo "repeat $r: brian2 $b s / 10000 steps; example coba $e s; benchmark $us us/step ($cus CPU us/step), with recording $rus us/step" >&2
 done
 
-"$PYTHON" - "${brian[*]}" "${ours[*]}" "${wall[*]}" <<'PY'
+"$PYTHON" - "${brian[*]}" "${ours[*]}" "${wall[*]}" "${ex[*]}" "${rec[*]}" <<'PY'
 import statistics, sys
 b = [float(x) for x in sys.argv[1].split()]
 o = [float(x) * 1e-6 * 1e4 for x in sys.argv[2].split()]  # us/step -> s per 10,000 steps
 w = [float(x) * 1e-6 * 1e4 for x in sys.argv[3].split()]
-mb, mo, mw = statistics.median(b), statistics.median(o), statistics.median(w)
+e = [float(x) for x in sys.argv[4].split()]
+r = [float(x) * 1e-6 * 1e4 for x in sys.argv[5].split()]
+mb, mo, mw, me, mr = (statistics.median(x) for x in (b, o, w, e, r))
 fmt = lambda xs: " ".join("%.3f" % x for x in xs)
-print("M5 COBA n=4000, 1 s biological (CPU time): brian2 standalone %.4f s (RTF %.3f, median of %d; all %s), "
-      "gomonnto cpu %.4f s (RTF %.3f, median of %d; all %s); ratio ours/brian2 = %.2f; "
-      "gomonnto wall clock %.4f s (all %s)"
-      % (mb, mb, len(b), fmt(b), mo, mo, len(o), fmt(o), mo / mb, mw, fmt(w)))
+print("M5 COBA n=4000, 1 s biological, medians of %d: brian2 standalone with SpikeMonitor %.4f s (all %s); "
+      "gomonnto example (spikes recorded) wall %.4f s (all %s): ratio example/brian2 = %.2f; "
+      "benchmark wall %.4f s without recording (all %s), %.4f s with (all %s): recording +%.1f%%; "
+      "benchmark CPU time %.4f s (all %s): ratio CPU/brian2 = %.2f"
+      % (len(b), mb, fmt(b), me, fmt(e), me / mb, mw, fmt(w), mr, fmt(r), 100 * (mr / mw - 1), mo, fmt(o), mo / mb))
 PY
