@@ -3,7 +3,9 @@ package bench
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
@@ -59,4 +61,78 @@ func BenchmarkPD14(b *testing.B) {
 			b.ReportMetric(usPerStep*1e-6/1e-4, "rtf")
 		})
 	}
+}
+
+// BenchmarkPD14RecordAlternated measures what recording every spike costs
+// PD14, on one network, in alternated blocks of 1000 steps with the spike
+// recorder on and off (RecordingOff: the recorder does nothing), after the
+// warm-up: the machine's load drifts less between adjacent blocks than
+// between separate runs. It reports the median us/step of each and their
+// ratio (rec/norec). b.N is ignored: one op is the whole comparison.
+//
+//	go test ./bench -run XXX -bench PD14RecordAlternated/cpu -benchtime 1x -pd14.scale 1
+func BenchmarkPD14RecordAlternated(b *testing.B) {
+	for _, name := range backends(b) {
+		b.Run(fmt.Sprintf("%s/scale=%g", name, *pd14Scale), func(b *testing.B) {
+			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := models.PD14Net(net, models.PD14Options{Scale: *pd14Scale}); err != nil {
+				b.Fatal(err)
+			}
+			recordSpikes(b, net, true, "fired")
+			if err := net.Initialize(); err != nil {
+				b.Fatal(err)
+			}
+			if err := net.SimulateIterations(5000, core.SimOptions{Quiet: true}); err != nil {
+				b.Fatal(err)
+			}
+			const blocks, block = 8, 1000
+			var on, off []float64
+			b.ResetTimer()
+			for k := range 2 * blocks {
+				rec := k%2 == 1
+				if k%4 >= 2 { // on, off, off, on, ...: neither always goes first
+					rec = !rec
+				}
+				if rec {
+					net.RecordingOn()
+				} else {
+					net.RecordingOff()
+				}
+				if err := net.Backend().Sync(); err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				if err := net.SimulateIterations(block, core.SimOptions{Quiet: true}); err != nil {
+					b.Fatal(err)
+				}
+				if err := net.Backend().Sync(); err != nil {
+					b.Fatal(err)
+				}
+				us := float64(time.Since(t0).Microseconds()) / block
+				if rec {
+					on = append(on, us)
+				} else {
+					off = append(off, us)
+				}
+			}
+			b.StopTimer()
+			mOn, mOff := median(on), median(off)
+			b.ReportMetric(mOn, "rec-us/step")
+			b.ReportMetric(mOff, "norec-us/step")
+			b.ReportMetric(mOn/mOff, "rec/norec")
+			b.Logf("us/step with recording %v, without %v", on, off)
+		})
+	}
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

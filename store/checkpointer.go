@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gomonnto/gomonnto/core"
 )
@@ -190,12 +191,17 @@ func (c *Checkpointer) Save(n *core.Network) (string, error) {
 	if c.last == n.Iteration {
 		return path, nil
 	}
+	t0 := time.Now()
 	if err := Save(n, path, c.Options); err != nil {
 		return "", err
 	}
 	c.last = n.Iteration
 	if c.Log != nil {
-		fmt.Fprintf(c.Log, "checkpoint: iteration %d written to %s\n", n.Iteration, path)
+		size := int64(-1)
+		if st, err := os.Stat(path); err == nil {
+			size = st.Size()
+		}
+		fmt.Fprintf(c.Log, "checkpoint: iteration %d written to %s (%.1f MiB in %.2f s)\n", n.Iteration, path, float64(size)/(1<<20), time.Since(t0).Seconds())
 	}
 	return path, c.prune()
 }

@@ -6,9 +6,11 @@
 #   bash bench/gpu/gpu.sh run DIR OUT  # on the GPU machine: run them, results in OUT
 #
 # "run" checks the gl backend against the cpu on PD14 (state after every step,
-# scale 0.02), runs the gl test package, PD14 on gl at scale 0.1 and 1 (JSON
+# scale 0.02), runs the gl test package and the checkpoint tests on gl
+# (bit-identical resumes, gl <-> cpu), PD14 on gl at scale 0.1 and 1 (JSON
 # lines with rtf, rates, build time, peak RSS; GPU memory sampled with
-# nvidia-smi when present) and the gl benchmarks. The programs need libEGL
+# nvidia-smi when present), a full-scale checkpoint's size, save and load
+# time, and the gl benchmarks (with and without spike recording). The programs need libEGL
 # (the EGL device platform finds NVIDIA GPUs without X) and, for the
 # benchmarks' GLFW fallback, libX11. Each step has its own time limit, so a
 # hung driver call costs minutes, not the whole run. SCALES (default "0.1 1")
@@ -23,8 +25,9 @@ build)
   go build -o "$dir/pd14" ./examples/pd14 &&
     go test -c -o "$dir/opengl.test" ./backend/opengl &&
     go test -c -o "$dir/models.test" ./models &&
-    go test -c -o "$dir/bench.test" ./bench || exit 1
-  echo "built into $dir: pd14 opengl.test models.test bench.test"
+    go test -c -o "$dir/bench.test" ./bench &&
+    go test -c -o "$dir/store.test" ./store || exit 1
+  echo "built into $dir: pd14 opengl.test models.test bench.test store.test"
   ;;
 run)
   dir=$(cd "${2:?usage: gpu.sh run DIR OUT}" && pwd)
@@ -39,6 +42,9 @@ run)
   step "gl test package"
   GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/opengl.test" -test.count=1 >"$out/opengl.txt" 2>&1
   echo "rc=$?" >>"$out/opengl.txt"; tail -3 "$out/opengl.txt"
+  step "checkpoints on gl: bit-identical resumes, gl <-> cpu"
+  GOMONNTO_REQUIRE_GL=1 timeout 600 "$dir/store.test" -test.run 'TestResume' -test.v >"$out/store.txt" 2>&1
+  echo "rc=$?" >>"$out/store.txt"; grep -E '^(--- |ok|FAIL|rc=)' "$out/store.txt" | tail -20
   mon=""
   if command -v nvidia-smi >/dev/null; then
     (while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits >>"$out/gpu_mem_mib.txt"; sleep 1; done) &
@@ -49,10 +55,18 @@ run)
     timeout 600 "$dir/pd14" -backend gl -scale "$s" -duration 1s -json >"$out/pd14_gl_$s.json" 2>"$out/pd14_gl_$s.err"
     tail -1 "$out/pd14_gl_$s.err"
   done
+  step "PD14 on gl, scale 1: a checkpoint written (size, time), loaded (-resume -steps 0)"
+  timeout 600 "$dir/pd14" -backend gl -scale 1 -duration 100ms -json -checkpoint ck >"$out/pd14_gl_ckpt.json" 2>"$out/pd14_gl_ckpt.err"
+  grep checkpoint: "$out/pd14_gl_ckpt.err"
+  timeout 600 "$dir/pd14" -backend gl -scale 1 -resume ck -steps 0 -json >"$out/pd14_gl_resume.json" 2>"$out/pd14_gl_resume.err"
+  grep resumed "$out/pd14_gl_resume.err"; rm -rf ck
   [ -n "$mon" ] && kill "$mon" && echo "peak GPU memory used (MiB): $(sort -n "$out/gpu_mem_mib.txt" | tail -1)"
   step "gl benchmarks"
   timeout 600 "$dir/bench.test" -test.run XXX -test.bench "${BENCH:-/gl/}" -test.benchtime 300x >"$out/bench_gl.txt" 2>&1
   grep Benchmark "$out/bench_gl.txt"
+  step "PD14 on gl, scale 1: spike recording on and off in alternated blocks"
+  timeout 600 "$dir/bench.test" -test.run XXX -test.bench 'PD14RecordAlternated/gl' -test.benchtime 1x -pd14.scale 1 >"$out/bench_pd14_rec.txt" 2>&1
+  grep -E 'Benchmark|us/step' "$out/bench_pd14_rec.txt"
   date -u
   ;;
 *)

@@ -81,12 +81,13 @@ func (f *Flags) Resume(net *core.Network) (bool, error) {
 	if *keep.resume == "" || f.resumed {
 		return f.resumed, nil
 	}
+	t0 := time.Now()
 	path, err := store.Resume(net, *keep.resume, os.Stderr)
 	if err != nil {
 		return false, fmt.Errorf("-resume: %w", err)
 	}
 	f.resumed = true
-	fmt.Fprintf(os.Stderr, "resumed from %s at iteration %d\n", path, net.Iteration)
+	fmt.Fprintf(os.Stderr, "resumed from %s at iteration %d (loaded in %.2f s)\n", path, net.Iteration, time.Since(t0).Seconds())
 	return true, nil
 }
 
@@ -144,7 +145,7 @@ func (f *Flags) Run(net *core.Network, opt core.SimOptions) (float64, error) {
 // Recorded describes what the network's recorders record ("E: fired
 // (events)", "S: mean(W[0:1048576]) every 10 steps").
 func Recorded(net *core.Network) []string {
-	var out []string
+	out := []string{}
 	for _, b := range net.Order() {
 		r, ok := b.(*core.Recorder)
 		if !ok {
