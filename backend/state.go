@@ -179,3 +179,27 @@ func IsDeterministic(b Backend) bool {
 	}
 	return true
 }
+
+// A DelaysRangeReader reads part of a delay table: the delays of entries
+// off to off+len(dst), so that a large table (PD14: 285 million) can be
+// read in chunks.
+type DelaysRangeReader interface {
+	ReadRange(dst []int32, off int) error
+}
+
+// ReadDelays reads the delays of entries [off, off+len(dst)) of d, in one
+// piece if d cannot read ranges (then through a full copy).
+func ReadDelays(d Delays, dst []int32, off int) error {
+	if off < 0 || off+len(dst) > d.Len() {
+		return fmt.Errorf("backend: ReadDelays: entries [%d, %d) of a table of %d", off, off+len(dst), d.Len())
+	}
+	if r, ok := d.(DelaysRangeReader); ok {
+		return r.ReadRange(dst, off)
+	}
+	all := make([]int32, d.Len())
+	if err := d.Read(all); err != nil {
+		return err
+	}
+	copy(dst, all[off:])
+	return nil
+}

@@ -413,3 +413,19 @@ func (d *delays) SetHints(h []int64) error {
 	}
 	return nil
 }
+
+var _ backend.DelaysRangeReader = (*delays)(nil)
+
+// ReadRange copies the delays of entries [off, off+len(dst)) into dst.
+func (d *delays) ReadRange(dst []int32, off int) error {
+	if d.released {
+		return fmt.Errorf("cpu: Delays.ReadRange: the delays were released")
+	}
+	if off < 0 || off+len(dst) > d.Len() {
+		return fmt.Errorf("cpu: Delays.ReadRange: entries [%d, %d) of a table of %d", off, off+len(dst), d.Len())
+	}
+	for k := range dst {
+		dst[k] = int32(d.step(off + k))
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"archive/zip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -372,39 +373,65 @@ func (ew *entryWriter) ring(k int, r core.SnapRing) error {
 }
 
 func (ew *entryWriter) delays(k int, d core.SnapDelays) error {
-	steps := make([]int32, d.Delays.Len())
-	if err := d.Delays.Read(steps); err != nil {
-		return fmt.Errorf("delays of %s: %w", d.Name, err)
-	}
-	di := DelaysInfo{Name: d.Name, Entry: fmt.Sprintf("delays/%d", k), Len: len(steps)}
+	n := d.Delays.Len()
+	di := DelaysInfo{Name: d.Name, Entry: fmt.Sprintf("delays/%d", k), Len: n}
 	if h, ok := d.Delays.(backend.Hinter); ok {
 		di.Hints = h.Hints()
 	}
-	ew.m.Delays = append(ew.m.Delays, di)
-	return ew.array(di.Entry, narrowDelays(steps), nil)
-}
-
-// narrowDelays stores delays in the smallest unsigned type that holds them.
-func narrowDelays(steps []int32) any {
+	// Two passes in chunks: the longest delay picks the narrowest type
+	// (u1, u2, i4), then the delays are written in it.
+	buf := make([]int32, min(max(n, 1), chunkElems))
 	hi := int32(0)
-	for _, s := range steps {
-		hi = max(hi, s)
+	for off := 0; off < n; off += len(buf) {
+		c := buf[:min(len(buf), n-off)]
+		if err := backend.ReadDelays(d.Delays, c, off); err != nil {
+			return fmt.Errorf("delays of %s: %w", d.Name, err)
+		}
+		for _, x := range c {
+			hi = max(hi, x)
+		}
 	}
+	dt := dtI32
 	switch {
 	case hi < 1<<8:
-		out := make([]uint8, len(steps))
-		for i, s := range steps {
-			out[i] = uint8(s)
-		}
-		return out
+		dt = dtU8
 	case hi < 1<<16:
-		out := make([]uint16, len(steps))
-		for i, s := range steps {
-			out[i] = uint16(s)
-		}
-		return out
+		dt = dtU16
 	}
-	return steps
+	w, end, err := ew.begin(di.Entry, dt, []int{n})
+	if err != nil {
+		return err
+	}
+	for off := 0; off < n; off += len(buf) {
+		c := buf[:min(len(buf), n-off)]
+		if err := backend.ReadDelays(d.Delays, c, off); err != nil {
+			return fmt.Errorf("delays of %s: %w", d.Name, err)
+		}
+		var out any = c
+		switch dt {
+		case dtU8:
+			out = narrow[uint8](c)
+		case dtU16:
+			out = narrow[uint16](c)
+		}
+		b, _, err := rawBytes(out)
+		if err != nil {
+			return err
+		}
+		if err := writeLE(w, b, elemSize(dt)); err != nil {
+			return err
+		}
+	}
+	ew.m.Delays = append(ew.m.Delays, di)
+	return end()
+}
+
+func narrow[T uint8 | uint16](x []int32) []T {
+	out := make([]T, len(x))
+	for i, v := range x {
+		out[i] = T(v)
+	}
+	return out
 }
 
 func (ew *entryWriter) recorder(k int, r *core.Recorder, _ []core.BehaviorRef) error {
@@ -623,31 +650,6 @@ func read[T any](c *checkpointFile, name string) ([]T, error) {
 	return out, nil
 }
 
-// readDelays reads a delay table stored as u1, u2 or i4.
-func (c *checkpointFile) readDelays(name string) ([]int32, error) {
-	e, err := c.find(name)
-	if err != nil {
-		return nil, err
-	}
-	switch e.DType {
-	case dtU8:
-		x, err := read[uint8](c, name)
-		return widenInt(x), err
-	case dtU16:
-		x, err := read[uint16](c, name)
-		return widenInt(x), err
-	}
-	return read[int32](c, name)
-}
-
-func widenInt[T uint8 | uint16](x []T) []int32 {
-	out := make([]int32, len(x))
-	for i, v := range x {
-		out[i] = int32(v)
-	}
-	return out
-}
-
 // LoadOptions configure Load.
 type LoadOptions struct{}
 
@@ -774,16 +776,53 @@ func (c *checkpointFile) checkFixed(sn *core.Snapshot) error {
 		}
 	}
 	for k, d := range sn.Delays {
-		got, err := c.readDelays(c.m.Delays[k].Entry)
-		if err != nil {
+		if err := c.compareDelays(c.m.Delays[k].Entry, d); err != nil {
 			return err
 		}
-		have := make([]int32, d.Delays.Len())
-		if err := d.Delays.Read(have); err != nil {
+	}
+	return nil
+}
+
+// compareDelays streams a saved delay table (u1, u2 or i4) and the
+// network's in chunks and names the first synapse whose delay differs.
+func (c *checkpointFile) compareDelays(name string, d core.SnapDelays) error {
+	e, err := c.find(name)
+	if err != nil {
+		return err
+	}
+	n := d.Delays.Len()
+	if numel(e.Shape) != n {
+		return mismatch(c.path, "synapse group %q has %d delays in the checkpoint, %d in the network", d.Name, numel(e.Shape), n)
+	}
+	rc, err := c.entry(e)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	have := make([]int32, min(max(n, 1), chunkElems))
+	got := make([]int32, len(have))
+	raw := make([]byte, len(have)*elemSize(e.DType))
+	for off := 0; off < n; off += len(have) {
+		m := min(len(have), n-off)
+		if err := backend.ReadDelays(d.Delays, have[:m], off); err != nil {
 			return err
 		}
-		if i := firstDiff(got, have); i >= 0 {
-			return mismatch(c.path, "the delays of synapse group %q differ at synapse %d (%d steps in the checkpoint, %d in the network)", d.Name, i, got[i], have[i])
+		b := raw[:m*elemSize(e.DType)]
+		if _, err := io.ReadFull(rc, b); err != nil {
+			return corrupt(c.path, "entry %s.npy: truncated", name)
+		}
+		for i := range m {
+			switch e.DType {
+			case dtU8:
+				got[i] = int32(b[i])
+			case dtU16:
+				got[i] = int32(binary.LittleEndian.Uint16(b[2*i:]))
+			default:
+				got[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		}
+		if i := firstDiff(got[:m], have[:m]); i >= 0 {
+			return mismatch(c.path, "the delays of synapse group %q differ at synapse %d (%d steps in the checkpoint, %d in the network)", d.Name, off+i, got[i], have[i])
 		}
 	}
 	return nil
