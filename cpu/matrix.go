@@ -11,16 +11,21 @@ import (
 )
 
 // collect stores the indices i with m[i] != 0 in *buf, which grows to
-// len(m) the first time it is too small and is reused afterwards. Spike
-// masks are mostly zeros: groups of 32 elements that hold only ±0 are
-// skipped by skipZeros32 (AVX2 where the processor has it), and only the
-// groups with a nonzero are looked at one by one.
+// len(m) the first time it is too small and is reused afterwards (see
+// appendNonZero).
 func collect(buf *[]int, m []float32) []int {
 	if cap(*buf) < len(m) {
-		*buf = make([]int, len(m))
+		*buf = make([]int, 0, len(m))
 	}
-	idx := (*buf)[:len(m)]
-	n := 0
+	return appendNonZero((*buf)[:0], m, 0)
+}
+
+// appendNonZero appends base+i for the indices i of the non-zero elements
+// of m to idx. Spike masks are mostly zeros: groups of 32 elements that
+// hold only ±0 are skipped by skipZeros32 (AVX2 where the processor has
+// it), and a group with a spike gives its spikes' bits at once
+// (nonZero32).
+func appendNonZero[T int | int32](idx []T, m []float32, base int) []T {
 	i := 0
 	for end := len(m) &^ 31; i < end; i += 32 {
 		i += skipZeros32(m[i:], end-i)
@@ -28,17 +33,15 @@ func collect(buf *[]int, m []float32) []int {
 			break
 		}
 		for mk := nonZero32(m[i : i+32]); mk != 0; mk &= mk - 1 {
-			idx[n] = i + bits.TrailingZeros32(mk)
-			n++
+			idx = append(idx, T(base+i+bits.TrailingZeros32(mk)))
 		}
 	}
 	for ; i < len(m); i++ {
 		if m[i] != 0 {
-			idx[n] = i
-			n++
+			idx = append(idx, T(base+i))
 		}
 	}
-	return idx[:n]
+	return idx
 }
 
 // nonZero32Go is the portable nonZero32.

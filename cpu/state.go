@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 	"weak"
 
@@ -211,27 +210,6 @@ func (l *eventLog) finish() {
 	b.t, b.gen = l.maskT, l.maskT.gen
 	b.idx = append(b.idx[:0], l.idx[lo:]...)
 	l.mask, l.maskT, l.pending = nil, nil, false
-}
-
-// appendNonZero appends base+i for the indices i of the non-zero elements
-// of m to idx, skipping runs of zeros 32 elements at a time.
-func appendNonZero(idx []int32, m []float32, base int) []int32 {
-	i := 0
-	for end := len(m) &^ 31; i < end; i += 32 {
-		i += skipZeros32(m[i:], end-i)
-		if i >= end {
-			break
-		}
-		for mk := nonZero32(m[i : i+32]); mk != 0; mk &= mk - 1 {
-			idx = append(idx, int32(base+i+bits.TrailingZeros32(mk)))
-		}
-	}
-	for ; i < len(m); i++ {
-		if m[i] != 0 {
-			idx = append(idx, int32(base+i))
-		}
-	}
-	return idx
 }
 
 func (l *eventLog) Drain(f func(int, []int32)) error {

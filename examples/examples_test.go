@@ -3,8 +3,6 @@
 package examples
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,18 +47,8 @@ func TestExamplesRun(t *testing.T) {
 			t.Run(c.name+"/"+be, func(t *testing.T) {
 				out := filepath.Join(dir, c.name+"-"+be)
 				args := append([]string{"-backend=" + be, "-steps=60", "-seed=3", "-json", "-out", out}, c.args...)
-				cmd := exec.Command(bin, args...)
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("%s %v: %v\n%s", c.name, args, err, stderr.String())
-				}
-				lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-				var res map[string]any
-				if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-					t.Fatalf("last stdout line is not JSON: %q: %v", lines[len(lines)-1], err)
-				}
-				for _, k := range []string{"model", "backend", "device", "neurons", "synapses", "steps", "wall_s", "spikes"} {
+				res := runJSON(t, bin, args...)
+				for _, k := range []string{"model", "backend", "device", "neurons", "synapses", "steps", "wall_s", "spikes", "iteration", "state_sha256", "recorded"} {
 					if _, ok := res[k]; !ok {
 						t.Errorf("JSON lacks %q: %v", k, res)
 					}
