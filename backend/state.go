@@ -1,6 +1,9 @@
 package backend
 
-import "fmt"
+import (
+	"fmt"
+	"weak"
+)
 
 // An EventGatherer records the non-zero elements (spikes) of masks where
 // the masks are: the cpu straight from the mask into index lists, a GPU
@@ -202,4 +205,48 @@ func ReadDelays(d Delays, dst []int32, off int) error {
 	}
 	copy(dst, all[off:])
 	return nil
+}
+
+// Registry is the bookkeeping of a TensorLister: weak pointers to the
+// tensors a backend made, in the order made, so that a tensor dropped
+// without Release is still collected. The zero value is empty; it is not
+// safe for concurrent use.
+type Registry struct {
+	ents []func() Tensor // each returns the tensor, or nil once it is gone
+	live int             // entries at the last compaction
+}
+
+// RegisterTensor adds x to r; live reports whether a tensor is still in use
+// (not released).
+func RegisterTensor[T any, PT interface {
+	*T
+	Tensor
+}](r *Registry, x PT, live func(PT) bool) {
+	w := weak.Make((*T)(x))
+	r.ents = append(r.ents, func() Tensor {
+		if v := PT(w.Value()); v != nil && live(v) {
+			return v
+		}
+		return nil
+	})
+	if len(r.ents) > 2*max(r.live, 1024) {
+		r.Tensors() // drops the dead entries
+	}
+}
+
+// Tensors lists the live tensors in the order registered, and forgets the
+// others. Tensors that are unreachable but not yet collected are listed
+// too; callers that match the lists of two runs call runtime.GC first.
+func (r *Registry) Tensors() []Tensor {
+	var out []Tensor
+	ents := r.ents[:0]
+	for _, e := range r.ents {
+		if t := e(); t != nil {
+			out = append(out, t)
+			ents = append(ents, e)
+		}
+	}
+	clear(r.ents[len(ents):])
+	r.ents, r.live = ents, len(ents)
+	return out
 }
