@@ -22,7 +22,10 @@
 // software renderers (flags 1) x is at most 64 groups unless that would
 // give a group more than 64 spikes (llvmpipe leaves a shader's loops after
 // 65535 iterations in all, so no invocation may loop long) and y is 1.
-// No group at all when nothing spiked.
+// No group at all when nothing spiked. GATE (backend.Options.Deterministic)
+// adds 16 triples q = 0 ... 15, (2^q, 1, 1) if anything spiked, else
+// (0, 1, 1), at cnt[1 + groups + 3 (ARGS + q)], for the ordered scatters
+// (ordered.glsl).
 #ifdef SERIAL
 layout(local_size_x = 1) in;
 #else
@@ -73,6 +76,13 @@ void writeArgs(uint count) {
         cnt[2u + groups + 3u * q] = (flags == 1u || x == 0u) ? 1u : (1u << q);
         cnt[3u + groups + 3u * q] = 1u;
     }
+#ifdef GATE
+    for (uint q = 0u; q < 16u; q++) {
+        cnt[1u + groups + 3u * (ARGS + q)] = min(count, 1u) << q;
+        cnt[2u + groups + 3u * (ARGS + q)] = 1u;
+        cnt[3u + groups + 3u * (ARGS + q)] = 1u;
+    }
+#endif
 }
 
 void main() {

@@ -7,7 +7,9 @@
 // tensor-scalar form), and replaces a line `#include "mathd.glsl"` with
 // that file: double-precision exp, log, cos and tanh, so that the
 // transcendental operations round to the same float32 as the cpu backend,
-// which computes them in float64.
+// which computes them in float64; ordered.glsl is included the same way
+// by the ordered scatters of propagate_sparse.comp and
+// propagate_delayed.comp (ORDERED, for backend.Options.Deterministic).
 //
 // Conventions shared by all kernels:
 //   - Tensors are std430 float arrays bound to shader storage binding

@@ -22,10 +22,19 @@
 // and adds their entries, gl_NumWorkGroups.z groups sharing each spike's
 // entries (one dispatch, no compaction pass: what a GPU wants when a step
 // has a few spikes of long rows).
+// ORDERED (backend.Options.Deterministic) makes modes 0 and 1 add without
+// atomics, in spike order, as propagate_sparse.comp ORDERED does: each
+// invocation owns span destinations (all D cells of each: a row's cells
+// ((slot + delay) mod D) * n + destination are distinct) and walks the
+// listed spikes of its dispatch in order (dispatches: ordered.glsl).
 #if MODE <= 1 && defined(ATOMIC_FLOAT)
 #extension GL_NV_shader_atomic_float : require
 #endif
+#ifdef ORDERED
+layout(local_size_x = LANES) in;
+#else
 layout(local_size_x = 64) in;
+#endif
 
 uniform uint rows;  // D
 uniform uint cols;  // n, the destinations
@@ -35,7 +44,7 @@ uniform float alpha;
 const uint STRIDE = 64u;
 
 #if MODE <= 1
-#ifdef ATOMIC_FLOAT
+#if defined(ATOMIC_FLOAT) || defined(ORDERED)
 layout(std430, binding = 0) buffer Ring { float ring[]; };
 #else
 layout(std430, binding = 0) buffer Ring { uint ring[]; };
@@ -103,6 +112,10 @@ uint target(uint v) {
 }
 #endif
 
+#ifdef ORDERED
+#include "ordered.glsl"
+#endif
+
 #ifdef SCAN
 #define PART gl_WorkGroupID.z
 #define PARTS gl_NumWorkGroups.z
@@ -111,6 +124,31 @@ uint target(uint v) {
 #define PARTS gl_NumWorkGroups.y
 #endif
 
+#ifdef ORDERED
+void main() {
+    orderedArgs();
+    uint dLo = gl_GlobalInvocationID.x * span;
+    if (dLo >= dests) { return; }
+    uint dHi = dLo + span;
+    uint m = min(cnt[0], loopLo + chunk);
+    for (uint k = loopLo; k < m; k++) {
+        uint i = list[k];
+        uint begin = start[i];
+        uint end = start[i + 1u];
+#if MODE == 1
+        begin = max(begin, tileLo);
+        end = min(end, tileHi);
+#endif
+        for (uint e = lowerBound(begin, end, dLo); e < end && INDEX(e) < dHi; e++) {
+            uint v = ENTRY(e);
+            precise float a = alpha * vals[v];
+            uint c = target(v) * cols + INDEX(e);
+            precise float y = ring[c] + a;
+            ring[c] = y;
+        }
+    }
+}
+#else
 void main() {
 #ifdef SCAN
     // No early return: every invocation reaches the barriers.
@@ -157,6 +195,7 @@ void main() {
         }
     }
 }
+#endif // ORDERED
 #else
 layout(std430, binding = 0) buffer Dst { float dst[]; };
 layout(std430, binding = 1) buffer Ring { float ring[]; };

@@ -17,13 +17,30 @@
 //   3 MatVec with trans: the same per column, through the column form.
 //   4 Outer: the stored entries of the selected rows and columns.
 //   5 Normalize rows, 6 Normalize columns (sums in double).
+//   7 The end of an ORDERED MODE 0: dst[r] += alpha * acc[r]; acc[r] = 0
+//     (an indirect dispatch, like the ranges of ordered.glsl).
+// ORDERED (backend.Options.Deterministic) makes MODE 0 and 1 add without
+// atomics, in spike order, so that results do not depend on scheduling:
+// invocation q owns the destinations [q * span, (q + 1) * span) and walks
+// the spikes list[k], loopLo <= k < min(loopLo + chunk, cnt[0]), in order,
+// adding the entries of each spike's row (or column) that fall in its
+// range (the first by binary search: indices increase within a row). Every
+// element is written by one invocation, so no barrier is needed. As on
+// the cpu,
+// MODE 0 sums the values of the spiking columns into acc (bound as dst)
+// and MODE 7 then adds alpha times the sums to dst; MODE 1 adds
+// alpha * W[i, c] to dst[c]. See ordered.glsl for the dispatches.
 #if MODE <= 1 && defined(ATOMIC_FLOAT)
 #extension GL_NV_shader_atomic_float : require
 #endif
+#ifdef ORDERED
+layout(local_size_x = LANES) in;
+#else
 layout(local_size_x = 64) in;
+#endif
 
 #if MODE <= 1
-#ifdef ATOMIC_FLOAT
+#if defined(ATOMIC_FLOAT) || defined(ORDERED)
 layout(std430, binding = 0) buffer Dst { float dst[]; };
 #else
 layout(std430, binding = 0) buffer Dst { uint dst[]; };
@@ -43,6 +60,11 @@ uniform uint tileHi;
 #define VALUE(e) vals[(e) - tileLo]
 #define INDEX(e) idx[(e) - tileLo]
 #endif
+#elif MODE == 7
+layout(std430, binding = 0) buffer Dst { float dst[]; };
+layout(std430, binding = 1) buffer Acc { float acc[]; };
+layout(std430, binding = 5) buffer Cnt { uint cnt[]; };
+uniform uint argsAt;
 #else
 #if MODE <= 3
 layout(std430, binding = 0) buffer Dst { float dst[]; };
@@ -76,9 +98,38 @@ uniform uint flags;
 
 const uint STRIDE = 64u;
 
+#ifdef ORDERED
+#include "ordered.glsl"
+#endif
+
 void main() {
     uint stride = gl_NumWorkGroups.x * STRIDE;
-#if MODE <= 1
+#if MODE <= 1 && defined(ORDERED)
+    orderedArgs();
+    uint dLo = gl_GlobalInvocationID.x * span;
+    if (dLo >= dests) { return; }
+    uint dHi = dLo + span;
+    uint m = min(cnt[0], loopLo + chunk);
+    for (uint k = loopLo; k < m; k++) {
+        uint i = list[k];
+        uint begin = start[i];
+        uint end = start[i + 1u];
+#if MODE == 1
+        begin = max(begin, tileLo);
+        end = min(end, tileHi);
+#endif
+        for (uint e = lowerBound(begin, end, dLo); e < end && INDEX(e) < dHi; e++) {
+            uint c = INDEX(e);
+#if MODE == 0
+            precise float y = dst[c] + VALUE(e);
+#else
+            precise float a = alpha * VALUE(e);
+            precise float y = dst[c] + a;
+#endif
+            dst[c] = y;
+        }
+    }
+#elif MODE <= 1
     uint m = cnt[0];
     for (uint k = gl_WorkGroupID.x; k < m; k += gl_NumWorkGroups.x) {
         uint i = list[k];
@@ -104,6 +155,14 @@ void main() {
             }
 #endif
         }
+    }
+#elif MODE == 7
+    if (gl_GlobalInvocationID.x == 0u) { cnt[argsAt + 2u] = 0u; } // consumed
+    for (uint r = gl_GlobalInvocationID.x; r < rows; r += stride) {
+        precise float a = alpha * acc[r];
+        precise float y = dst[r] + a;
+        dst[r] = y;
+        acc[r] = 0.0;
     }
 #elif MODE == 2
     for (uint r = gl_GlobalInvocationID.x; r < rows; r += stride) {

@@ -42,6 +42,8 @@ type Backend struct {
 
 	device   string
 	software bool
+	// det: opened with backend.Options.Deterministic (ordered scatters).
+	det      bool
 	maxElems int // float32 elements per buffer (GL_MAX_SHADER_STORAGE_BLOCK_SIZE / 4)
 	// maxBindings is GL_MAX_COMPUTE_SHADER_STORAGE_BLOCKS.
 	maxBindings int
@@ -105,9 +107,13 @@ var errClosed = errors.New("gl: the backend is closed; open a new one with openg
 // opts.Context asks for ("", "auto": EGL, then GLFW; "egl"; "glfw") on a
 // dedicated locked thread and compiles every kernel.
 func New(opts backend.Options) (*Backend, error) {
+	if os.Getenv("TMP_GL_DETERMINISTIC") != "" { // TEMPORARY: remove
+		opts.Deterministic = true
+	}
 	b := &Backend{
 		reqs:      make(chan *request, 2),
 		batchDone: make(chan struct{}, 1),
+		det:       opts.Deterministic,
 	}
 	b.syncReq.reply = make(chan error, 1)
 	b.rec = &b.batches[0]

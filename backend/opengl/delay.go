@@ -191,6 +191,7 @@ func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
 // (see backend.Delayer), atomically. On GPUs the scatter reads the mask
 // itself (a work group per 64 sources collects their spikes); software
 // renderers compact it into a spike list first (propagate_delayed.comp).
+// With Deterministic it compacts it and adds in spike order (ORDERED).
 func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.SparseTensor, trans bool, delays backend.Delays, mask backend.Tensor, alpha float32) {
 	const op = "PropagateDelayed"
 	b.mu.Lock()
@@ -253,6 +254,9 @@ func (b *Backend) TakeSlot(dst backend.Tensor, ring backend.DelayRing, slot int)
 // compiles the variants other than the list ones with float32 delays on
 // first use and returns nil (the error recorded) if that fails.
 func (x *executor) delayedProgram(mode, bits int, scan bool) *program {
+	if x.det {
+		return x.orderedDelayed(mode, bits)
+	}
 	atomic := x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat
 	if bits == 32 && !scan {
 		if atomic {
@@ -287,6 +291,25 @@ func (x *executor) delayedProgram(mode, bits int, scan bool) *program {
 	return *dst
 }
 
+// orderedDelayed returns propagate_delayed.comp ORDERED (Deterministic)
+// for a mode and delays of bits, compiling the packed variants on first
+// use (nil, the error recorded, if that fails).
+func (x *executor) orderedDelayed(mode, bits int) *program {
+	dst := &x.p.delayedOrdered[mode][min(bits/16, 2)]
+	if *dst == nil {
+		local := orderedLanes(x.cpuPaths)
+		defines := []string{fmt.Sprintf("MODE %d", mode), "ORDERED 1", fmt.Sprintf("LANES %d", local)}
+		if bits < 32 {
+			defines = append(defines, fmt.Sprintf("DELAY_BITS %d", bits))
+		}
+		if err := x.compile(spec{dst, "propagate_delayed.comp", defines, local}); err != nil {
+			x.b.setErr(fmt.Errorf("gl: PropagateDelayed: %w", err))
+			return nil
+		}
+	}
+	return *dst
+}
+
 // delayOp runs one command of propagate_delayed.comp on the GL thread.
 func (x *executor) delayOp(c *cmd) {
 	mode := int(c.op)
@@ -302,8 +325,8 @@ func (x *executor) delayOp(c *cmd) {
 		return
 	}
 	// GPUs scan the mask in the scatter itself (SCAN); software
-	// renderers compact it first, which suits one core per group.
-	s, mask, scan := c.sp, c.t[2], !x.cpuPaths
+	// renderers, and the ordered scatters, compact it first.
+	s, mask, scan := c.sp, c.t[2], !x.cpuPaths && !x.det
 	var sl *spikeList
 	if !scan {
 		if sl = x.spikes(mask); sl == nil {
@@ -325,11 +348,19 @@ func (x *executor) delayOp(c *cmd) {
 		x.scatterRowTiles(p, s, sl, mask, ring.tiles[0], c.t[1])
 		return
 	}
-	x.bindAccum(0, ring.tiles[0])
+	if x.det {
+		x.bind(0, ring.tiles[0], true)
+	} else {
+		x.bindAccum(0, ring.tiles[0])
+	}
 	x.bind(1, s.vals.tiles[0], false)
 	x.bind(2, s.cs.tiles[0], false)
 	x.bind(3, s.ri.tiles[0], false)
 	x.bind(4, s.pm.tiles[0], false)
 	x.bind(7, c.t[1].tiles[0], false)
+	if x.det {
+		x.orderedScatter(p, sl, s, true, 0)
+		return
+	}
 	x.spikeGroups(p, sl, mask, float64(s.NNZ())/float64(max(1, s.cols)))
 }

@@ -46,8 +46,9 @@
 // Spike scatters (Propagate through a sparse matrix, PropagateDelayed)
 // only add to their destination atomically, and atomic additions commute,
 // so scatters into one ring or vector follow one another without a
-// barrier; the next other access to it waits for all of them (PD14 on an
-// H100: rtf 6.6 -> 4.5). The spike list of a mask (compact.comp) is kept
+// barrier (not the ordered ones of Deterministic, below); the next other
+// access to it waits for all of them (PD14 on an H100: rtf 6.6 -> 4.5).
+// The spike list of a mask (compact.comp) is kept
 // and reused until the mask is written again (a dispatch, Write or Fill),
 // so a group that sends through several synapse groups is compacted once
 // per step. The compaction also writes the work-group count of the
@@ -100,10 +101,41 @@
 // logs; a ring's state (backend.RingStater) is its D x n sums, read and
 // written as they are, since the atomic scatters keep no list of
 // contributions (nor their order: two rings fed the same spikes may
-// differ in the last bits).
+// differ in the last bits, except with Deterministic).
 //
 // Close releases every buffer and program and the context; LiveObjects
 // counts the GL objects held, for leak tests.
+//
+// # Deterministic
+//
+// Only the spike scatters (sparse Propagate both ways, PropagateDelayed
+// both ways) add in an order the device schedules: reductions, MatVec and
+// Normalize sum in a fixed order, and every other kernel (Outer and the
+// sparse Outer and Normalize included) writes each element from one
+// invocation. With backend.Options.Deterministic (Deterministic reports
+// it) the scatters are ordered instead (ORDERED, ordered.glsl): each
+// invocation owns a range of destinations and walks the spike list in
+// increasing order, adding the entries of each spike's row (or column)
+// that fall in its range, the first found by binary search (indices
+// increase within a row, and a row's ring cells are distinct), with no
+// atomics and no barrier. Each element then gets its additions in call order, then
+// spike order, as on the cpu; Propagate without trans sums the spiking
+// columns' values per row and then adds alpha times the sum, as the cpu
+// does. So sparse Propagate equals the cpu bit for bit, and so do a
+// ring's sums and a TakeSlot into zeros where the cpu adds in send order
+// (it adds a slot's contributions to dst one by one, gl their sum; with
+// several threads it may reorder a step's additions into a ring cut into
+// parts: TestDeterministic). On software renderers the list is cut into
+// ranges of spikes, one indirect dispatch each, sized from the longest
+// run of a row among one invocation's destinations (computed once on the
+// host) so that no invocation loops past half of llvmpipe's limit: the
+// compaction gates the first (no launch when nothing spiked), which
+// writes the arguments of the others that hold spikes, and each of those
+// zeroes its own. Scatters into one destination are ordered by barriers.
+// Cost on llvmpipe (2 cores, examples' loops, 2026-12-03): coba n=4000
+// 1.62/1.55 s -> 1.62/1.49 s per 2000 steps (none), pd14 scale 0.1 0.74/0.72
+// -> 0.81/0.77 s per 1000 steps (+8%); not yet measured on a GPU, where
+// one invocation per destination range gives up the atomics' parallelism.
 //
 // # Agreement with the cpu backend
 //

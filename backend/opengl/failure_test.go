@@ -140,22 +140,25 @@ func TestEverySpecCompiles(t *testing.T) {
 	b := openOrSkip(t)
 	var ps programs
 	for _, sw := range []bool{false, true} {
-		for _, s := range ps.specs(sw) {
-			src, err := source(s.file, s.defines)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(src, "#version 430\n") || strings.Contains(src, "#include") {
-				t.Errorf("%s: assembled source lacks #version or keeps an #include", specName(s.file, s.defines))
+		for _, det := range []bool{false, true} {
+			for _, s := range ps.specs(sw, det) {
+				src, err := source(s.file, s.defines)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(src, "#version 430\n") || strings.Contains(src, "#include") {
+					t.Errorf("%s: assembled source lacks #version or keeps an #include", specName(s.file, s.defines))
+				}
 			}
 		}
 	}
 	// Both variants' programs compile on this driver (the other
-	// renderer's set is not used here, but must build too).
+	// renderer's set is not used here, but must build too), with the
+	// ordered scatters of Deterministic.
 	var err error
 	b.mu.Lock()
 	callErr := b.callFn(func() error {
-		for _, s := range ps.specs(!b.software) {
+		for _, s := range ps.specs(!b.software, true) {
 			src, _ := source(s.file, s.defines)
 			p, e := compileProgram(specName(s.file, s.defines), src, s.local)
 			if e != nil {

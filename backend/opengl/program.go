@@ -49,6 +49,11 @@ const (
 	uTileHi
 	uLoopLo
 	uLoopHi
+	uSpan
+	uDests
+	uChunk
+	uArgsAt
+	uFinish
 	numUniforms
 )
 
@@ -56,6 +61,7 @@ var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
 	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi", "loopLo", "loopHi",
+	"span", "dests", "chunk", "argsAt", "finish",
 }
 
 // program is a linked compute program with its uniform locations and the
@@ -99,6 +105,12 @@ type programs struct {
 	// first use (delayedProgram): [mode][delays of 0: 8 bits, 1: 16
 	// bits, 2: float32][1: ATOMIC_FLOAT][1: SCAN].
 	delayedVar [2][3][2][2]*program
+	// With Deterministic: sparseOrdered holds propagate_sparse.comp MODE 0
+	// and 1 ORDERED and MODE 7 (the end of MODE 0); delayedOrdered MODE 0
+	// and 1 ORDERED by delays as in delayedVar (float32 ones compiled
+	// with the others, packed ones on first use).
+	sparseOrdered  [3]*program
+	delayedOrdered [2][3]*program
 }
 
 // spec describes one program to build: a file of package shaders and the
@@ -111,8 +123,8 @@ type spec struct {
 }
 
 // specs lists every program; software selects the variants that suit CPU
-// renderers.
-func (p *programs) specs(software bool) []spec {
+// renderers, det adds the ordered scatters (backend.Options.Deterministic).
+func (p *programs) specs(software, det bool) []spec {
 	var s []spec
 	add := func(dst **program, file string, local int, defines ...string) {
 		s = append(s, spec{dst, file, defines, local})
@@ -149,8 +161,13 @@ func (p *programs) specs(software bool) []spec {
 	add(&p.matvecT[0], "matvec_t.comp", 64)
 	add(&p.matvecT[1], "matvec_t.comp", 64, "VEC4 1")
 	add(&p.compact1, "compact.comp", 256, "PASS 1")
-	add(&p.compact2, "compact.comp", 256, "PASS 2")
-	add(&p.compactSerial, "compact.comp", 1, "PASS 2", "SERIAL 1")
+	if det { // with the gate of the ordered scatters
+		add(&p.compact2, "compact.comp", 256, "PASS 2", "GATE 1")
+		add(&p.compactSerial, "compact.comp", 1, "PASS 2", "SERIAL 1", "GATE 1")
+	} else {
+		add(&p.compact2, "compact.comp", 256, "PASS 2")
+		add(&p.compactSerial, "compact.comp", 1, "PASS 2", "SERIAL 1")
+	}
 	add(&p.propagate, "propagate.comp", 64)
 	add(&p.propagateT[0], "propagate_t.comp", 64)
 	add(&p.propagateT[1], "propagate_t.comp", 64, "VEC4 1")
@@ -180,6 +197,15 @@ func (p *programs) specs(software bool) []spec {
 		for m := range p.delayedAtomic {
 			add(&p.delayedAtomic[m], "propagate_delayed.comp", 64, fmt.Sprintf("MODE %d", m), "ATOMIC_FLOAT 1")
 		}
+	}
+	if det {
+		lanes := orderedLanes(software)
+		for m := range 2 {
+			mode, l := fmt.Sprintf("MODE %d", m), fmt.Sprintf("LANES %d", lanes)
+			add(&p.sparseOrdered[m], "propagate_sparse.comp", lanes, mode, "ORDERED 1", l)
+			add(&p.delayedOrdered[m][2], "propagate_delayed.comp", lanes, mode, "ORDERED 1", l)
+		}
+		add(&p.sparseOrdered[2], "propagate_sparse.comp", 64, "MODE 7")
 	}
 	return s
 }

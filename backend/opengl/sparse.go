@@ -31,6 +31,8 @@ type sparse struct {
 	colIdx             []int32
 	maxRow             int
 	maxCol             int // the longest column, once the column form is made
+	// laneMax caches laneMax by span (negative: by columns); GL thread.
+	lanes map[int]int
 }
 
 func (s *sparse) Rows() int                { return s.rows }
@@ -62,6 +64,50 @@ func (s *sparse) all() []*tensor {
 		}
 	}
 	return ts
+}
+
+// laneMax returns the most entries that a row (a column if byCols) of s
+// has among span consecutive destinations: what one invocation of an
+// ordered scatter adds per spike (orderedScatter). It reads the host's
+// row form once per span (GL thread).
+func (s *sparse) laneMax(span int, byCols bool) int {
+	key := span
+	if byCols {
+		key = -span
+	}
+	if m, ok := s.lanes[key]; ok {
+		return m
+	}
+	m := 0
+	if !byCols {
+		for r := range s.rows {
+			run, blk := 0, -1
+			for _, c := range s.colIdx[s.rowStart[r]:s.rowStart[r+1]] {
+				if b := int(c) / span; b != blk {
+					blk, run = b, 0
+				}
+				run++
+				m = max(m, run)
+			}
+		}
+	} else {
+		n := make([]int32, s.cols) // entries per column in a block of rows
+		for lo := 0; lo < s.rows; lo += span {
+			block := s.colIdx[s.rowStart[lo]:s.rowStart[min(lo+span, s.rows)]]
+			for _, c := range block {
+				n[c]++
+				m = max(m, int(n[c]))
+			}
+			for _, c := range block {
+				n[c] = 0
+			}
+		}
+	}
+	if s.lanes == nil {
+		s.lanes = map[int]int{}
+	}
+	s.lanes[key] = m
+	return m
 }
 
 // rowWiseOnly panics for an operation that a split matrix does not have.
@@ -433,7 +479,8 @@ func (x *executor) sparseOp(c *cmd) {
 
 // sparseScatter runs Propagate: the mask is compacted into a spike list,
 // then the stored entries of the listed rows (trans) or columns are added
-// to dst atomically, work groups per spike (spikeGroups).
+// to dst atomically, work groups per spike (spikeGroups), or with
+// Deterministic in spike order (orderedScatter).
 func (x *executor) sparseScatter(c *cmd) {
 	s := c.sp
 	mode := int(c.op)
@@ -442,12 +489,37 @@ func (x *executor) sparseScatter(c *cmd) {
 		return
 	}
 	p := x.p.sparse[mode]
-	if x.p.sparseAtomic[mode] != nil && !testNoAtomicFloat {
+	switch {
+	case x.det:
+		p = x.p.sparseOrdered[mode]
+	case x.p.sparseAtomic[mode] != nil && !testNoAtomicFloat:
 		p = x.p.sparseAtomic[mode]
 	}
 	x.setF(p, uAlpha, c.f[0])
 	if mode == spPropScatter {
 		x.scatterRowTiles(p, s, sl, nil, c.t[0].tiles[0], nil)
+		return
+	}
+	if x.det {
+		// As on the cpu: the values of the spiking columns summed per row
+		// in spike order (acc), then dst += alpha * sum.
+		if !x.ensure(&x.acc, int64(s.rows)*4) {
+			return
+		}
+		x.bind(0, x.acc, true)
+		x.bind(1, s.vals.tiles[0], false)
+		x.bind(2, s.cs.tiles[0], false)
+		x.bind(3, s.ri.tiles[0], false)
+		x.bind(4, s.pm.tiles[0], false)
+		x.orderedScatter(p, sl, s, true, x.strided(s.rows, 64))
+		p = x.p.sparseOrdered[2]
+		x.setF(p, uAlpha, c.f[0])
+		x.setU(p, uRows, uint32(s.rows))
+		x.setU(p, uArgsAt, uint32(sl.args))
+		x.bind(0, c.t[0].tiles[0], true)
+		x.bind(1, x.acc, true)
+		x.bind(5, sl.cnt, true)
+		x.dispatchIndirect(p, sl.cnt, 4*sl.args)
 		return
 	}
 	x.bindAccum(0, c.t[0].tiles[0])
@@ -462,19 +534,30 @@ func (x *executor) sparseScatter(c *cmd) {
 // propagate_delayed, MODE 1) of the spikes (listed in sl, or scanned
 // from mask: spikeGroups) into out once per tile of s's entries, binding
 // that tile's values, column indices and, for delayed propagation,
-// delays (binding 7). A matrix in one buffer is one tile.
+// delays (binding 7). A matrix in one buffer is one tile. The ordered
+// scatter (Deterministic) adds tile after tile, which keeps each
+// destination's additions in spike order (a row's entries of a later
+// tile come after those of an earlier one).
 func (x *executor) scatterRowTiles(p *program, s *sparse, sl *spikeList, mask *tensor, out *glbuf, delays *tensor) {
 	nnz, per := s.NNZ(), s.vals.tileElems
 	for k := range s.vals.tiles {
 		x.setU(p, uTileLo, uint32(k*per))
 		x.setU(p, uTileHi, uint32(min(nnz, (k+1)*per)))
-		x.bindAccum(0, out)
+		if x.det {
+			x.bind(0, out, true)
+		} else {
+			x.bindAccum(0, out)
+		}
 		x.bind(1, s.vals.tiles[k], false)
 		x.bind(2, s.rs.tiles[0], false)
 		x.bind(3, s.ci.tiles[k], false)
 		x.bind(4, x.dummy, false)
 		if delays != nil {
 			x.bind(7, delays.tiles[k], false)
+		}
+		if x.det {
+			x.orderedScatter(p, sl, s, false, 0)
+			continue
 		}
 		x.spikeGroups(p, sl, mask, float64(min(nnz, (k+1)*per)-k*per)/float64(max(1, s.rows)))
 	}

@@ -369,7 +369,7 @@ func (r *ring) SetRingState(s *backend.RingState) error {
 
 var _ backend.DeterminismReporter = (*Backend)(nil)
 
-// Deterministic reports whether two runs give bit-identical results: not
-// yet, since spike scatters add with float atomics in the order the
-// device schedules them.
-func (b *Backend) Deterministic() bool { return false }
+// Deterministic reports whether two runs give bit-identical results: only
+// when opened with backend.Options.Deterministic, since the default spike
+// scatters add with float atomics in the order the device schedules them.
+func (b *Backend) Deterministic() bool { return b.det }
