@@ -65,7 +65,7 @@ type Backend struct {
 
 	x *executor // state of the GL thread; only that thread touches it
 
-	reg registry // the tensors made for the caller (Tensors)
+	reg backend.Registry // the tensors made for the caller (Tensors)
 
 	buffers  atomic.Int64 // live GL buffer objects
 	programs atomic.Int64 // live GL program objects

@@ -3,7 +3,6 @@ package opengl
 import (
 	"fmt"
 	"unsafe"
-	"weak"
 
 	"github.com/go-gl/gl/v4.3-core/gl"
 	"github.com/gomonnto/gomonnto/backend"
@@ -19,75 +18,28 @@ var (
 	_ backend.RingStater    = (*ring)(nil)
 )
 
-// registry holds weak pointers to the tensors NewTensor and NewSparse
-// made, in the order made: a tensor dropped without Release is still
-// collected. The buffers inside the backend's own objects (internalTensor)
-// are not in it. Guarded by Backend.mu.
-type registry struct {
-	dense  []weak.Pointer[tensor]
-	sparse []weak.Pointer[sparse]
-	order  []bool // order[k]: the k-th tensor made is sparse
-	live   int    // entries at the last compaction
-}
-
-// register adds t or s to the registry. Callers hold mu.
+// register adds t or s to the list of tensors made for the caller (the
+// buffers inside the backend's own objects, internalTensor, are not in
+// it). Callers hold mu.
 func (b *Backend) register(t *tensor, s *sparse) {
-	r := &b.reg
 	if s != nil {
-		r.sparse = append(r.sparse, weak.Make(s))
+		backend.RegisterTensor(&b.reg, s, func(s *sparse) bool { return !s.vals.released })
 	} else {
-		r.dense = append(r.dense, weak.Make(t))
-	}
-	r.order = append(r.order, s != nil)
-	if len(r.order) > 2*max(r.live, 1024) {
-		b.tensors() // drops the dead entries
+		backend.RegisterTensor(&b.reg, t, func(t *tensor) bool { return !t.released })
 	}
 }
 
 // Tensors lists the live tensors (dense and sparse) made by b with
 // NewTensor, NewSparse and AdoptSparse, in the order made; the buffers
-// inside rings, delays and event logs are not listed. Tensors that are
-// unreachable but not yet collected are listed too; callers that match
-// lists of two runs call runtime.GC first. After Close it lists none.
+// inside rings, delays and event logs are not listed. After Close it
+// lists none.
 func (b *Backend) Tensors() []backend.Tensor {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return nil
 	}
-	return b.tensors()
-}
-
-// tensors is Tensors for callers that hold mu; it drops the entries of
-// collected and released tensors.
-func (b *Backend) tensors() []backend.Tensor {
-	r := &b.reg
-	var out []backend.Tensor
-	var dense []weak.Pointer[tensor]
-	var sp []weak.Pointer[sparse]
-	var order []bool
-	d, s := 0, 0
-	for _, isSparse := range r.order {
-		if isSparse {
-			p := r.sparse[s]
-			s++
-			if x := p.Value(); x != nil && !x.vals.released {
-				out = append(out, x)
-				sp = append(sp, p)
-				order = append(order, true)
-			}
-			continue
-		}
-		p := r.dense[d]
-		d++
-		if x := p.Value(); x != nil && !x.released {
-			out = append(out, x)
-			dense = append(dense, p)
-			order = append(order, false)
-		}
-	}
-	r.dense, r.sparse, r.order, r.live = dense, sp, order, len(order)
-	return out
+	return b.reg.Tensors()
 }
 
 // eventLog is the gl backend.EventLog. Its records stay on the device
