@@ -250,3 +250,9 @@ func (r *Registry) Tensors() []Tensor {
 	r.ents, r.live = ents, len(ents)
 	return out
 }
+
+// A RangeReducer reduces part of a tensor: Reduce over the elements [lo,
+// hi) of src (a recorder of "mean(W[0:100000])" then reads only those).
+type RangeReducer interface {
+	ReduceRange(op ReduceOp, dst Tensor, dstOff int, src Tensor, lo, hi int)
+}

@@ -24,10 +24,22 @@ func open(b *testing.B, name string) backend.Backend {
 }
 
 // withRecording runs f as the sub-benchmark sub and, as sub+"/rec", with
-// the spikes recorded as users run a model (recordSpikes).
+// what the model's example records (recordSpikes, recordSeries), as
+// users run it.
 func withRecording(b *testing.B, sub string, f func(b *testing.B, rec bool)) {
 	b.Run(sub, func(b *testing.B) { f(b, false) })
 	b.Run(sub+"/rec", func(b *testing.B) { f(b, true) })
+}
+
+// recordSeries adds, if rec, a recorder of expr every gap steps to obj,
+// as an example records it besides the spikes.
+func recordSeries(b *testing.B, obj core.Object, rec bool, expr string, gap int) {
+	if !rec {
+		return
+	}
+	if err := obj.AddBehavior(1001, core.NewRecorder([]string{expr}, core.RecorderOptions{Tag: "bench_series", Gap: gap})); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // recordSpikes adds an event recorder of the spike mask spikes ("fired",
@@ -108,10 +120,12 @@ func BenchmarkM3(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := models.IzhikevichNet(net, models.ClassicOptions{NE: n * 4 / 5, NI: n / 5}); err != nil {
+				m, err := models.IzhikevichNet(net, models.ClassicOptions{NE: n * 4 / 5, NI: n / 5})
+				if err != nil {
 					b.Fatal(err)
 				}
 				recordSpikes(b, net, rec, "fired")
+				recordSeries(b, m.E, rec, "mean(v)", 1) // as examples/izhikevich
 				runSteps(b, net, 100)
 			})
 		}
@@ -126,10 +140,12 @@ func BenchmarkM2(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := models.LIFNet(net, models.ClassicOptions{}); err != nil {
+			m, err := models.LIFNet(net, models.ClassicOptions{})
+			if err != nil {
 				b.Fatal(err)
 			}
 			recordSpikes(b, net, rec, "fired")
+			recordSeries(b, m.E, rec, "mean(v)", 1) // as examples/lif
 			runSteps(b, net, 100)
 		})
 	}

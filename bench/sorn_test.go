@@ -29,10 +29,12 @@ func BenchmarkM8(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := models.SORN(net, models.SORNOptions{NE: c.ne, Propagate: c.propagate}); err != nil {
+				m, err := models.SORN(net, models.SORNOptions{NE: c.ne, Propagate: c.propagate})
+				if err != nil {
 					b.Fatal(err)
 				}
 				recordSpikes(b, net, rec, "spikes")
+				recordSeries(b, m.E, rec, "mean(spikes)", 1) // as examples/sorn
 				runSteps(b, net, 100)
 			})
 		}

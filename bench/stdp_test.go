@@ -43,6 +43,9 @@ func benchSTDP(b *testing.B, build func(*core.Network, models.STDPOptions) (*mod
 					b.Fatal(err)
 				}
 				recordSpikes(b, net, rec, "spikes")
+				// As examples/lifstdp and izhstdp: the mean of W's first
+				// rows, about 30 times per run of stdpEpoch steps.
+				recordSeries(b, m.S, rec, fmt.Sprintf("mean(W[0:%d])", min(1<<20, n*n)), stdpEpoch/30)
 				if err := net.Initialize(); err != nil {
 					b.Fatal(err)
 				}

@@ -239,7 +239,7 @@ func (r *Recorder) Initialize(obj Object) error {
 				it.tmp = make([]float32, r.opt.Block*w)
 			}
 		}
-		if x.red && w != t.Len() {
+		if _, ranged := be.(backend.RangeReducer); x.red && x.hi-x.lo != t.Len() && !ranged {
 			if it.part, err = be.NewTensor(x.hi-x.lo, 1); err != nil {
 				return fmt.Errorf("recorder %q: %w", e, err)
 			}
@@ -297,6 +297,8 @@ func (r *Recorder) Iteration(obj Object) error {
 		switch {
 		case it.log != nil:
 			it.log.Gather(t)
+		case it.red && it.part == nil && (it.lo != 0 || it.hi != t.Len()):
+			be.(backend.RangeReducer).ReduceRange(it.op, it.buf, r.rows, t, it.lo, it.hi)
 		case it.red && it.part != nil:
 			be.CopyRange(it.part, 0, t, it.lo, it.hi-it.lo)
 			be.Reduce(it.op, it.buf, r.rows, it.part)

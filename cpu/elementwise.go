@@ -463,12 +463,22 @@ func sum64(s []float32) float64 {
 // accumulate in float64. Over zero elements Sum and Count are 0, Mean is
 // NaN, Max is -Inf and Min is +Inf; Max and Min are NaN if any element is.
 func (b *Backend) Reduce(op backend.ReduceOp, dst backend.Tensor, dstOff int, src backend.Tensor) {
+	b.ReduceRange(op, dst, dstOff, src, 0, src.Len())
+}
+
+var _ backend.RangeReducer = (*Backend)(nil)
+
+// ReduceRange is Reduce over the elements [lo, hi) of src
+// (backend.RangeReducer).
+func (b *Backend) ReduceRange(op backend.ReduceOp, dst backend.Tensor, dstOff int, src backend.Tensor, lo, hi int) {
 	b.live("Reduce")
 	if !op.Valid() {
 		panic(fmt.Sprintf("backend: Reduce: invalid operation %v", op))
 	}
 	d, s := b.ten("Reduce", dst), b.ten("Reduce", src)
 	backend.CheckRange("Reduce", dst, dstOff, 1)
+	backend.CheckRange("Reduce", src, lo, hi-lo)
+	s = s[lo:hi]
 	j := &b.red
 	j.op, j.src = op, s
 	// Chunks that split leaves unused keep the identity of the reduction.
