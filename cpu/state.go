@@ -142,7 +142,10 @@ func (l *eventLog) Gather(mask backend.Tensor) {
 			}
 		}
 	}
-	if len(b.dq.calls) > 0 || len(b.kq.runs) > 0 {
+	// Queued work that does not write the mask may stay queued (a flush
+	// here would run the step's ring work apart from the next step's
+	// neuron updates, which would otherwise share its dispatch).
+	if mt.kq == b.kq.gen+1 && mt.kqW || b.dq.writes(mt) {
 		b.flush()
 	}
 	if b.spk.t == mt && b.spk.gen == mt.gen {

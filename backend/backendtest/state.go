@@ -182,6 +182,34 @@ func testEvents(t *testing.T, s *suite) {
 		drain(t, l, wants)
 		drain(t, l2, wants)
 	})
+	run(t, "mask written by a queued TakeSlot", func(t *testing.T) {
+		dl, ok := b.(backend.Delayer)
+		sp, ok2 := b.(backend.Sparser)
+		if !ok || !ok2 {
+			t.Skip("no delayed propagation")
+		}
+		// One synapse 0 -> 5 with a delay of 1 step: the second step's
+		// TakeSlot writes 2 into element 5 of the mask, then Gather.
+		w, err := sp.NewSparse(1, 8, []int64{0, 1}, []int32{5}, []float32{2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dls := NewDelays(t, dl, w, []int32{1})
+		ring := newRing(t, dl, 2, 8)
+		src := vec(t, b, []float32{1})
+		mask := newTensor(t, b, 8, 1)
+		l, err := eg.NewEventLog(8, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Release()
+		for step := range 2 {
+			dl.PropagateDelayed(ring, step, w, true, dls, src, 1)
+			dl.TakeSlot(mask, ring, step)
+			l.Gather(mask)
+		}
+		drain(t, l, [][]int32{nil, {5}})
+	})
 }
 
 // head is the first few elements of x, for messages.
