@@ -56,16 +56,12 @@ type Backend struct {
 	dq delayQueue
 	kq kernelQueue
 	// reg lists the tensors made, for checkpoints (state.go).
-	reg registry
-	// spk holds the spiking indices last collected from a mask by a
-	// spike-driven operation, valid while the mask's gen is unchanged:
-	// an event log that gathers the same mask copies them instead of
-	// scanning it again (state.go).
-	spk struct {
-		t   *tensor
-		gen uint64
-		idx []int32
-	}
+	reg backend.Registry
+	// spk holds the spiking indices last collected from a few masks by
+	// spike-driven operations and event logs, each valid while its mask's
+	// gen is unchanged, so that the same spikes are not collected twice
+	// (state.go).
+	spk spikeCache
 }
 
 var _ backend.Backend = (*Backend)(nil)

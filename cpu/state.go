@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"weak"
 
 	"github.com/gomonnto/gomonnto/backend"
 )
@@ -20,60 +19,17 @@ var (
 	_ backend.Hinter        = (*delays)(nil)
 )
 
-// registry holds weak pointers to the tensors a backend made, in the
-// order made: a tensor dropped without Release is still collected.
-type registry struct {
-	dense  []weak.Pointer[tensor]
-	sparse []weak.Pointer[sparse]
-	order  []bool // order[k]: the k-th tensor made is sparse
-	live   int    // entries at the last compaction
-}
-
 func (b *Backend) register(t *tensor, s *sparse) {
-	r := &b.reg
 	if s != nil {
-		r.sparse = append(r.sparse, weak.Make(s))
+		backend.RegisterTensor(&b.reg, s, func(s *sparse) bool { return s.vals.data != nil })
 	} else {
-		r.dense = append(r.dense, weak.Make(t))
-	}
-	r.order = append(r.order, s != nil)
-	if len(r.order) > 2*max(r.live, 1024) {
-		b.Tensors() // drops the dead entries
+		backend.RegisterTensor(&b.reg, t, func(t *tensor) bool { return t.data != nil })
 	}
 }
 
 // Tensors lists the live tensors (dense and sparse) made by b, in the
-// order made. Tensors that are unreachable but not yet collected are
-// listed too; callers that match lists of two runs call runtime.GC first.
-func (b *Backend) Tensors() []backend.Tensor {
-	r := &b.reg
-	var out []backend.Tensor
-	var dense []weak.Pointer[tensor]
-	var sp []weak.Pointer[sparse]
-	var order []bool
-	d, s := 0, 0
-	for _, isSparse := range r.order {
-		if isSparse {
-			p := r.sparse[s]
-			s++
-			if x := p.Value(); x != nil && x.vals.data != nil {
-				out = append(out, x)
-				sp = append(sp, p)
-				order = append(order, true)
-			}
-			continue
-		}
-		p := r.dense[d]
-		d++
-		if x := p.Value(); x != nil && x.data != nil {
-			out = append(out, x)
-			dense = append(dense, p)
-			order = append(order, false)
-		}
-	}
-	r.dense, r.sparse, r.order, r.live = dense, sp, order, len(order)
-	return out
-}
+// order made (backend.TensorLister).
+func (b *Backend) Tensors() []backend.Tensor { return b.reg.Tensors() }
 
 // eventLog is the cpu's backend.EventLog. Gathering a mask that a queued
 // kernel run writes (a neuron update's spikes) joins that run: each thread
@@ -148,27 +104,76 @@ func (l *eventLog) Gather(mask backend.Tensor) {
 	if mt.kq == b.kq.gen+1 && mt.kqW || b.dq.writes(mt) {
 		b.flush()
 	}
-	if b.spk.t == mt && b.spk.gen == mt.gen {
-		l.idx = append(l.idx, b.spk.idx...) // collected by a spike-driven operation
+	if c := b.spk.find(mt, mt.gen); c != nil {
+		l.idx = append(l.idx, c.idx...) // collected by a spike-driven operation
 	} else {
 		l.idx = appendNonZero(l.idx, mt.data, 0)
 	}
 	l.ends = append(l.ends, len(l.idx))
 }
 
+// spikeCache holds the spikes of the masks collected last.
+type spikeCache struct {
+	ents [spikeCacheLen]spikeEntry
+	next int
+}
+
+// spikeCacheLen is how many masks spikeCache remembers (the groups of a
+// model, typically).
+const spikeCacheLen = 8
+
+type spikeEntry struct {
+	t   *tensor
+	gen uint64
+	idx []int32
+}
+
+// find returns the entry of mask t at gen, or nil.
+func (c *spikeCache) find(t *tensor, gen uint64) *spikeEntry {
+	for k := range c.ents {
+		if e := &c.ents[k]; e.t == t && e.gen == gen {
+			return e
+		}
+	}
+	return nil
+}
+
+// put returns the entry to fill for mask t at gen: its own, or the
+// oldest.
+func (c *spikeCache) put(t *tensor, gen uint64) *spikeEntry {
+	for k := range c.ents {
+		if e := &c.ents[k]; e.t == t {
+			e.gen, e.idx = gen, e.idx[:0]
+			return e
+		}
+	}
+	e := &c.ents[c.next]
+	c.next = (c.next + 1) % spikeCacheLen
+	e.t, e.gen, e.idx = t, gen, e.idx[:0]
+	return e
+}
+
+// forget drops the entry of mask t.
+func (c *spikeCache) forget(t *tensor) {
+	for k := range c.ents {
+		if c.ents[k].t == t {
+			c.ents[k].t = nil
+		}
+	}
+}
+
 // noteSpikes keeps idx, the spiking indices just collected from mask by
-// an operation that writes dst, for an event log that gathers the same
-// mask (unless the operation writes the mask itself).
+// an operation that writes dst, for an event log or operation that reads
+// the same mask (unless the operation writes the mask itself).
 func (b *Backend) noteSpikes(mask, dst backend.Tensor, idx []int) {
 	mt := b.check("noteSpikes", mask)
 	if dst == mask {
-		b.spk.t = nil
+		b.spk.forget(mt)
 		return
 	}
-	b.spk.t, b.spk.gen = mt, mt.gen
-	b.spk.idx = b.spk.idx[:0]
+	e := b.spk.put(mt, mt.gen)
 	for _, i := range idx {
-		b.spk.idx = append(b.spk.idx, int32(i))
+		e.idx = append(e.idx, int32(i))
 	}
 }
 
@@ -182,11 +187,12 @@ func (b *Backend) spikesOf(mask backend.Tensor, m []float32, bumped bool) []int 
 	if bumped {
 		gen--
 	}
-	if b.spk.t != mt || b.spk.gen != gen {
+	e := b.spk.find(mt, gen)
+	if e == nil {
 		return collect(&b.idxA, m)
 	}
 	idx := b.idxA[:0]
-	for _, i := range b.spk.idx {
+	for _, i := range e.idx {
 		idx = append(idx, int(i))
 	}
 	b.idxA = idx[:0]
@@ -209,9 +215,8 @@ func (l *eventLog) finish() {
 		l.parts[p] = x[:0]
 	}
 	l.ends = append(l.ends, len(l.idx))
-	b := &l.b.spk
-	b.t, b.gen = l.maskT, l.maskT.gen
-	b.idx = append(b.idx[:0], l.idx[lo:]...)
+	e := l.b.spk.put(l.maskT, l.maskT.gen)
+	e.idx = append(e.idx, l.idx[lo:]...)
 	l.mask, l.maskT, l.pending = nil, nil, false
 }
 
