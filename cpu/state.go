@@ -150,6 +150,9 @@ func (c *spikeCache) put(t *tensor, gen uint64) *spikeEntry {
 	e := &c.ents[c.next]
 	c.next = (c.next + 1) % spikeCacheLen
 	e.t, e.gen, e.idx = t, gen, e.idx[:0]
+	if n := len(t.data); cap(e.idx) < n {
+		e.idx = make([]int32, 0, n) // room for every element: never grows
+	}
 	return e
 }
 
