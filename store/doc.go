@@ -15,6 +15,13 @@
 // StorageManagerGroup); ReadArray loads an array, checking its checksum.
 // In numpy: np.load("run/spikes/E.fired.npy").
 //
+// Arrays are .npy (numpy's own format, read by every analysis stack) and
+// not SONATA's HDF5 spike files: no maintained pure-Go HDF5 writer is
+// served to this project (scigolib/hdf5 is a young beta, not in the
+// module list), and the cgo one needs libhdf5 in every build. A spikes
+// array maps onto SONATA's /spikes/<population>/{timestamps, node_ids}
+// column for column (timestamps = iteration * dt).
+//
 // # Checkpoints
 //
 // Save writes a network's whole state (core.Snapshot: the iteration, the
