@@ -333,6 +333,15 @@ type RecordedItem struct {
 	EventIndices    []int32
 }
 
+// Shapes returns the recorder's expressions and the width of each
+// record (1 for a reduction, the mask's length for events).
+func (r *Recorder) Shapes() (names []string, widths []int) {
+	for _, it := range r.items {
+		names, widths = append(names, it.name), append(widths, it.width)
+	}
+	return names, widths
+}
+
 // Recorded returns what r holds of each expression on the host (the
 // records of its device block are in its device tensors and Snapshot's
 // BehaviorRef). The slices are r's own: do not modify them.

@@ -218,7 +218,7 @@ func Save(net *core.Network, path string, o SaveOptions) error {
 			}
 		}
 		for k, r := range sn.Recorders {
-			if err := ew.recorder(k, r, sn.Host.Behaviors); err != nil {
+			if err := ew.recorder(k, r); err != nil {
 				return err
 			}
 		}
@@ -434,7 +434,7 @@ func narrow[T uint8 | uint16](x []int32) []T {
 	return out
 }
 
-func (ew *entryWriter) recorder(k int, r *core.Recorder, _ []core.BehaviorRef) error {
+func (ew *entryWriter) recorder(k int, r *core.Recorder) error {
 	ri := RecorderInfo{Owner: core.ObjectName(r.Owner()), Key: r.Key(), Events: r.IsEvents(), Entry: fmt.Sprintf("recorder/%d", k)}
 	for i, it := range r.Recorded() {
 		ii := RecItemInfo{Name: it.Name, Width: it.Width, Records: len(it.Iterations), Events: len(it.EventIndices)}
@@ -734,13 +734,13 @@ func (c *checkpointFile) checkFingerprint(net *core.Network, sn *core.Snapshot) 
 	}
 	for k, r := range sn.Recorders {
 		x := m.Recorders[k]
-		rec := r.Recorded()
-		if x.Owner != core.ObjectName(r.Owner()) || x.Key != r.Key() || x.Events != r.IsEvents() || len(x.Items) != len(rec) {
+		names, widths := r.Shapes()
+		if x.Owner != core.ObjectName(r.Owner()) || x.Key != r.Key() || x.Events != r.IsEvents() || len(x.Items) != len(names) {
 			return mismatch(c.path, "recorder %d is on %q at key %g in the checkpoint, on %q at key %g in the network", k, x.Owner, x.Key, core.ObjectName(r.Owner()), r.Key())
 		}
-		for i, it := range rec {
-			if x.Items[i].Name != it.Name || x.Items[i].Width != it.Width {
-				return mismatch(c.path, "recorder %d on %q records %q (%d wide) in the checkpoint, %q (%d wide) in the network", k, x.Owner, x.Items[i].Name, x.Items[i].Width, it.Name, it.Width)
+		for i, name := range names {
+			if x.Items[i].Name != name || x.Items[i].Width != widths[i] {
+				return mismatch(c.path, "recorder %d on %q records %q (%d wide) in the checkpoint, %q (%d wide) in the network", k, x.Owner, x.Items[i].Name, x.Items[i].Width, name, widths[i])
 			}
 		}
 	}
@@ -918,8 +918,10 @@ func (c *checkpointFile) apply(net *core.Network, sn *core.Snapshot) error {
 	}
 	for k, r := range sn.Recorders {
 		ri := c.m.Recorders[k]
-		items := r.Recorded()
+		names, widths := r.Shapes()
+		items := make([]core.RecordedItem, len(names))
 		for i := range items {
+			items[i].Name, items[i].Width = names[i], widths[i]
 			e := fmt.Sprintf("%s/%d", ri.Entry, i)
 			its, err := read[int64](c, e+"/iterations")
 			if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -188,7 +189,10 @@ func (r *Run) writeManifest() error {
 // []uint8 or []uint16) as name.npy, of shape shape (nil: flat). name may
 // hold folders ("spikes/E").
 func (r *Run) SaveArray(name string, data any, shape []int) error {
-	return r.saveArray(name, data, shape, "array", "")
+	if err := r.saveArray(name, data, shape, "array", ""); err != nil {
+		return err
+	}
+	return r.writeManifest()
 }
 
 func (r *Run) saveArray(name string, data any, shape []int, kind, of string) error {
@@ -222,12 +226,19 @@ func (r *Run) saveArray(name string, data any, shape []int, kind, of string) err
 	} else {
 		r.m.Files = append(r.m.Files, fi)
 	}
-	return r.writeManifest()
+	return nil
 }
 
 // SaveSpikes writes events as name.npy: an (n, 2) int32 array of
 // (iteration, index) pairs in the order recorded.
 func (r *Run) SaveSpikes(name string, ev *core.Events, of string) error {
+	if err := r.saveSpikes(name, ev, of); err != nil {
+		return err
+	}
+	return r.writeManifest()
+}
+
+func (r *Run) saveSpikes(name string, ev *core.Events, of string) error {
 	pairs := make([]int32, 2*ev.Len())
 	for k := range ev.Len() {
 		pairs[2*k], pairs[2*k+1] = int32(ev.Iterations[k]), int32(ev.Indices[k])
@@ -238,6 +249,13 @@ func (r *Run) SaveSpikes(name string, ev *core.Events, of string) error {
 // SaveSeries writes a recorded series as name.npy (records x width,
 // float32) and name.iterations.npy (the iteration of each record).
 func (r *Run) SaveSeries(name string, s *core.Series, of string) error {
+	if err := r.saveSeries(name, s, of); err != nil {
+		return err
+	}
+	return r.writeManifest()
+}
+
+func (r *Run) saveSeries(name string, s *core.Series, of string) error {
 	if err := r.saveArray(name, s.Data, []int{s.Len(), s.Width}, "series", of); err != nil {
 		return err
 	}
@@ -272,7 +290,7 @@ func (r *Run) SaveRecorders(net *core.Network) ([]string, error) {
 				if err != nil {
 					return out, err
 				}
-				if err := r.SaveSpikes("spikes/"+base, ev, of); err != nil {
+				if err := r.saveSpikes("spikes/"+base, ev, of); err != nil {
 					return out, err
 				}
 				out = append(out, "spikes/"+base+".npy")
@@ -282,13 +300,13 @@ func (r *Run) SaveRecorders(net *core.Network) ([]string, error) {
 			if err != nil {
 				return out, err
 			}
-			if err := r.SaveSeries("series/"+base, s, of); err != nil {
+			if err := r.saveSeries("series/"+base, s, of); err != nil {
 				return out, err
 			}
 			out = append(out, "series/"+base+".npy")
 		}
 	}
-	return out, nil
+	return out, r.writeManifest()
 }
 
 // fileSafe makes a recorder expression ("mean(v[0:10])") a file name.
@@ -356,7 +374,7 @@ func ReadArray[T float32 | float64 | int32 | int64 | uint8 | uint16](r *Run, nam
 	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != fi.SHA256 {
 		return nil, nil, fmt.Errorf("store: %s: %w: SHA-256 %x, the manifest says %s", path, ErrCorrupt, got, fi.SHA256)
 	}
-	rd := strings.NewReader(string(b))
+	rd := bytes.NewReader(b)
 	dt, shape, err := readNPYHeader(rd)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %s: %w: %v", path, ErrCorrupt, err)

@@ -157,6 +157,8 @@ func Fail(err error) {
 type Line struct {
 	Label string
 	Y     []float32
+	// X holds the iteration of each value (nil: 1, 2, 3, ...).
+	X     []int
 	Color color.Color
 	Width vg.Length
 }
@@ -185,6 +187,9 @@ func linePlot(path, title, ylabel string, lines []Line, logY bool) error {
 		pts := make(plotter.XYs, len(l.Y))
 		for i, y := range l.Y {
 			pts[i].X, pts[i].Y = float64(i+1), float64(y)
+			if l.X != nil {
+				pts[i].X = float64(l.X[i])
+			}
 			if logY && !(pts[i].Y > 1e-30) {
 				pts[i].Y = 1e-30
 			}

@@ -139,7 +139,7 @@ func plotsSTDP(model, dir string, net *core.Network, m *models.STDPNet, ev *core
 	}
 	if err := LinePlot(filepath.Join(dir, model+"_mean_w.png"),
 		fmt.Sprintf("%s: %s (one record every %d steps)", model, mw.Name, gap), "mean weight",
-		[]Line{{Label: mw.Name, Y: mw.Data, Color: Black}}); err != nil {
+		[]Line{{Label: mw.Name, Y: mw.Data, X: mw.Iterations, Color: Black}}); err != nil {
 		return err
 	}
 	w, err := readHeadSTDP(net, m)
