@@ -23,6 +23,7 @@ var groups = []group{
 	{name: "Info", run: testInfo},
 	{name: "NewTensor", run: testNewTensor},
 	{name: "ReadWrite", run: testReadWrite},
+	{name: "ReadBatch", run: testReadBatch},
 	{name: "Fill", run: testFill},
 	{name: "Copy", run: testCopy},
 	{name: "CopyRange", run: testCopyRange},
