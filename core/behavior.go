@@ -146,6 +146,13 @@ func (b *Base) name() string {
 	return "behaviour"
 }
 
+// BehaviorTags lists b's tags: its type name ("Recorder", "Decay")
+// first, then its own tags (Base.Tag), as net.SetActive and core.Find
+// match them.
+func BehaviorTags(b Behavior) []string {
+	return append([]string{behaviorName(b)}, splitTags(b.base().Tag)...)
+}
+
 // behaviorName is a behaviour's type name ("Recorder", "Decay").
 func behaviorName(b Behavior) string {
 	t := reflect.TypeOf(b)

@@ -210,3 +210,8 @@ func firstNonFinite(x []float32) int {
 	}
 	return -1
 }
+
+// WriteNPY writes data ([]float32, []float64, []int32, []int64, []uint8
+// or []uint16) with shape as one .npy file to w (for a download or a
+// pipe; SaveArray writes files atomically).
+func WriteNPY(w io.Writer, data any, shape []int) error { return writeNPY(w, data, shape) }

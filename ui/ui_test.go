@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/gomonnto/gomonnto/backend"
+	_ "github.com/gomonnto/gomonnto/backend/opengl"
+	"github.com/gomonnto/gomonnto/core"
+	_ "github.com/gomonnto/gomonnto/cpu"
+	"github.com/gomonnto/gomonnto/models"
+)
+
+// testUI runs the seed's example 3 network (10 x 10, seed 1) under a UI
+// with PymoNNto's default modules, paused, and returns it with its URL.
+type testUI struct {
+	*UI
+	g      *core.NeuronGroup
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func openBackend(t testing.TB, name string) backend.Backend {
+	be, err := backend.Open(name, backend.Options{})
+	if err != nil {
+		t.Fatalf("backend %s: %v", name, err)
+	}
+	t.Cleanup(func() { be.Close() })
+	return be
+}
+
+func startUI(t testing.TB, be backend.Backend, layout core.Layout, opt Options) *testUI {
+	t.Helper()
+	net, err := core.NewNetwork(core.Config{Backend: be, Seed: 1, Layout: layout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := models.Basic(net, models.BasicOptions{Example: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveNet(t, net, g, opt)
+}
+
+func serveNet(t testing.TB, net *core.Network, g *core.NeuronGroup, opt Options) *testUI {
+	t.Helper()
+	if opt.Addr == "" {
+		opt.Addr = "127.0.0.1:0"
+	}
+	u, err := New(net, DefaultModules([]string{"activity"}, []string{"W"}), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tu := &testUI{UI: u, g: g, cancel: cancel, done: make(chan error, 1)}
+	go func() { tu.done <- u.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-tu.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+	})
+	return tu
+}
+
+// get fetches path with the control token and decodes the JSON answer.
+func (tu *testUI) get(t testing.TB, path string, v any) int {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	resp, err := http.Get(tu.base() + path + sep + "token=" + tu.opt.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if v != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (tu *testUI) post(t testing.TB, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", tu.base()+"/api/cmd?token="+tu.opt.Token, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// decoded is a frame as a Go client sees it.
+type decoded struct {
+	shared map[string]any
+	hist   map[string]any
+	size   int
+}
+
+// decodeFrame reads the wire format of frame.go; typed arrays become
+// []float64 (f32, i32) or []byte (u8).
+func decodeFrame(b []byte) (*decoded, error) {
+	if len(b) < 8 || string(b[:4]) != frameMagic {
+		return nil, fmt.Errorf("not a frame")
+	}
+	n := int(binary.LittleEndian.Uint32(b[4:]))
+	off := 8
+	var parts []map[string]any
+	for range n {
+		jl := int(binary.LittleEndian.Uint32(b[off:]))
+		off += 4
+		var head map[string]any
+		if err := json.Unmarshal(b[off:off+jl], &head); err != nil {
+			return nil, err
+		}
+		off = (off + jl + 3) &^ 3
+		bl := int(binary.LittleEndian.Uint32(b[off:]))
+		off += 4
+		blobs := b[off : off+bl]
+		off += bl
+		parts = append(parts, revive(head, blobs).(map[string]any))
+	}
+	d := &decoded{shared: parts[0], size: len(b)}
+	if len(parts) > 1 {
+		d.hist, _ = parts[1]["hist"].(map[string]any)
+	}
+	return d, nil
+}
+
+func revive(v any, blobs []byte) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["$b"]; ok {
+			o, n := int(x["o"].(float64)), int(x["n"].(float64))
+			switch x["t"] {
+			case "f32":
+				out := make([]float64, n)
+				for i := range out {
+					out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(blobs[o+4*i:])))
+				}
+				return out
+			case "i32":
+				out := make([]float64, n)
+				for i := range out {
+					out[i] = float64(int32(binary.LittleEndian.Uint32(blobs[o+4*i:])))
+				}
+				return out
+			default:
+				return append([]byte(nil), blobs[o:o+n]...)
+			}
+		}
+		for k, e := range x {
+			x[k] = revive(e, blobs)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = revive(e, blobs)
+		}
+	}
+	return v
+}
+
+// wsClient connects a Go client that reads frames without rendering.
+type wsClient struct {
+	conn *websocket.Conn
+	ctx  context.Context
+}
+
+func (tu *testUI) dial(t testing.TB, token string, panels ...string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c, _, err := websocket.Dial(ctx, "ws://"+tu.Addr().String()+"/ws?token="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadLimit(64 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	w := &wsClient{conn: c, ctx: ctx}
+	w.send(t, map[string]any{"cmd": "view", "panels": panels})
+	return w
+}
+
+func (w *wsClient) send(t testing.TB, v any) {
+	b, _ := json.Marshal(v)
+	if err := w.conn.Write(w.ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// next reads the next frame and acknowledges it.
+func (w *wsClient) next(t testing.TB) *decoded {
+	t.Helper()
+	for {
+		ctx, cancel := context.WithTimeout(w.ctx, 20*time.Second)
+		typ, b, err := w.conn.Read(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == websocket.MessageText {
+			t.Logf("server: %s", b)
+			continue
+		}
+		d, err := decodeFrame(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.send(t, map[string]any{"cmd": "ack"})
+		return d
+	}
+}
+
+// until reads frames until ok holds.
+func (w *wsClient) until(t testing.TB, what string, ok func(d *decoded) bool) *decoded {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if d := w.next(t); ok(d) {
+			return d
+		}
+	}
+	t.Fatalf("no frame with %s in 30 s", what)
+	return nil
+}
+
+func iterOf(d *decoded) int { return int(d.shared["iter"].(float64)) }
+
+func TestStateAndSecurity(t *testing.T) {
+	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
+	var st map[string]any
+	if code := tu.get(t, "/api/state", &st); code != 200 {
+		t.Fatalf("state: %d", code)
+	}
+	if st["iteration"].(float64) != 0 || st["paused"] != true {
+		t.Fatalf("state %v: want iteration 0, paused", st)
+	}
+	// No token, a wrong token: 401; the view token may watch, not control.
+	for _, u := range []string{"/api/state", "/api/state?token=wrong", "/", "/ws"} {
+		resp, err := http.Get(tu.base() + u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s: %d, want 401", u, resp.StatusCode)
+		}
+	}
+	resp, err := http.Post(tu.base()+"/api/cmd?token="+tu.opt.ViewToken, "application/json", strings.NewReader(`{"cmd":"step","n":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a command with the view token: %d, want 403", resp.StatusCode)
+	}
+	// A foreign Origin is refused, on the API and on the WebSocket.
+	req, _ := http.NewRequest("GET", tu.base()+"/api/state?token="+tu.opt.Token, nil)
+	req.Header.Set("Origin", "http://evil.example")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign Origin: %d, want 403", resp.StatusCode)
+	}
+	_, _, err = websocket.Dial(context.Background(), "ws://"+tu.Addr().String()+"/ws?token="+tu.opt.Token, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	if err == nil {
+		t.Error("a WebSocket from a foreign Origin was accepted")
+	}
+	if !strings.HasPrefix(tu.Addr().String(), "127.0.0.1:") {
+		t.Errorf("default address %s, want 127.0.0.1", tu.Addr())
+	}
+	// Bad commands are errors that say what to do.
+	for body, want := range map[string]string{`{"cmd":"step","n":0}`: "positive", `{"cmd":"jump"}`: "unknown command", `{"cmd":"select","group":"nope","idx":[1]}`: "my_neurons", `{"cmd":"select","group":"my_neurons","idx":[100]}`: "outside"} {
+		code, msg := tu.post(t, body)
+		if code != 400 || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %q, want 400 mentioning %q", body, code, msg, want)
+		}
+	}
+}
+
+// TestStepsAndFrames: step 7 on a paused UI gives a frame at iteration 7
+// whose grid holds the activity read in Go, pause holds the iteration,
+// step N adds N, fast forward reaches the right iteration.
+func TestStepsAndFrames(t *testing.T) {
+	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
+	c := tu.dial(t, tu.opt.Token, "multigroup")
+	tu.Step(7)
+	d := c.until(t, "iteration 7", func(d *decoded) bool { return iterOf(d) == 7 })
+	act := make([]float32, 100)
+	var want []float32
+	done := make(chan error)
+	tu.send(command{Cmd: "fn", fn: func(s *Session) error {
+		done <- tu.net.Backend().Read(act, tu.g.Var("activity"), 0)
+		return nil
+	}})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want = act
+	sel := d.shared["panels"].(map[string]any)["selector"].(map[string]any)["groups"].([]any)[0].(map[string]any)
+	got := sel["v"].([]float64)
+	for i := range want {
+		if float32(got[i]) != want[i] {
+			t.Fatalf("grid value %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	// Cells are y-up: neuron (x, y) is cell (H-1-y)*W + x.
+	cells := sel["cells"].([]float64)
+	for i := range want {
+		x, y := i%10, i/10
+		if float32(cells[(9-y)*10+x]) != want[i] {
+			t.Fatalf("cell of neuron %d (x %d, y %d): %v, want %v", i, x, y, cells[(9-y)*10+x], want[i])
+		}
+	}
+	if d.shared["paused"] != true {
+		t.Error("paused after step 7")
+	}
+	// The history of mean(activity) holds iterations 1..7 with the means.
+	var mean map[string]any
+	for _, h := range d.hist {
+		hm := h.(map[string]any)
+		if hm["spec"].(map[string]any)["label"] == "my_neurons" && hm["v"] != nil && hm["spec"].(map[string]any)["width"].(float64) == 1 {
+			mean = hm
+		}
+	}
+	_ = mean
+	time.Sleep(300 * time.Millisecond)
+	var st map[string]any
+	tu.get(t, "/api/state", &st)
+	if st["iteration"].(float64) != 7 {
+		t.Errorf("paused: iteration %v, want 7", st["iteration"])
+	}
+	tu.post(t, `{"cmd":"step","n":25}`)
+	c.until(t, "iteration 32", func(d *decoded) bool { return iterOf(d) == 32 && d.shared["paused"] == true })
+	tu.post(t, `{"cmd":"ff","n":1000,"record":false}`)
+	d = c.until(t, "iteration 1032", func(d *decoded) bool {
+		return iterOf(d) == 1032 && d.shared["ff"].(map[string]any)["left"].(float64) == 0
+	})
+	if it := iterOf(d); it != 1032 {
+		t.Fatalf("after ff 1000: %d", it)
+	}
+}
