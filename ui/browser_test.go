@@ -277,41 +277,6 @@ func sparseNet(t testing.TB, be backend.Backend, layout core.Layout) (*core.Netw
 	return net, g, sg
 }
 
-// rowOf reads the afferent weights of neuron i in Go, NaN where absent.
-func afferentRow(t testing.TB, tu *testUI, sg *core.SynapseGroup, i int) []float32 {
-	w := sg.Var("W")
-	all := make([]float32, w.Len())
-	tu.inSim(t, func(s *Session) error { return s.net.Backend().Read(all, w, 0) })
-	n := sg.Src.Size
-	out := make([]float32, n)
-	if sp, ok := w.(backend.SparseTensor); ok {
-		for k := range out {
-			out[k] = float32(math.NaN())
-		}
-		start, cols := sp.Structure()
-		for r := 0; r+1 < len(start); r++ {
-			for k := start[r]; k < start[r+1]; k++ {
-				src, dst := int(cols[k]), r // DxS: rows are destinations
-				if sg.Net().Layout() == core.SxD {
-					src, dst = r, int(cols[k])
-				}
-				if dst == i {
-					out[src] = all[k]
-				}
-			}
-		}
-		return out
-	}
-	for j := range n {
-		if sg.Net().Layout() == core.SxD {
-			out[j] = all[j*sg.Dst.Size+i]
-		} else {
-			out[j] = all[i*n+j]
-		}
-	}
-	return out
-}
-
 // TestBrowserSelectWeights: a click on a neuron selects it and the weights
 // panel holds exactly its afferent row of W: dense and sparse, both layouts.
 func TestBrowserSelectWeights(t *testing.T) {
@@ -351,7 +316,7 @@ func TestBrowserSelectWeights(t *testing.T) {
 				}
 				var row []*float64
 				eval(t, tab, "Array.from(__gm.frames.weights.items[0].row).map(x => Number.isNaN(x) ? null : x)", &row)
-				want := afferentRow(t, tu, sg, i)
+				want := weightRow(t, tu, sg, i, false)
 				if len(row) != len(want) {
 					t.Fatalf("weights row of %d: %d values, want %d", i, len(row), len(want))
 				}

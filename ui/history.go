@@ -18,7 +18,8 @@ type history struct {
 	name  string // group/expression, for exports
 	label string
 	cap   int
-	total int // records ever appended
+	total int // records appended since the last reset
+	epoch int // resets so far
 	width int // series: values per record; spikes: 0
 	iters []int
 	vals  []float32 // series: cap*width
@@ -57,10 +58,10 @@ func (h *history) appendSpikes(it int, rows []int32) {
 	h.total++
 }
 
-// span is the range of records [from, to) a client with cursor gets.
-func (h *history) span(cursor, end int) (from, to int) {
-	from = max(cursor, end-h.cap, 0)
-	return from, end
+// reset empties the history (a new time course starts).
+func (h *history) reset() {
+	h.total = 0
+	h.epoch++
 }
 
 // encode writes records [from, to) into p and returns the JSON head.

@@ -196,12 +196,15 @@ type client struct {
 	control bool
 	mu      sync.Mutex
 	visible map[string]bool
-	cursor  map[string]int // history id -> records received
+	cursor  map[string]cursor // history id -> records received
 	acked   chan struct{}
 	sent    uint64
 	dropped uint64
 	cancel  context.CancelFunc
 }
+
+// cursor is how much of a history a client has: n records of epoch.
+type cursor struct{ epoch, n int }
 
 type clientSet struct {
 	mu   sync.Mutex
@@ -268,7 +271,7 @@ func (u *UI) serveWS(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	c := &client{control: u.access(r) == controller, visible: map[string]bool{}, cursor: map[string]int{}, acked: make(chan struct{}, 1), cancel: cancel}
+	c := &client{control: u.access(r) == controller, visible: map[string]bool{}, cursor: map[string]cursor{}, acked: make(chan struct{}, 1), cancel: cancel}
 	c.acked <- struct{}{}
 	u.clients.add(c)
 	defer u.clients.remove(c)
@@ -366,28 +369,24 @@ func (u *UI) encodeFor(c *client, f *frame) ([]byte, error) {
 	defer s.histMu.RUnlock()
 	p := &part{}
 	hs := map[string]any{}
-	for i, end := range f.histEnd {
-		h := s.hists[i]
+	// The history goes up to now (a step or so past the shared part, which
+	// is harmless); a client gets what it has not received, or all the ring
+	// holds after a restart of the history (a new selection) or on connect.
+	for _, h := range s.hists[:len(f.histEnd)] {
 		cur, seen := c.cursor[h.id]
-		if end < cur { // the history restarted (a new selection)
-			cur = 0
+		reset := !seen || cur.epoch != h.epoch
+		if reset {
+			cur = cursor{epoch: h.epoch}
 		}
-		if seen && cur == end {
+		if !reset && cur.n == h.total {
 			continue
 		}
-		// Records may have been appended since f was made; send up to the
-		// frame's end, which the ring still holds unless it wrapped.
-		from, to := h.span(cur, min(end, h.total))
-		if h.total-from > h.cap {
-			from = h.total - h.cap
-		}
-		d := h.encode(p, from, to)
+		from := max(cur.n, h.total-h.cap, 0)
+		d := h.encode(p, from, h.total)
 		d["spec"] = h.spec()
-		if end < c.cursor[h.id] || !seen {
-			d["reset"] = true
-		}
+		d["reset"] = reset
 		hs[h.id] = d
-		c.cursor[h.id] = to
+		c.cursor[h.id] = cursor{epoch: h.epoch, n: h.total}
 	}
 	hist, err := appendPart(nil, map[string]any{"hist": hs}, p)
 	if err != nil {

@@ -221,7 +221,7 @@ func (s *Session) Trace(g *core.NeuronGroup, v string) (string, error) {
 	}
 	h := s.addHist(key, func(id string) *history { return newSeries(id, g.Name()+" "+v, s.History(), MaxTraced) })
 	h.name = g.Name() + "/" + v + "[selected]"
-	t := &tracer{h: h, g: g, v: v}
+	t := &tracer{h: h, g: g, v: v, hmu: &s.histMu}
 	t.Tag = "UI_rec"
 	if err := g.AddBehavior(s.key(), t); err != nil {
 		return "", err
@@ -674,15 +674,13 @@ type tracer struct {
 	rows  int
 	iters []int
 	host  []float32
-	mu    sync.Mutex
+	hmu   *sync.RWMutex // the session's history lock
 }
 
 const traceBlock = 256
 
 func (t *tracer) setSel(s *Session) {
 	g, sel := s.Selection()
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if g != t.g {
 		t.idx = nil
 	} else {
@@ -691,7 +689,7 @@ func (t *tracer) setSel(s *Session) {
 	// A new selection starts a new time course.
 	t.rows, t.iters = 0, t.iters[:0]
 	s.histMu.Lock()
-	t.h.total = 0
+	t.h.reset()
 	s.histMu.Unlock()
 }
 
@@ -708,7 +706,10 @@ func (t *tracer) Iteration(obj core.Object) error {
 		return nil
 	}
 	if t.rows == traceBlock {
-		if err := t.flush(); err != nil {
+		t.hmu.Lock()
+		err := t.flush()
+		t.hmu.Unlock()
+		if err != nil {
 			return err
 		}
 	}

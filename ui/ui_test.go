@@ -310,7 +310,13 @@ func TestStateAndSecurity(t *testing.T) {
 // whose grid holds the activity read in Go, pause holds the iteration,
 // step N adds N, fast forward reaches the right iteration.
 func TestStepsAndFrames(t *testing.T) {
-	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
+	for _, be := range []string{"cpu", "gl"} {
+		t.Run(be, func(t *testing.T) { testStepsAndFrames(t, be) })
+	}
+}
+
+func testStepsAndFrames(t *testing.T, be string) {
+	tu := startUI(t, openBackend(t, be), core.DxS, Options{StartPaused: true})
 	c := tu.dial(t, tu.opt.Token, "multigroup")
 	tu.Step(7)
 	d := c.until(t, "iteration 7", func(d *decoded) bool { return iterOf(d) == 7 })
@@ -367,4 +373,102 @@ func TestStepsAndFrames(t *testing.T) {
 	if it := iterOf(d); it != 1032 {
 		t.Fatalf("after ff 1000: %d", it)
 	}
+}
+
+// TestWeightsRows: on both backends, in both layouts, dense and sparse, the
+// weights panel holds the selected neuron's afferent and efferent rows of W
+// exactly (read in one batch per frame).
+func TestWeightsRows(t *testing.T) {
+	for _, be := range []string{"cpu", "gl"} {
+		for _, layout := range []core.Layout{core.DxS, core.SxD} {
+			for _, sparse := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%v/sparse=%v", be, layout, sparse), func(t *testing.T) {
+					b := openBackend(t, be)
+					var tu *testUI
+					var sg *core.SynapseGroup
+					if sparse {
+						net, g, s := sparseNet(t, b, layout)
+						tu, sg = serveNet(t, net, g, Options{StartPaused: true}), s
+					} else {
+						tu = startUI(t, b, layout, Options{StartPaused: true})
+						sg = tu.net.SynapseGroups()[0]
+					}
+					c := tu.dial(t, tu.opt.Token, "weights")
+					tu.Step(2)
+					for _, eff := range []bool{false, true} {
+						code, msg := tu.post(t, fmt.Sprintf(`{"cmd":"module","module":"weights","opt":{"efferent":%v}}`, eff))
+						if code != 200 {
+							t.Fatal(msg)
+						}
+						for _, i := range []int{0, 37, 99} {
+							tu.Select("my_neurons", i)
+							d := c.until(t, fmt.Sprintf("weights of %d", i), func(d *decoded) bool {
+								w, ok := d.shared["panels"].(map[string]any)["weights"].(map[string]any)
+								return ok && int(w["neuron"].(float64)) == i && w["efferent"] == eff
+							})
+							row := d.shared["panels"].(map[string]any)["weights"].(map[string]any)["items"].([]any)[0].(map[string]any)["row"].([]float64)
+							want := weightRow(t, tu, sg, i, eff)
+							for j := range want {
+								if math.IsNaN(float64(want[j])) != math.IsNaN(row[j]) || !math.IsNaN(row[j]) && float32(row[j]) != want[j] {
+									t.Fatalf("efferent=%v neuron %d: entry %d is %v, want %v", eff, i, j, row[j], want[j])
+								}
+							}
+						}
+					}
+					if reads := tu.latest.Load().json["stats"].(map[string]any)["reads"].(int); reads > 3 {
+						t.Errorf("%d tensor reads in a frame's batch; want the grid and the weights (at most 3)", reads)
+					}
+				})
+			}
+		}
+	}
+}
+
+// weightRow reads in Go the weights of neuron i: afferent (one per source)
+// or efferent (one per destination), NaN where a sparse matrix has none.
+func weightRow(t testing.TB, tu *testUI, sg *core.SynapseGroup, i int, efferent bool) []float32 {
+	w := sg.Var("W")
+	all := make([]float32, w.Len())
+	tu.inSim(t, func(s *Session) error { return s.net.Backend().Read(all, w, 0) })
+	nSrc, nDst := sg.Src.Size, sg.Dst.Size
+	at := func(src, dst int) int { // element index of the dense matrix
+		if sg.Net().Layout() == core.SxD {
+			return src*nDst + dst
+		}
+		return dst*nSrc + src
+	}
+	n := nSrc
+	if efferent {
+		n = nDst
+	}
+	out := make([]float32, n)
+	if sp, ok := w.(backend.SparseTensor); ok {
+		for k := range out {
+			out[k] = float32(math.NaN())
+		}
+		start, cols := sp.Structure()
+		for r := 0; r+1 < len(start); r++ {
+			for k := start[r]; k < start[r+1]; k++ {
+				src, dst := int(cols[k]), r
+				if sg.Net().Layout() == core.SxD {
+					src, dst = r, int(cols[k])
+				}
+				if !efferent && dst == i {
+					out[src] = all[k]
+				}
+				if efferent && src == i {
+					out[dst] = all[k]
+				}
+			}
+		}
+		return out
+	}
+	for j := range out {
+		if efferent {
+			out[j] = all[at(i, j)]
+		} else {
+			out[j] = all[at(j, i)]
+		}
+	}
+	return out
 }
