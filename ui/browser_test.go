@@ -7,125 +7,17 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gomonnto/gomonnto/ui/uitest"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
 )
-
-// browserPath finds headless Chromium: $GOMONNTO_CHROMIUM, Debian's
-// chromium-headless-shell, or chromium. Without one the browser tests
-// skip, unless GOMONNTO_REQUIRE_BROWSER is set (CI sets it).
-func browserPath(t testing.TB) string {
-	for _, p := range []string{os.Getenv("GOMONNTO_CHROMIUM"), "/usr/bin/chromium-headless-shell", "chromium-headless-shell", "chromium", "chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("GOMONNTO_REQUIRE_BROWSER") != "" {
-		t.Fatal("no headless Chromium found and GOMONNTO_REQUIRE_BROWSER is set; install chromium-headless-shell (bash .ci/setup does)")
-	}
-	t.Skip("no headless Chromium (apt-get install chromium-headless-shell)")
-	return ""
-}
-
-// newBrowser starts headless Chromium and returns a tab context.
-func newBrowser(t testing.TB) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browserPath(t)), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true), chromedp.Flag("disable-backgrounding-occluded-windows", true))
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", browserPath(t), err)
-	}
-	return ctx
-}
-
-// newTab opens another tab of the browser of ctx.
-func newTab(t testing.TB, ctx context.Context) context.Context {
-	c, cancel := chromedp.NewContext(ctx)
-	t.Cleanup(cancel)
-	return c
-}
-
-// eval evaluates js in the page and decodes the result into v.
-func eval(t testing.TB, ctx context.Context, js string, v any) {
-	t.Helper()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", js, err)
-	}
-	if v != nil {
-		if err := json.Unmarshal(raw, v); err != nil {
-			t.Fatalf("evaluate %s: %v (%s)", js, err, raw)
-		}
-	}
-}
-
-// waitJS polls js (a boolean expression) until it holds.
-func waitJS(t testing.TB, ctx context.Context, what, js string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		var ok bool
-		eval(t, ctx, "!!("+js+")", &ok)
-		if ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var errs any
-	eval(t, ctx, "window.__gm ? window.__gm.errors : 'no __gm'", &errs)
-	t.Fatalf("page: %s did not hold in 30 s (%s); page errors: %v", what, js, errs)
-}
-
-// artefacts is where screenshots go ($GOMONNTO_ARTIFACTS or testdata/artifacts).
-func artefacts(t testing.TB) string {
-	dir := os.Getenv("GOMONNTO_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("testdata", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func screenshot(t testing.TB, ctx context.Context, name string) string {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	path := filepath.Join(artefacts(t), name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func open(t testing.TB, ctx context.Context, url string) {
-	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
-	waitJS(t, ctx, "first frame drawn", "window.__gm && window.__gm.state")
-}
 
 // inSim runs f in the simulation goroutine (between steps).
 func (tu *testUI) inSim(t testing.TB, f func(s *Session) error) {
@@ -167,14 +59,14 @@ const pixelJS = `((sel, x, y) => Array.from(document.querySelector(sel).getConte
 // read in Go and draws it; pause holds the iteration; step N adds N; fast
 // forward reaches its iteration.
 func TestBrowserGridAndControls(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := uitest.Browser(t)
 	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
-	open(t, ctx, tu.URL())
+	uitest.Open(t, ctx, tu.URL())
 	tu.Step(7)
-	waitJS(t, ctx, "a frame at iteration 7", "__gm.state.iter === 7")
+	uitest.WaitJS(t, ctx, "a frame at iteration 7", "__gm.state.iter === 7")
 	want := tu.readVar(t, tu.g, "activity")
 	var got []float64
-	eval(t, ctx, "Array.from(__gm.frames.selector.groups[0].v)", &got)
+	uitest.Eval(t, ctx, "Array.from(__gm.frames.selector.groups[0].v)", &got)
 	if len(got) != 100 {
 		t.Fatalf("grid: %d values, want 100", len(got))
 	}
@@ -186,18 +78,18 @@ func TestBrowserGridAndControls(t *testing.T) {
 	// Every cell's pixel has the colour of its neuron's value; neuron 0
 	// (selected at start) is green.
 	var lo, hi float64
-	eval(t, ctx, "__gm.frames.selector.groups[0].lo", &lo)
-	eval(t, ctx, "__gm.frames.selector.groups[0].hi", &hi)
+	uitest.Eval(t, ctx, "__gm.frames.selector.groups[0].lo", &lo)
+	uitest.Eval(t, ctx, "__gm.frames.selector.groups[0].hi", &hi)
 	var lut []int
-	eval(t, ctx, "Array.from(__gm.lut)", &lut)
+	uitest.Eval(t, ctx, "Array.from(__gm.lut)", &lut)
 	for _, i := range []int{0, 1, 9, 10, 37, 55, 99} {
 		var pos []float64
-		eval(t, ctx, fmt.Sprintf("%s('my_neurons', %d)", cellCentreJS, i), &pos)
+		uitest.Eval(t, ctx, fmt.Sprintf("%s('my_neurons', %d)", cellCentreJS, i), &pos)
 		if x, y := int(pos[2]), int(pos[3]); x != i%10 || y != 9-i/10 {
 			t.Fatalf("neuron %d is drawn at cell (%d, %d), want (%d, %d): x = i mod 10, y up", i, x, y, i%10, 9-i/10)
 		}
 		var px []int
-		eval(t, ctx, fmt.Sprintf("%s('#panel-selector canvas', %d, %d)", pixelJS, int(pos[2]), int(pos[3])), &px)
+		uitest.Eval(t, ctx, fmt.Sprintf("%s('#panel-selector canvas', %d, %d)", pixelJS, int(pos[2]), int(pos[3])), &px)
 		exp := []int{0, 255, 0}
 		if i != 0 {
 			k := int(math.Round((float64(want[i]) - lo) / (hi - lo) * 255))
@@ -209,36 +101,36 @@ func TestBrowserGridAndControls(t *testing.T) {
 			}
 		}
 	}
-	screenshot(t, ctx, "grid-after-7-steps")
+	uitest.Screenshot(t, ctx, "grid-after-7-steps")
 	// Run, then pause with the button: the iteration stops.
 	tu.post(t, `{"cmd":"speed","n":-1}`)
 	tu.Resume()
-	waitJS(t, ctx, "running", "__gm.state.iter > 100")
+	uitest.WaitJS(t, ctx, "running", "__gm.state.iter > 100")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#btn-play').click(), true`)); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, "paused", "__gm.state.paused")
+	uitest.WaitJS(t, ctx, "paused", "__gm.state.paused")
 	it := tu.iteration(t)
 	time.Sleep(time.Second)
 	if it2 := tu.iteration(t); it2 != it {
 		t.Fatalf("paused at %d, then %d a second later", it, it2)
 	}
 	var shown int
-	eval(t, ctx, "__gm.state.iter", &shown)
+	uitest.Eval(t, ctx, "__gm.state.iter", &shown)
 	if shown != it {
 		t.Fatalf("the page shows iteration %d, the server is at %d", shown, it)
 	}
 	// Step 5 from the page.
-	eval(t, ctx, `(() => { const n = document.querySelector('#step-n'); n.value = '5'; document.querySelector('#btn-step').click(); return true })()`, nil)
-	waitJS(t, ctx, "5 steps more", fmt.Sprintf("__gm.state.iter === %d", it+5))
+	uitest.Eval(t, ctx, `(() => { const n = document.querySelector('#step-n'); n.value = '5'; document.querySelector('#btn-step').click(); return true })()`, nil)
+	uitest.WaitJS(t, ctx, "5 steps more", fmt.Sprintf("__gm.state.iter === %d", it+5))
 	time.Sleep(200 * time.Millisecond)
 	if got := tu.iteration(t); got != it+5 {
 		t.Fatalf("step 5: iteration %d, want %d", got, it+5)
 	}
 	// Fast forward 1000 without recording: the right iteration, and the
 	// timeline holds it.
-	eval(t, ctx, `(() => { document.querySelector('#ff-record').checked = false; document.querySelector('button[data-n="1000"]').click(); return true })()`, nil)
-	waitJS(t, ctx, "fast forward done", fmt.Sprintf("__gm.state.iter === %d && __gm.state.ff.left === 0", it+1005))
+	uitest.Eval(t, ctx, `(() => { document.querySelector('#ff-record').checked = false; document.querySelector('button[data-n="1000"]').click(); return true })()`, nil)
+	uitest.WaitJS(t, ctx, "fast forward done", fmt.Sprintf("__gm.state.iter === %d && __gm.state.ff.left === 0", it+1005))
 	time.Sleep(200 * time.Millisecond)
 	if got := tu.iteration(t); got != it+1005 {
 		t.Fatalf("fast forward 1000: iteration %d, want %d", got, it+1005)
@@ -280,7 +172,7 @@ func sparseNet(t testing.TB, be backend.Backend, layout core.Layout) (*core.Netw
 // TestBrowserSelectWeights: a click on a neuron selects it and the weights
 // panel holds exactly its afferent row of W: dense and sparse, both layouts.
 func TestBrowserSelectWeights(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := uitest.Browser(t)
 	for _, c := range []struct {
 		name   string
 		layout core.Layout
@@ -297,25 +189,25 @@ func TestBrowserSelectWeights(t *testing.T) {
 				tu = startUI(t, be, c.layout, Options{StartPaused: true})
 				sg = tu.net.SynapseGroups()[0]
 			}
-			tab := newTab(t, ctx)
-			open(t, tab, tu.URL())
-			eval(t, tab, `document.querySelector('nav#tabs button[data-id="weights"]').click(), true`, nil)
+			tab := uitest.Tab(t, ctx)
+			uitest.Open(t, tab, tu.URL())
+			uitest.Eval(t, tab, `document.querySelector('nav#tabs button[data-id="weights"]').click(), true`, nil)
 			tu.Step(3)
-			waitJS(t, tab, "iteration 3", "__gm.state.iter === 3")
+			uitest.WaitJS(t, tab, "iteration 3", "__gm.state.iter === 3")
 			for _, i := range []int{37, 4, 90} {
 				var pos []float64
-				eval(t, tab, fmt.Sprintf("%s('my_neurons', %d)", cellCentreJS, i), &pos)
+				uitest.Eval(t, tab, fmt.Sprintf("%s('my_neurons', %d)", cellCentreJS, i), &pos)
 				if err := chromedp.Do(tab, chromedp.MouseClickXY(pos[0], pos[1])); err != nil {
 					t.Fatal(err)
 				}
-				waitJS(t, tab, fmt.Sprintf("neuron %d selected and its weights shown", i), fmt.Sprintf("__gm.state.selection.idx[0] === %d && __gm.state.selection.idx.length === 1 && __gm.frames.weights && __gm.frames.weights.neuron === %d", i, i))
+				uitest.WaitJS(t, tab, fmt.Sprintf("neuron %d selected and its weights shown", i), fmt.Sprintf("__gm.state.selection.idx[0] === %d && __gm.state.selection.idx.length === 1 && __gm.frames.weights && __gm.frames.weights.neuron === %d", i, i))
 				var st map[string]any
 				tu.get(t, "/api/state", &st)
 				if sel := st["selection"].(map[string]any); sel["group"] != "my_neurons" || len(sel["idx"].([]any)) != 1 || sel["idx"].([]any)[0].(float64) != float64(i) {
 					t.Fatalf("server selection %v, want my_neurons [%d]", sel, i)
 				}
 				var row []*float64
-				eval(t, tab, "Array.from(__gm.frames.weights.items[0].row).map(x => Number.isNaN(x) ? null : x)", &row)
+				uitest.Eval(t, tab, "Array.from(__gm.frames.weights.items[0].row).map(x => Number.isNaN(x) ? null : x)", &row)
 				want := weightRow(t, tu, sg, i, false)
 				if len(row) != len(want) {
 					t.Fatalf("weights row of %d: %d values, want %d", i, len(row), len(want))
@@ -326,19 +218,19 @@ func TestBrowserSelectWeights(t *testing.T) {
 					}
 				}
 				var px []int
-				eval(t, tab, fmt.Sprintf("%s('#panel-selector canvas', %d, %d)", pixelJS, int(pos[2]), int(pos[3])), &px)
+				uitest.Eval(t, tab, fmt.Sprintf("%s('#panel-selector canvas', %d, %d)", pixelJS, int(pos[2]), int(pos[3])), &px)
 				if px[0] != 0 || px[1] != 255 || px[2] != 0 {
 					t.Fatalf("the selected neuron's cell is %v, want green", px)
 				}
 			}
 			// Shift-click adds a neuron.
 			var pos []float64
-			eval(t, tab, fmt.Sprintf("%s('my_neurons', 12)", cellCentreJS), &pos)
+			uitest.Eval(t, tab, fmt.Sprintf("%s('my_neurons', 12)", cellCentreJS), &pos)
 			if err := chromedp.Do(tab, chromedp.MouseClickXY(pos[0], pos[1], chromedp.ButtonModifiers(chromedp.ModifierShift))); err != nil {
 				t.Fatal(err)
 			}
-			waitJS(t, tab, "shift-click adds 12", "__gm.state.selection.idx.length === 2 && __gm.state.selection.idx[1] === 12")
-			screenshot(t, tab, "weights-"+c.name)
+			uitest.WaitJS(t, tab, "shift-click adds 12", "__gm.state.selection.idx.length === 2 && __gm.state.selection.idx[1] === 12")
+			uitest.Screenshot(t, tab, "weights-"+c.name)
 		})
 	}
 }
@@ -401,17 +293,17 @@ const rasterJS = `((group, k) => {
 // TestBrowserRaster: the raster's last 50 columns light exactly the
 // neurons the EventRecorder recorded at those steps.
 func TestBrowserRaster(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := uitest.Browser(t)
 	tu, m, rec := serveIzh(t, openBackend(t, "cpu"), Options{StartPaused: true})
-	open(t, ctx, tu.URL())
-	eval(t, ctx, `document.querySelector('nav#tabs button[data-id="raster"]').click(), true`, nil)
+	uitest.Open(t, ctx, tu.URL())
+	uitest.Eval(t, ctx, `document.querySelector('nav#tabs button[data-id="raster"]').click(), true`, nil)
 	tu.Step(300)
-	waitJS(t, ctx, "iteration 300", "__gm.state.iter === 300")
+	uitest.WaitJS(t, ctx, "iteration 300", "__gm.state.iter === 300")
 	var got struct {
 		Last int
 		Cols [][]int
 	}
-	eval(t, ctx, rasterJS+"('E', 50)", &got)
+	uitest.Eval(t, ctx, rasterJS+"('E', 50)", &got)
 	if got.Last != 300 {
 		t.Fatalf("raster's last column is iteration %d, want 300", got.Last)
 	}
@@ -438,57 +330,57 @@ func TestBrowserRaster(t *testing.T) {
 		t.Fatal("no spikes in the last 50 steps: the test would not see a wrong raster")
 	}
 	_ = m
-	screenshot(t, ctx, "raster")
+	uitest.Screenshot(t, ctx, "raster")
 }
 
 // TestBrowserClients: a second client sees the same frames; a pause from
 // one shows in the other; a read-only client's commands are refused; a
 // closed socket and a reload keep the run and its history.
 func TestBrowserClients(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := uitest.Browser(t)
 	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
-	a := newTab(t, ctx)
-	b := newTab(t, ctx)
-	open(t, a, tu.URL())
-	open(t, b, tu.URL())
+	a := uitest.Tab(t, ctx)
+	b := uitest.Tab(t, ctx)
+	uitest.Open(t, a, tu.URL())
+	uitest.Open(t, b, tu.URL())
 	tu.Step(11)
 	for _, tab := range []context.Context{a, b} {
-		waitJS(t, tab, "iteration 11", "__gm.state.iter === 11")
+		uitest.WaitJS(t, tab, "iteration 11", "__gm.state.iter === 11")
 	}
 	var sa, sb []float64
-	eval(t, a, "Array.from(__gm.frames.selector.groups[0].v)", &sa)
-	eval(t, b, "Array.from(__gm.frames.selector.groups[0].v)", &sb)
+	uitest.Eval(t, a, "Array.from(__gm.frames.selector.groups[0].v)", &sa)
+	uitest.Eval(t, b, "Array.from(__gm.frames.selector.groups[0].v)", &sb)
 	if fmt.Sprint(sa) != fmt.Sprint(sb) {
 		t.Fatal("two clients show different grids at the same iteration")
 	}
 	// Run from A (Space), pause from B: both see it.
-	eval(t, a, `document.dispatchEvent(new KeyboardEvent('keydown', {code: 'Space'})), true`, nil)
-	waitJS(t, b, "B sees the run", "!__gm.state.paused && __gm.state.iter > 20")
-	eval(t, b, `document.querySelector('#btn-play').click(), true`, nil)
-	waitJS(t, a, "A sees the pause", "__gm.state.paused")
+	uitest.Eval(t, a, `document.dispatchEvent(new KeyboardEvent('keydown', {code: 'Space'})), true`, nil)
+	uitest.WaitJS(t, b, "B sees the run", "!__gm.state.paused && __gm.state.iter > 20")
+	uitest.Eval(t, b, `document.querySelector('#btn-play').click(), true`, nil)
+	uitest.WaitJS(t, a, "A sees the pause", "__gm.state.paused")
 	it := tu.iteration(t)
-	waitJS(t, b, "B at the paused iteration", fmt.Sprintf("__gm.state.iter === %d", it))
+	uitest.WaitJS(t, b, "B at the paused iteration", fmt.Sprintf("__gm.state.iter === %d", it))
 	// A read-only client may watch but not control.
-	ro := newTab(t, ctx)
-	open(t, ro, tu.ViewURL())
+	ro := uitest.Tab(t, ctx)
+	uitest.Open(t, ro, tu.ViewURL())
 	var code int
-	eval(t, ro, `fetch('api/cmd?token=`+tu.opt.ViewToken+`', {method: 'POST', body: '{"cmd":"step","n":1}'}).then(r => r.status)`, &code)
+	uitest.Eval(t, ro, `fetch('api/cmd?token=`+tu.opt.ViewToken+`', {method: 'POST', body: '{"cmd":"step","n":1}'}).then(r => r.status)`, &code)
 	if code != 403 {
 		t.Fatalf("a command from the read-only view: %d, want 403", code)
 	}
 	// Close A's socket: it reconnects, the run goes on, the history is
 	// whole (min(T, iteration) records, no duplicates).
 	tu.Step(40)
-	waitJS(t, a, "iteration +40", fmt.Sprintf("__gm.state.iter === %d", it+40))
-	eval(t, a, "__gm.ws.close(), true", nil)
+	uitest.WaitJS(t, a, "iteration +40", fmt.Sprintf("__gm.state.iter === %d", it+40))
+	uitest.Eval(t, a, "__gm.ws.close(), true", nil)
 	tu.Step(9)
-	waitJS(t, a, "reconnected at +49", fmt.Sprintf("__gm.state.iter === %d && __gm.ws.readyState === 1", it+49))
+	uitest.WaitJS(t, a, "reconnected at +49", fmt.Sprintf("__gm.state.iter === %d && __gm.ws.readyState === 1", it+49))
 	checkHist := func(tab context.Context, want int) {
 		t.Helper()
 		var its []int
 		js := `(() => { const p = __gm.layout.panels.find(p => p.id === 'multigroup').spec.plots[0].series[0]; return Array.from(__gm.hist[p.h].its) })()`
-		waitJS(t, tab, "history complete", fmt.Sprintf("%s.length === %d", js, min(1000, want)))
-		eval(t, tab, js, &its)
+		uitest.WaitJS(t, tab, "history complete", fmt.Sprintf("%s.length === %d", js, min(1000, want)))
+		uitest.Eval(t, tab, js, &its)
 		for k := 1; k < len(its); k++ {
 			if its[k] != its[k-1]+1 {
 				t.Fatalf("history iterations %d then %d: a gap or a duplicate", its[k-1], its[k])
@@ -501,23 +393,23 @@ func TestBrowserClients(t *testing.T) {
 	checkHist(a, it+49)
 	// Reload B: the same run, the same history, the selection kept.
 	tu.Select("my_neurons", 42)
-	waitJS(t, b, "selection 42", "__gm.state.selection.idx[0] === 42")
+	uitest.WaitJS(t, b, "selection 42", "__gm.state.selection.idx[0] === 42")
 	if err := chromedp.Do(b, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, b, "reloaded", fmt.Sprintf("__gm.state && __gm.state.iter === %d && __gm.state.selection.idx[0] === 42", it+49))
+	uitest.WaitJS(t, b, "reloaded", fmt.Sprintf("__gm.state && __gm.state.iter === %d && __gm.state.selection.idx[0] === 42", it+49))
 	checkHist(b, it+49)
-	screenshot(t, b, "reloaded")
+	uitest.Screenshot(t, b, "reloaded")
 }
 
 // TestBrowserExport: the export equals the recorder, from the API and
 // from the page's link.
 func TestBrowserExport(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := uitest.Browser(t)
 	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true, History: 200})
-	open(t, ctx, tu.URL())
+	uitest.Open(t, ctx, tu.URL())
 	tu.Step(250)
-	waitJS(t, ctx, "iteration 250", "__gm.state.iter === 250")
+	uitest.WaitJS(t, ctx, "iteration 250", "__gm.state.iter === 250")
 	resp, err := http.Get(tu.base() + "/api/export?group=my_neurons&var=mean(activity)&format=csv&token=" + tu.opt.Token)
 	if err != nil {
 		t.Fatal(err)
@@ -544,7 +436,7 @@ func TestBrowserExport(t *testing.T) {
 	}
 	// The page's csv link gives the same bytes.
 	var fromPage string
-	eval(t, ctx, `(() => { const a = [...document.querySelectorAll('#panel-export a')].find(a => a.previousSibling && a.parentNode.textContent.startsWith('my_neurons/mean(activity)') && a.textContent === 'csv'); return fetch(a.href).then(r => r.text()) })()`, &fromPage)
+	uitest.Eval(t, ctx, `(() => { const a = [...document.querySelectorAll('#panel-export a')].find(a => a.previousSibling && a.parentNode.textContent.startsWith('my_neurons/mean(activity)') && a.textContent === 'csv'); return fetch(a.href).then(r => r.text()) })()`, &fromPage)
 	if fromPage != string(body) {
 		t.Fatalf("the page's export link gives other bytes:\n%.200s\nvs\n%.200s", fromPage, body)
 	}
@@ -560,12 +452,12 @@ func TestBrowserExport(t *testing.T) {
 	}
 	// A page without the token is refused (in a browser that has not
 	// opened the URL with the token, which leaves a cookie).
-	tab := newBrowser(t)
+	tab := uitest.Browser(t)
 	if err := chromedp.Do(tab, chromedp.Navigate(tu.base()+"/")); err != nil {
 		t.Fatal(err)
 	}
 	var text string
-	eval(t, tab, "document.body.innerText", &text)
+	uitest.Eval(t, tab, "document.body.innerText", &text)
 	if !strings.Contains(text, "token") {
 		t.Fatalf("the page without a token shows %q", text)
 	}

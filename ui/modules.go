@@ -114,8 +114,8 @@ func (m *selector) Frame(s *Session, w *FrameWriter) error {
 			cells := m.disp[k].mean(vals[k])
 			lo, hi := finiteRange(cells)
 			d := map[string]any{"group": g.Name(), "cells": cells, "lo": lo, "hi": hi}
-			if g.Size <= 10000 {
-				d["v"] = vals[k] // exact values, for hover and scripts
+			if g.Size <= 4096 {
+				d["v"] = vals[k] // exact values in neuron order, for scripts
 			}
 			out = append(out, d)
 		}

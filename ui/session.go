@@ -468,6 +468,7 @@ func (s *Session) loop(ctx context.Context) error {
 				return err
 			}
 			rateSteps += run
+			u.iter.Store(int64(s.net.Iteration))
 			if d := time.Since(t0); !paced {
 				// Free runs, steps and fast forwards go in chunks of
 				// about a quarter of a frame.

@@ -76,6 +76,7 @@ type UI struct {
 	url     string
 	handler http.Handler
 	stats   stats
+	iter    atomic.Int64 // the network's iteration, for other goroutines
 	stopped chan struct{}
 }
 
@@ -126,6 +127,7 @@ func New(n *core.Network, mods []Module, opt Options) (*UI, error) {
 		return nil, err
 	}
 	u.sess = s
+	u.iter.Store(int64(n.Iteration))
 	seen := map[string]bool{}
 	for _, m := range mods {
 		if seen[m.ID()] {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 	_ "github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/ui/uitest"
 )
 
 // testUI runs the seed's example 3 network (10 x 10, seed 1) under a UI
@@ -114,142 +114,7 @@ func (tu *testUI) post(t testing.TB, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// decoded is a frame as a Go client sees it.
-type decoded struct {
-	shared map[string]any
-	hist   map[string]any
-	size   int
-}
-
-// decodeFrame reads the wire format of frame.go; typed arrays become
-// []float64 (f32, i32) or []byte (u8).
-func decodeFrame(b []byte) (*decoded, error) {
-	if len(b) < 8 || string(b[:4]) != frameMagic {
-		return nil, fmt.Errorf("not a frame")
-	}
-	n := int(binary.LittleEndian.Uint32(b[4:]))
-	off := 8
-	var parts []map[string]any
-	for range n {
-		jl := int(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
-		var head map[string]any
-		if err := json.Unmarshal(b[off:off+jl], &head); err != nil {
-			return nil, err
-		}
-		off = (off + jl + 3) &^ 3
-		bl := int(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
-		blobs := b[off : off+bl]
-		off += bl
-		parts = append(parts, revive(head, blobs).(map[string]any))
-	}
-	d := &decoded{shared: parts[0], size: len(b)}
-	if len(parts) > 1 {
-		d.hist, _ = parts[1]["hist"].(map[string]any)
-	}
-	return d, nil
-}
-
-func revive(v any, blobs []byte) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if _, ok := x["$b"]; ok {
-			o, n := int(x["o"].(float64)), int(x["n"].(float64))
-			switch x["t"] {
-			case "f32":
-				out := make([]float64, n)
-				for i := range out {
-					out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(blobs[o+4*i:])))
-				}
-				return out
-			case "i32":
-				out := make([]float64, n)
-				for i := range out {
-					out[i] = float64(int32(binary.LittleEndian.Uint32(blobs[o+4*i:])))
-				}
-				return out
-			default:
-				return append([]byte(nil), blobs[o:o+n]...)
-			}
-		}
-		for k, e := range x {
-			x[k] = revive(e, blobs)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = revive(e, blobs)
-		}
-	}
-	return v
-}
-
-// wsClient connects a Go client that reads frames without rendering.
-type wsClient struct {
-	conn *websocket.Conn
-	ctx  context.Context
-}
-
-func (tu *testUI) dial(t testing.TB, token string, panels ...string) *wsClient {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	c, _, err := websocket.Dial(ctx, "ws://"+tu.Addr().String()+"/ws?token="+token, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadLimit(64 << 20)
-	t.Cleanup(func() { c.CloseNow() })
-	w := &wsClient{conn: c, ctx: ctx}
-	w.send(t, map[string]any{"cmd": "view", "panels": panels})
-	return w
-}
-
-func (w *wsClient) send(t testing.TB, v any) {
-	b, _ := json.Marshal(v)
-	if err := w.conn.Write(w.ctx, websocket.MessageText, b); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// next reads the next frame and acknowledges it.
-func (w *wsClient) next(t testing.TB) *decoded {
-	t.Helper()
-	for {
-		ctx, cancel := context.WithTimeout(w.ctx, 20*time.Second)
-		typ, b, err := w.conn.Read(ctx)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == websocket.MessageText {
-			t.Logf("server: %s", b)
-			continue
-		}
-		d, err := decodeFrame(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.send(t, map[string]any{"cmd": "ack"})
-		return d
-	}
-}
-
-// until reads frames until ok holds.
-func (w *wsClient) until(t testing.TB, what string, ok func(d *decoded) bool) *decoded {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if d := w.next(t); ok(d) {
-			return d
-		}
-	}
-	t.Fatalf("no frame with %s in 30 s", what)
-	return nil
-}
-
-func iterOf(d *decoded) int { return int(d.shared["iter"].(float64)) }
+func iterOf(d *uitest.Frame) int { return int(d.Shared["iter"].(float64)) }
 
 func TestStateAndSecurity(t *testing.T) {
 	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
@@ -317,9 +182,9 @@ func TestStepsAndFrames(t *testing.T) {
 
 func testStepsAndFrames(t *testing.T, be string) {
 	tu := startUI(t, openBackend(t, be), core.DxS, Options{StartPaused: true})
-	c := tu.dial(t, tu.opt.Token, "multigroup")
+	c := uitest.Dial(t, tu.Addr().String(), tu.opt.Token, "multigroup")
 	tu.Step(7)
-	d := c.until(t, "iteration 7", func(d *decoded) bool { return iterOf(d) == 7 })
+	d := c.Until(t, "iteration 7", func(d *uitest.Frame) bool { return iterOf(d) == 7 })
 	act := make([]float32, 100)
 	var want []float32
 	done := make(chan error)
@@ -331,7 +196,7 @@ func testStepsAndFrames(t *testing.T, be string) {
 		t.Fatal(err)
 	}
 	want = act
-	sel := d.shared["panels"].(map[string]any)["selector"].(map[string]any)["groups"].([]any)[0].(map[string]any)
+	sel := d.Shared["panels"].(map[string]any)["selector"].(map[string]any)["groups"].([]any)[0].(map[string]any)
 	got := sel["v"].([]float64)
 	for i := range want {
 		if float32(got[i]) != want[i] {
@@ -346,12 +211,12 @@ func testStepsAndFrames(t *testing.T, be string) {
 			t.Fatalf("cell of neuron %d (x %d, y %d): %v, want %v", i, x, y, cells[(9-y)*10+x], want[i])
 		}
 	}
-	if d.shared["paused"] != true {
+	if d.Shared["paused"] != true {
 		t.Error("paused after step 7")
 	}
 	// The history of mean(activity) holds iterations 1..7 with the means.
 	var mean map[string]any
-	for _, h := range d.hist {
+	for _, h := range d.Hist {
 		hm := h.(map[string]any)
 		if hm["spec"].(map[string]any)["label"] == "my_neurons" && hm["v"] != nil && hm["spec"].(map[string]any)["width"].(float64) == 1 {
 			mean = hm
@@ -365,10 +230,10 @@ func testStepsAndFrames(t *testing.T, be string) {
 		t.Errorf("paused: iteration %v, want 7", st["iteration"])
 	}
 	tu.post(t, `{"cmd":"step","n":25}`)
-	c.until(t, "iteration 32", func(d *decoded) bool { return iterOf(d) == 32 && d.shared["paused"] == true })
+	c.Until(t, "iteration 32", func(d *uitest.Frame) bool { return iterOf(d) == 32 && d.Shared["paused"] == true })
 	tu.post(t, `{"cmd":"ff","n":1000,"record":false}`)
-	d = c.until(t, "iteration 1032", func(d *decoded) bool {
-		return iterOf(d) == 1032 && d.shared["ff"].(map[string]any)["left"].(float64) == 0
+	d = c.Until(t, "iteration 1032", func(d *uitest.Frame) bool {
+		return iterOf(d) == 1032 && d.Shared["ff"].(map[string]any)["left"].(float64) == 0
 	})
 	if it := iterOf(d); it != 1032 {
 		t.Fatalf("after ff 1000: %d", it)
@@ -393,7 +258,7 @@ func TestWeightsRows(t *testing.T) {
 						tu = startUI(t, b, layout, Options{StartPaused: true})
 						sg = tu.net.SynapseGroups()[0]
 					}
-					c := tu.dial(t, tu.opt.Token, "weights")
+					c := uitest.Dial(t, tu.Addr().String(), tu.opt.Token, "weights")
 					tu.Step(2)
 					for _, eff := range []bool{false, true} {
 						code, msg := tu.post(t, fmt.Sprintf(`{"cmd":"module","module":"weights","opt":{"efferent":%v}}`, eff))
@@ -402,11 +267,11 @@ func TestWeightsRows(t *testing.T) {
 						}
 						for _, i := range []int{0, 37, 99} {
 							tu.Select("my_neurons", i)
-							d := c.until(t, fmt.Sprintf("weights of %d", i), func(d *decoded) bool {
-								w, ok := d.shared["panels"].(map[string]any)["weights"].(map[string]any)
+							d := c.Until(t, fmt.Sprintf("weights of %d", i), func(d *uitest.Frame) bool {
+								w, ok := d.Shared["panels"].(map[string]any)["weights"].(map[string]any)
 								return ok && int(w["neuron"].(float64)) == i && w["efferent"] == eff
 							})
-							row := d.shared["panels"].(map[string]any)["weights"].(map[string]any)["items"].([]any)[0].(map[string]any)["row"].([]float64)
+							row := d.Shared["panels"].(map[string]any)["weights"].(map[string]any)["items"].([]any)[0].(map[string]any)["row"].([]float64)
 							want := weightRow(t, tu, sg, i, eff)
 							for j := range want {
 								if math.IsNaN(float64(want[j])) != math.IsNaN(row[j]) || !math.IsNaN(row[j]) && float32(row[j]) != want[j] {

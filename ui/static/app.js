@@ -176,6 +176,7 @@ function draw() {
     gm.errors.push(String(e));
   }
   const now = performance.now();
+  gm.ndrawn = (gm.ndrawn || 0) + 1;
   gm.drawn.push([now, f.seq, f.iter]);
   while (gm.drawn.length && now - gm.drawn[0][0] > 5000) gm.drawn.shift();
   while (gm.bytes.length && now - gm.bytes[0][0] > 1000) gm.bytes.shift();
@@ -185,18 +186,23 @@ function draw() {
 // ---- page ----
 const renderers = {};
 const panes = {};
-let activeTab = null;
+// The tabs shown: one, or several side by side (ctrl-click a tab, or
+// ?tabs=a,b in the URL), like PymoNNto's pane layouts.
+let shown = [];
 function sendView() {
-  const vis = [];
-  for (const p of gm.layout.panels) if (p.place === "tab" && p.id === activeTab) vis.push(p.id);
-  send({ cmd: "view", panels: vis });
+  send({ cmd: "view", panels: shown.slice() });
 }
-function setTab(id) {
-  activeTab = id;
-  localStorage.setItem("gomonnto.tab", id);
-  for (const b of document.querySelectorAll("nav#tabs button")) b.classList.toggle("active", b.dataset.id === id);
-  for (const [pid, p] of Object.entries(panes)) p.classList.toggle("active", pid === id);
+function setTabs(ids) {
+  shown = ids.filter((id) => panes[id]);
+  localStorage.setItem("gomonnto.tabs", shown.join(","));
+  for (const b of document.querySelectorAll("nav#tabs button")) b.classList.toggle("active", shown.includes(b.dataset.id));
+  for (const [pid, p] of Object.entries(panes)) p.classList.toggle("active", shown.includes(pid));
+  $("#tabpanes").classList.toggle("split", shown.length > 1);
   sendView();
+}
+function clickTab(id, e) {
+  if (e.ctrlKey || e.metaKey) setTabs(shown.includes(id) ? shown.filter((x) => x !== id) : [...shown, id]);
+  else setTabs([id]);
 }
 function panelBox(p, parent) {
   const body = el("div", { class: "body" });
@@ -241,7 +247,7 @@ async function start() {
     let body;
     if (p.place === "sidebar") body = panelBox(p, side);
     else {
-      tabs.append(el("button", { "data-id": p.id, onclick: () => setTab(p.id) }, p.title));
+      tabs.append(el("button", { "data-id": p.id, title: "ctrl-click shows several tabs side by side", onclick: (e) => clickTab(p.id, e) }, p.title));
       const pane = el("div", { class: "tabpane" });
       tp.append(pane);
       panes[p.id] = pane;
@@ -249,9 +255,9 @@ async function start() {
     }
     renderers[p.id] = make(p, body);
   }
-  const saved = localStorage.getItem("gomonnto.tab");
+  const want = (params.get("tabs") || localStorage.getItem("gomonnto.tabs") || "").split(",").filter((id) => panes[id]);
   const first = gm.layout.panels.find((p) => p.place === "tab");
-  setTab(panes[saved] ? saved : first ? first.id : null);
+  setTabs(want.length ? want : first ? [first.id] : []);
   document.addEventListener("keydown", (e) => {
     if (e.target.tagName === "INPUT" || e.target.tagName === "SELECT") return;
     if (e.code === "Space") {
@@ -275,7 +281,7 @@ function render(f) {
   $("#hud").textContent = `${fmt(s.steps_per_s)} steps/s · ${fps} frames/s · ${fmtBytes(bps)}/s · frame ${fmt(s.frame_ms)} ms · ${s.reads} reads · ${s.dropped} dropped`;
   for (const [id, r] of Object.entries(renderers)) {
     const p = gm.layout.panels.find((x) => x.id === id);
-    if (p.place === "tab" && id !== activeTab) continue;
+    if (p.place === "tab" && !shown.includes(id)) continue;
     r(f, f.panels ? f.panels[id] : undefined);
   }
 }
