@@ -316,8 +316,58 @@ func (r *Recorder) Iteration(obj Object) error {
 	return nil
 }
 
+// FlushRecorders reads the device blocks of the recorders rs back in one
+// batched read (backend.ReadBatch: one synchronisation on gl), together
+// with the caller's extra requests, then drains their event logs. A live
+// view calls it once per frame instead of one read per recorder.
+func FlushRecorders(rs []*Recorder, extra ...backend.ReadRequest) error {
+	var be backend.Backend
+	reqs := extra
+	type filled struct {
+		it  *recItem
+		old int
+	}
+	var fs []filled
+	for _, r := range rs {
+		if r.obj == nil || r.rows == 0 || r.events {
+			continue
+		}
+		be = r.obj.Net().Backend()
+		for _, it := range r.items {
+			m := r.rows * it.width
+			old := len(it.host)
+			it.host = append(it.host, make([]float32, m)...)[:old+m]
+			reqs = append(reqs, backend.ReadRequest{Dst: it.host[old:], T: it.buf})
+			fs = append(fs, filled{it, old})
+		}
+	}
+	if be == nil && len(extra) > 0 {
+		be = extra[0].T.Backend()
+	}
+	if len(reqs) > 0 {
+		if err := backend.ReadBatch(be, reqs); err != nil {
+			for _, f := range fs {
+				f.it.host = f.it.host[:f.old]
+			}
+			return fmt.Errorf("recorders: %w", err)
+		}
+	}
+	for _, r := range rs {
+		if r.obj != nil {
+			if err := r.flushRead(r.events); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // flush reads the device block back to the host.
-func (r *Recorder) flush() error {
+func (r *Recorder) flush() error { return r.flushRead(true) }
+
+// flushRead moves the device block to the host; with read false the
+// series blocks are already in the host arrays (FlushRecorders).
+func (r *Recorder) flushRead(read bool) error {
 	if r.rows == 0 {
 		return nil
 	}
@@ -344,6 +394,7 @@ func (r *Recorder) flush() error {
 				}
 				it.ev.add(r.iters[k], idx)
 			}
+		case !read:
 		default:
 			old := len(it.host)
 			it.host = append(it.host, make([]float32, m)...)[:old+m]

@@ -544,17 +544,29 @@ func (s *Session) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// pull moves every recorder's new records into the histories.
+// pull moves every recorder's new records into the histories: the UI's
+// recorders' device blocks and the traces come back in one batched read.
 func (s *Session) pull() error {
 	s.histMu.Lock()
 	defer s.histMu.Unlock()
-	for _, r := range s.sources {
-		if err := r.pull(); err != nil {
-			return err
+	recs := make([]*core.Recorder, len(s.sources))
+	for k, r := range s.sources {
+		recs[k] = r.rec
+	}
+	var extra []backend.ReadRequest
+	for _, t := range s.tracers {
+		if t.rows > 0 {
+			extra = append(extra, backend.ReadRequest{Dst: t.host[:t.rows*MaxTraced], T: t.buf})
 		}
 	}
+	if err := core.FlushRecorders(recs, extra...); err != nil {
+		return err
+	}
 	for _, t := range s.tracers {
-		if err := t.pull(); err != nil {
+		t.store()
+	}
+	for _, r := range s.sources {
+		if err := r.pull(); err != nil {
 			return err
 		}
 	}
@@ -724,16 +736,20 @@ func (t *tracer) Iteration(obj core.Object) error {
 	return nil
 }
 
-// flush reads the block into the history (the caller holds histMu or is
-// the simulation goroutine between frames).
+// flush reads the block into the history (the caller holds histMu).
 func (t *tracer) flush() error {
 	if t.rows == 0 {
 		return nil
 	}
-	n := t.rows * MaxTraced
-	if err := t.g.Net().Backend().Read(t.host[:n], t.buf, 0); err != nil {
+	if err := t.g.Net().Backend().Read(t.host[:t.rows*MaxTraced], t.buf, 0); err != nil {
 		return err
 	}
+	t.store()
+	return nil
+}
+
+// store moves the rows read into host to the history.
+func (t *tracer) store() {
 	row := make([]float32, MaxTraced)
 	for r := 0; r < t.rows; r++ {
 		for j := range row {
@@ -745,10 +761,7 @@ func (t *tracer) flush() error {
 		t.h.appendSeries(t.iters[r], row)
 	}
 	t.rows, t.iters = 0, t.iters[:0]
-	return nil
 }
-
-func (t *tracer) pull() error { return t.flush() }
 
 // sortedKeys returns m's keys in order.
 func sortedKeys[V any](m map[string]V) []string {

@@ -337,3 +337,162 @@ func weightRow(t testing.TB, tu *testUI, sg *core.SynapseGroup, i int, efferent 
 	}
 	return out
 }
+
+// panel returns frame d's data of panel id.
+func panel(d *uitest.Frame, id string) map[string]any {
+	p, _ := d.Shared["panels"].(map[string]any)[id].(map[string]any)
+	return p
+}
+
+// TestAnalysisModules checks the ISI, rate, Fourier, t vs t+1 and weight
+// histograms against the recorded spikes and series, the expression
+// console against a recorder of the same expression, and the behaviour
+// switches.
+func TestAnalysisModules(t *testing.T) {
+	tu, m, rec := serveIzh(t, openBackend(t, "cpu"), Options{StartPaused: true})
+	user := core.NewRecorder([]string{"max(v)"}, core.RecorderOptions{Tag: "user_max"})
+	done := make(chan error, 1)
+	tu.send(command{Cmd: "fn", fn: func(s *Session) error { done <- m.E.AddBehavior(9.5, user); return nil }})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c := uitest.Dial(t, tu.Addr().String(), tu.opt.Token, "isi", "fourier", "stability", "weighthist", "console", "events")
+	code, msg := tu.post(t, `{"cmd":"module","module":"console","opt":{"group":"E","expr":"max(v)"}}`)
+	if code != 200 {
+		t.Fatal(msg)
+	}
+	code, msg = tu.post(t, `{"cmd":"module","module":"console","opt":{"group":"E","expr":"mean(nope)"}}`)
+	if code != 400 || !strings.Contains(msg, "nope") {
+		t.Fatalf("a console expression of an unknown variable: %d %q", code, msg)
+	}
+	tu.Select("E", 3, 7, 11)
+	tu.Step(400)
+	d := c.Until(t, "iteration 400", func(d *uitest.Frame) bool { return iterOf(d) == 400 && d.Shared["paused"] == true })
+	var ev *core.Events
+	var mx *core.Series
+	var meanV *core.Series
+	tu.inSim(t, func(s *Session) error {
+		var err error
+		if ev, err = rec.Events("fired"); err != nil {
+			return err
+		}
+		if mx, err = user.Series("max(v)"); err != nil {
+			return err
+		}
+		h, err := s.findHist("", "E", "mean(v)")
+		if err != nil {
+			return err
+		}
+		its, v := h.column(0, h.cap)
+		meanV = &core.Series{Iterations: its, Data: v, Width: 1}
+		return nil
+	})
+	// ISI of the selection, by hand from the recorder's events.
+	last := map[int]int{}
+	var isis []float64
+	all := []float64{}
+	for k, i := range ev.Indices {
+		it := ev.Iterations[k]
+		if p, ok := last[i]; ok {
+			all = append(all, float64(it-p))
+			if i == 3 || i == 7 || i == 11 {
+				isis = append(isis, float64(it-p))
+			}
+		}
+		last[i] = it
+	}
+	hi := 1.0
+	for _, x := range all {
+		hi = max(hi, x)
+	}
+	want := make([]float64, 30)
+	histF64(want, isis, 0, hi)
+	hs := panel(d, "isi")["hists"].([]any)
+	got := hs[0].(map[string]any)["counts"].([]float64)
+	for k := range want {
+		if got[k] != want[k] {
+			t.Fatalf("ISI histogram of the selection: bin %d has %v, want %v (%v)", k, got[k], want[k], isis)
+		}
+	}
+	sum := 0.0
+	for _, x := range hs[1].(map[string]any)["counts"].([]float64) {
+		sum += x
+	}
+	if int(sum) != len(all) || len(all) == 0 {
+		t.Fatalf("group ISI histogram holds %v intervals, the recorder %d", sum, len(all))
+	}
+	// Fourier of mean(v) over the history.
+	f := panel(d, "fourier")
+	wf, wp := Spectrum(meanV.Data, 1, 1, 0)
+	gf, gp := f["f"].([]float64), f["p"].([]float64)
+	if len(gf) != len(wf) || len(gf) == 0 {
+		t.Fatalf("spectrum: %d frequencies, want %d", len(gf), len(wf))
+	}
+	for k := range wf {
+		if float32(gf[k]) != float32(wf[k]) || float32(gp[k]) != float32(wp[k]) {
+			t.Fatalf("spectrum bin %d: (%v, %v), want (%v, %v)", k, gf[k], gp[k], wf[k], wp[k])
+		}
+	}
+	// t vs t+1: E against E holds len-1 pairs.
+	st := panel(d, "stability")["items"].([]any)[0].(map[string]any)["cells"].([]float64)
+	sum = 0
+	for _, x := range st {
+		sum += x
+	}
+	if int(sum) != len(meanV.Data)-1 {
+		t.Fatalf("return map holds %v pairs, want %d", sum, len(meanV.Data)-1)
+	}
+	// The weight histogram of every W of E->E counts its entries.
+	wh := panel(d, "weighthist")["hists"].([]any)
+	sum = 0
+	for _, x := range wh[1].(map[string]any)["counts"].([]float64) {
+		sum += x
+	}
+	if int(sum) != 80*80 {
+		t.Fatalf("weight histogram of E->E counts %v weights, want 6400", sum)
+	}
+	// The console's history equals the user's recorder of max(v).
+	var hid string
+	for _, p := range panel(d, "console")["plots"].([]any) {
+		hid = p.(map[string]any)["series"].([]any)[0].(map[string]any)["h"].(string)
+	}
+	tu.inSim(t, func(s *Session) error {
+		h := s.hist(hid)
+		its, v := h.column(0, h.cap)
+		if len(its) != 400 {
+			t.Errorf("console history: %d records, want 400", len(its))
+		}
+		for k, it := range its {
+			if mx.Iterations[it-1] != it || mx.Data[it-1] != v[k] {
+				t.Errorf("console max(v) at %d: %v, the recorder %v", it, v[k], mx.Data[it-1])
+				break
+			}
+		}
+		return nil
+	})
+	// Behaviours off and on by tag; the timeline records it.
+	if code, msg := tu.post(t, `{"cmd":"active","tag":"SpikeInput","on":false}`); code != 200 {
+		t.Fatal(msg)
+	}
+	var active bool
+	tu.inSim(t, func(s *Session) error {
+		bs, err := core.Find[core.Behavior](s.net, "SpikeInput")
+		if err != nil {
+			return err
+		}
+		active = bs[0].(behaviorInfo).Active()
+		return nil
+	})
+	if active {
+		t.Fatal("SpikeInput still active after switching it off")
+	}
+	if code, msg := tu.post(t, `{"cmd":"active","tag":"UI_rec","on":false}`); code != 400 || !strings.Contains(msg, "UI") {
+		t.Fatalf("switching the UI's recorders: %d %q", code, msg)
+	}
+	tu.Step(1)
+	d = c.Until(t, "the event", func(d *uitest.Frame) bool { e, _ := panel(d, "events")["events"].([]any); return len(e) >= 2 })
+	evs := panel(d, "events")["events"].([]any)
+	if e := evs[len(evs)-1].(map[string]any); e["kind"] != "behaviour" || !strings.Contains(e["text"].(string), "SpikeInput off") {
+		t.Fatalf("last event %v, want SpikeInput off", e)
+	}
+}
