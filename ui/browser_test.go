@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +461,48 @@ func TestBrowserExport(t *testing.T) {
 	uitest.Eval(t, tab, "document.body.innerText", &text)
 	if !strings.Contains(text, "token") {
 		t.Fatalf("the page without a token shows %q", text)
+	}
+}
+
+// TestBrowserScreenshot draws the seed's example 3 (README) with the
+// Multi Group and Weights tabs side by side and checks that every panel
+// drew something: the grid, both plots and the weights. With
+// GOMONNTO_UPDATE_DOCS=1 it writes the README's picture, docs/ui.png.
+func TestBrowserScreenshot(t *testing.T) {
+	ctx := uitest.Browser(t)
+	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true, Title: "My_Network_UI"})
+	uitest.Open(t, ctx, tu.URL()+"&tabs=multigroup,weights")
+	tu.Select("my_neurons", 44, 45, 46)
+	tu.Step(150)
+	uitest.WaitJS(t, ctx, "iteration 150", "__gm.state.iter === 150 && __gm.frames.weights && __gm.frames.weights.neuron === 44")
+	time.Sleep(200 * time.Millisecond)
+	// Share of non-background pixels of each canvas of a panel.
+	var drawn map[string][]float64
+	uitest.Eval(t, ctx, `(() => { const out = {};
+	  for (const id of ['selector', 'multigroup', 'weights']) {
+	    out[id] = [...document.querySelectorAll('#panel-' + id + ' canvas')].map(c => {
+	      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+	      for (let k = 0; k < d.length; k += 4) if (!(d[k] === d[k+1] && d[k+1] === d[k+2] && (d[k] === 255 || d[k] === 229))) n++;
+	      return n / (c.width * c.height); });
+	  } return out; })()`, &drawn)
+	for id, shares := range drawn {
+		if len(shares) == 0 {
+			t.Fatalf("panel %s has no canvas", id)
+		}
+		for k, s := range shares {
+			if s < 0.005 {
+				t.Errorf("panel %s canvas %d: %.2f%% drawn, looks empty", id, k, 100*s)
+			}
+		}
+	}
+	path := uitest.Screenshot(t, ctx, "readme")
+	if os.Getenv("GOMONNTO_UPDATE_DOCS") != "" {
+		png, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../docs/ui.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
