@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	imgpng "image/png"
 	"io"
 	"math"
 	"net/http"
@@ -61,7 +64,13 @@ const pixelJS = `((sel, x, y) => Array.from(document.querySelector(sel).getConte
 // forward reaches its iteration.
 func TestBrowserGridAndControls(t *testing.T) {
 	ctx := uitest.Browser(t)
-	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true})
+	for _, be := range []string{"cpu", "gl"} {
+		t.Run(be, func(t *testing.T) { testBrowserGridAndControls(t, uitest.Tab(t, ctx), be) })
+	}
+}
+
+func testBrowserGridAndControls(t *testing.T, ctx context.Context, be string) {
+	tu := startUI(t, openBackend(t, be), core.DxS, Options{StartPaused: true})
 	uitest.Open(t, ctx, tu.URL())
 	tu.Step(7)
 	uitest.WaitJS(t, ctx, "a frame at iteration 7", "__gm.state.iter === 7")
@@ -102,7 +111,7 @@ func TestBrowserGridAndControls(t *testing.T) {
 			}
 		}
 	}
-	uitest.Screenshot(t, ctx, "grid-after-7-steps")
+	uitest.Screenshot(t, ctx, "grid-after-7-steps-"+be)
 	// Run, then pause with the button: the iteration stops.
 	tu.post(t, `{"cmd":"speed","n":-1}`)
 	tu.Resume()
@@ -494,6 +503,20 @@ func TestBrowserScreenshot(t *testing.T) {
 				t.Errorf("panel %s canvas %d: %.2f%% drawn, looks empty", id, k, 100*s)
 			}
 		}
+	}
+	// A panel's PNG export holds its canvases.
+	var url string
+	uitest.Eval(t, ctx, "__gm.panelPNG('weights')", &url)
+	png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imgpng.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatalf("the weights panel's PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 10 || b.Dy() != 14 {
+		t.Fatalf("the weights panel's PNG is %v, want its 10 x 10 canvas (and the 4-pixel gap)", b)
 	}
 	path := uitest.Screenshot(t, ctx, "readme")
 	if os.Getenv("GOMONNTO_UPDATE_DOCS") != "" {

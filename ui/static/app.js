@@ -206,14 +206,16 @@ function clickTab(id, e) {
 }
 function panelBox(p, parent) {
   const body = el("div", { class: "body" });
-  const png = el("button", { title: "save this panel as PNG", onclick: () => savePNG(p.id, box) }, "PNG");
+  const png = el("button", { title: "save this panel as PNG", onclick: () => savePNG(p.id) }, "PNG");
   const box = el("div", { class: "panel", id: "panel-" + p.id }, el("h2", {}, el("span", {}, p.title), png), body);
   parent.append(box);
   return body;
 }
-function savePNG(id, box) {
-  const cs = [...box.querySelectorAll("canvas")];
-  if (!cs.length) return toast("nothing drawn in this panel");
+// panelPNG draws a panel's canvases one under the other into a PNG data URL.
+function panelPNG(id) {
+  const box = document.getElementById("panel-" + id);
+  const cs = box ? [...box.querySelectorAll("canvas")] : [];
+  if (!cs.length) return null;
   const W = Math.max(...cs.map((c) => c.width)), H = cs.reduce((s, c) => s + c.height + 4, 0);
   const out = el("canvas");
   out.width = W;
@@ -227,7 +229,13 @@ function savePNG(id, box) {
     g.drawImage(c, 0, y);
     y += c.height + 4;
   }
-  const a = el("a", { href: out.toDataURL("image/png"), download: `${id}-${gm.state ? gm.state.iter : 0}.png` });
+  return out.toDataURL("image/png");
+}
+gm.panelPNG = panelPNG;
+function savePNG(id) {
+  const url = panelPNG(id);
+  if (!url) return toast("nothing drawn in this panel");
+  const a = el("a", { href: url, download: `${id}-${gm.state ? gm.state.iter : 0}.png` });
   document.body.append(a);
   a.click();
   a.remove();
