@@ -26,8 +26,9 @@ build)
     go test -c -o "$dir/opengl.test" ./backend/opengl &&
     go test -c -o "$dir/models.test" ./models &&
     go test -c -o "$dir/bench.test" ./bench &&
+    go test -c -o "$dir/ui.test" ./ui &&
     go test -c -o "$dir/store.test" ./store || exit 1
-  echo "built into $dir: pd14 opengl.test models.test bench.test store.test"
+  echo "built into $dir: pd14 opengl.test models.test bench.test store.test ui.test"
   ;;
 run)
   dir=$(cd "${2:?usage: gpu.sh run DIR OUT}" && pwd)
@@ -67,6 +68,11 @@ run)
   step "PD14 on gl, scale 1: spike recording on and off in alternated blocks"
   timeout 600 "$dir/bench.test" -test.run XXX -test.bench 'PD14RecordAlternated/gl' -test.benchtime 1x -pd14.scale 1 >"$out/bench_pd14_rec.txt" 2>&1
   grep -E 'Benchmark|us/step' "$out/bench_pd14_rec.txt"
+  step "UI on gl: frames and weights tests, serving cost (steps/s bare, no client, client, slow client)"
+  GOMONNTO_ARTIFACTS="$out/ui-artifacts" timeout 300 "$dir/ui.test" -test.run 'TestStepsAndFrames/gl|TestWeightsRows/gl' -test.v >"$out/ui_gl.txt" 2>&1
+  grep -E '^\s*(---|ok|FAIL|PASS)' "$out/ui_gl.txt"
+  timeout 600 "$dir/bench.test" -test.run XXX -test.bench 'UIServe/gl' -test.benchtime 20000x >"$out/bench_ui_gl.txt" 2>&1
+  grep Benchmark "$out/bench_ui_gl.txt"
   date -u
   ;;
 *)
