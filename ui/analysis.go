@@ -1,8 +1,7 @@
 package ui
 
-// Pure analysis layer of the Network UI: binning of neuron grids and rasters,
-// histograms, inter-spike intervals, rates, spectra, return maps and
-// quantization. Nothing here knows about HTTP, websockets or the network
+// The analysis behind the Network UI's panels: histograms, inter-spike
+// intervals, rates, spectra and return maps. Nothing here knows about HTTP, websockets or the network
 // types; every function works on plain slices so that it can be tested on
 // hand-computed inputs and reused by any front end. Functions that produce an
 // array take a dst slice so that a UI refreshing many times a second does not
@@ -13,106 +12,6 @@ import (
 
 	"gonum.org/v1/gonum/dsp/fourier"
 )
-
-// BinSize returns the size of the binned image for a w x h grid shown in at
-// most maxW x maxH cells: bw = min(w, maxW), bh = min(h, maxH), so a grid is
-// never upsampled and every cell of BinMean/BinMax holds at least one neuron.
-func BinSize(w, h, maxW, maxH int) (bw, bh int) {
-	return min(w, maxW), min(h, maxH)
-}
-
-// checkBin panics with a readable message when the slices cannot hold the
-// grids, rather than with a bare index error deep in a loop.
-func checkBin(fn string, dst, src []float32, w, h, bw, bh int) {
-	if w < 0 || h < 0 || bw < 0 || bh < 0 {
-		panic("ui." + fn + ": negative size")
-	}
-	if len(src) < w*h {
-		panic("ui." + fn + ": src shorter than w*h")
-	}
-	if len(dst) < bw*bh {
-		panic("ui." + fn + ": dst shorter than bw*bh")
-	}
-}
-
-// BinMean averages a w x h row-major grid (neuron i at x=i%w, y=i/w) into the
-// bw x bh cells of dst: cell (cx,cy), stored at dst[cy*bw+cx], covers
-// x in [cx*w/bw, (cx+1)*w/bw) and y in [cy*h/bh, (cy+1)*h/bh) in integer
-// arithmetic, so every neuron lands in exactly one cell. Used to shrink
-// value maps (voltages, weights) of large groups to a displayable image;
-// an empty cell (only when bw > w or bh > h) is 0.
-func BinMean(dst, src []float32, w, h, bw, bh int) {
-	checkBin("BinMean", dst, src, w, h, bw, bh)
-	for cy := range bh {
-		y0, y1 := cy*h/bh, (cy+1)*h/bh
-		for cx := range bw {
-			x0, x1 := cx*w/bw, (cx+1)*w/bw
-			var s float64
-			for y := y0; y < y1; y++ {
-				for _, v := range src[y*w+x0 : y*w+x1] {
-					s += float64(v)
-				}
-			}
-			n := (y1 - y0) * (x1 - x0)
-			if n == 0 {
-				dst[cy*bw+cx] = 0
-				continue
-			}
-			dst[cy*bw+cx] = float32(s / float64(n))
-		}
-	}
-}
-
-// BinMax is BinMean with the maximum instead of the mean: for spike maps,
-// where a cell should light up when any of its neurons fired (a mean would
-// fade single spikes of large cells). An empty cell is 0.
-func BinMax(dst, src []float32, w, h, bw, bh int) {
-	checkBin("BinMax", dst, src, w, h, bw, bh)
-	for cy := range bh {
-		y0, y1 := cy*h/bh, (cy+1)*h/bh
-		for cx := range bw {
-			x0, x1 := cx*w/bw, (cx+1)*w/bw
-			m := float32(math.Inf(-1))
-			for y := y0; y < y1; y++ {
-				for _, v := range src[y*w+x0 : y*w+x1] {
-					if v > m {
-						m = v
-					}
-				}
-			}
-			if y1 == y0 || x1 == x0 {
-				m = 0
-			}
-			dst[cy*bw+cx] = m
-		}
-	}
-}
-
-// RowOf maps neuron index i of n to one of rows raster rows: i*rows/n when
-// rows <= n (consecutive neurons share a row), i itself when rows >= n (one
-// neuron per row, the rows past n stay empty).
-func RowOf(i, n, rows int) int {
-	if rows >= n {
-		return i
-	}
-	return i * rows / n
-}
-
-// BinRows writes one raster column: it clears dst[:rows] and sets
-// dst[RowOf(i, n, rows)] = 1 for every spiking neuron i in idx (the spike
-// indices of one step). Indices outside [0, n) are skipped. Max semantics as
-// in BinMax: a row shows whether any of its neurons fired.
-func BinRows(dst []float32, n, rows int, idx []int32) {
-	clear(dst[:rows])
-	for _, i := range idx {
-		if i < 0 || int(i) >= n {
-			continue
-		}
-		if r := RowOf(int(i), n, rows); r < rows {
-			dst[r] = 1
-		}
-	}
-}
 
 // binOf returns the bin of v among bins equal bins on [lo, hi], with values
 // below lo in bin 0 and values at or above hi in the last bin, and -1 for NaN.
@@ -343,37 +242,5 @@ func ReturnMap(dst []float64, a, b []float32, res int, lo, hi float64) {
 			continue
 		}
 		dst[r*res+c]++
-	}
-}
-
-// Quantize maps x linearly to dst[:len(x)] with lo -> 0 and hi -> 255,
-// rounded to nearest and clipped, for compact frames sent to the browser.
-// NaN maps to 0; a degenerate range (!(hi > lo)) maps values above lo to 255
-// and the rest to 0.
-func Quantize(dst []uint8, x []float32, lo, hi float32) {
-	dst = dst[:len(x)]
-	l, h := float64(lo), float64(hi)
-	for k, v := range x {
-		f := float64(v)
-		switch {
-		case math.IsNaN(f):
-			dst[k] = 0
-		case !(h > l):
-			if f > l {
-				dst[k] = 255
-			} else {
-				dst[k] = 0
-			}
-		default:
-			q := (f-l)/(h-l)*255 + 0.5
-			switch {
-			case !(q >= 0): // also NaN from an infinite range
-				dst[k] = 0
-			case q >= 255:
-				dst[k] = 255
-			default:
-				dst[k] = uint8(q)
-			}
-		}
 	}
 }

@@ -229,7 +229,11 @@ func (m *spectrumMod) Frame(s *Session, w *FrameWriter) error {
 	}
 	_, x := h.column(0, h.cap)
 	f, p := Spectrum(x, m.dt, 1, 0)
-	w.Set("fourier", map[string]any{"title": fmt.Sprintf("power of mean(%s) of %s, %d steps of %g ms", m.p, g.Name(), len(x), m.dt), "f": f, "p": p})
+	bands := map[string]any{}
+	for _, b := range EEGBands {
+		bands[b.Name] = BandPower(f, p, b.Lo, b.Hi)
+	}
+	w.Set("fourier", map[string]any{"title": fmt.Sprintf("power of mean(%s) of %s, %d steps of %g ms", m.p, g.Name(), len(x), m.dt), "f": f, "p": p, "bands": bands})
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"math"
 	"sort"
 
@@ -190,100 +189,89 @@ func sortDedup(x *[]int32) {
 	*x = out
 }
 
-// nanToNull makes float32 arrays JSON-safe for /api/frame (NaN -> null).
-func jsonSafe(v any) any {
+// walk copies the maps and slices of v, replacing each leaf by leaf(x).
+func walk(v any, leaf func(any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = jsonSafe(e)
+			out[k] = walk(e, leaf)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = jsonSafe(e)
+			out[i] = walk(e, leaf)
 		}
 		return out
 	case []map[string]any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = jsonSafe(e)
+			out[i] = walk(e, leaf)
 		}
 		return out
-	case []float32:
-		out := make([]any, len(x))
-		for i, e := range x {
-			if math.IsNaN(float64(e)) || math.IsInf(float64(e), 0) {
-				out[i] = nil
-			} else {
-				out[i] = e
-			}
-		}
-		return out
-	case []float64:
-		out := make([]any, len(x))
-		for i, e := range x {
-			if math.IsNaN(e) || math.IsInf(e, 0) {
-				out[i] = nil
-			} else {
-				out[i] = e
-			}
-		}
-		return out
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-	case float32:
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil
-		}
 	}
-	return v
+	return leaf(v)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// jsonSafe makes v JSON-safe for /api/frame: NaN and infinities become null.
+func jsonSafe(v any) any {
+	return walk(v, func(v any) any {
+		switch x := v.(type) {
+		case []float32:
+			out := make([]any, len(x))
+			for i, e := range x {
+				if finite(float64(e)) {
+					out[i] = e
+				}
+			}
+			return out
+		case []float64:
+			out := make([]any, len(x))
+			for i, e := range x {
+				if finite(e) {
+					out[i] = e
+				}
+			}
+			return out
+		case float64:
+			if !finite(x) {
+				return nil
+			}
+		case float32:
+			if !finite(float64(x)) {
+				return nil
+			}
+		}
+		return v
+	})
 }
 
 // toBlobs replaces the typed arrays in v by blob stand-ins in p.
 func toBlobs(v any, p *part) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = toBlobs(e, p)
+	return walk(v, func(v any) any {
+		switch x := v.(type) {
+		case []float32:
+			return p.F32(x)
+		case []float64:
+			return p.F64(x)
+		case []int32:
+			return p.I32(x)
+		case []int:
+			return p.Ints(x)
+		case []uint8:
+			return p.U8(x)
+		case float64:
+			if !finite(x) {
+				return nil
+			}
+		case float32:
+			if !finite(float64(x)) {
+				return nil
+			}
 		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toBlobs(e, p)
-		}
-		return out
-	case []map[string]any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toBlobs(e, p)
-		}
-		return out
-	case []float32:
-		return p.F32(x)
-	case []float64:
-		return p.F64(x)
-	case []int32:
-		return p.I32(x)
-	case []int:
-		return p.Ints(x)
-	case []uint8:
-		return p.U8(x)
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-	case float32:
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil
-		}
-	}
-	return v
+		return v
+	})
 }
-
-func errorf(format string, a ...any) error { return fmt.Errorf("ui: "+format, a...) }

@@ -670,7 +670,8 @@ kinds.spectrum = (p, body) => {
   pl.c.height = 260;
   return (f, d) => {
     if (!d) return;
-    pl.t.textContent = d.title;
+    const bp = d.bands ? " · " + Object.entries(d.bands).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") : "";
+    pl.t.textContent = d.title + bp;
     drawLines(pl, [{ label: "power", x: d.f || [], y: d.p || [] }], { bands: p.spec.bands });
   };
 };
