@@ -115,13 +115,11 @@ func (u *UI) routes() http.Handler {
 	}))
 	mux.HandleFunc("GET /api/state", u.guard(viewer, func(w http.ResponseWriter, r *http.Request) {
 		f := u.latest.Load()
-		st := map[string]any{"iteration": u.iter.Load(), "clients": u.clients.count()}
+		st := map[string]any{"iteration": u.iter.Load(), "paused": u.paused.Load(), "clients": u.clients.count()}
 		if f != nil {
-			for _, k := range []string{"seq", "iter", "paused", "spf", "rate", "selection", "ff", "stats"} {
+			for _, k := range []string{"seq", "iter", "spf", "rate", "selection", "ff", "stats"} {
 				st[k] = f.json[k]
 			}
-		} else {
-			st["paused"] = u.opt.StartPaused
 		}
 		writeJSON(w, jsonSafe(st))
 	}))

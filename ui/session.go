@@ -439,6 +439,7 @@ func (s *Session) loop(ctx context.Context) error {
 				break drain
 			}
 		}
+		u.paused.Store(s.paused && s.ff.left == 0 && s.pending == 0)
 		if s.quit || ctx.Err() != nil {
 			return s.net.Backend().Flush()
 		}

@@ -77,6 +77,7 @@ type UI struct {
 	handler http.Handler
 	stats   stats
 	iter    atomic.Int64 // the network's iteration, for other goroutines
+	paused  atomic.Bool
 	stopped chan struct{}
 }
 
@@ -128,6 +129,7 @@ func New(n *core.Network, mods []Module, opt Options) (*UI, error) {
 	}
 	u.sess = s
 	u.iter.Store(int64(n.Iteration))
+	u.paused.Store(opt.StartPaused)
 	seen := map[string]bool{}
 	for _, m := range mods {
 		if seen[m.ID()] {

@@ -496,3 +496,20 @@ func TestAnalysisModules(t *testing.T) {
 		t.Fatalf("last event %v, want SpikeInput off", e)
 	}
 }
+
+// TestReadOnly: with Options.ReadOnly even the token only watches.
+func TestReadOnly(t *testing.T) {
+	tu := startUI(t, openBackend(t, "cpu"), core.DxS, Options{StartPaused: true, ReadOnly: true})
+	if code, _ := tu.post(t, `{"cmd":"step","n":1}`); code != http.StatusForbidden {
+		t.Fatalf("a command on a read-only UI: %d, want 403", code)
+	}
+	var st map[string]any
+	if code := tu.get(t, "/api/state", &st); code != 200 {
+		t.Fatalf("state on a read-only UI: %d", code)
+	}
+	var layout map[string]any
+	tu.get(t, "/api/layout", &layout)
+	if layout["control"] != false {
+		t.Fatal("the layout offers control on a read-only UI")
+	}
+}
