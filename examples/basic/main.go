@@ -20,6 +20,7 @@ import (
 
 func main() {
 	f := cli.Register(1000, "dxs")
+	f.UIStepsPerFrame(1) // PymoNNto's pace: the activity grows without bound
 	flag.Parse()
 	if err := run(f); err != nil {
 		cli.Fail(err)
@@ -29,6 +30,9 @@ func main() {
 func run(f *cli.Flags) error {
 	var last cli.Result
 	for ex := 1; ex <= 3; ex++ {
+		if f.UIEnabled() && ex < 3 {
+			continue // -ui shows example 3 only
+		}
 		net, err := f.Network()
 		if err != nil {
 			return err
@@ -38,15 +42,18 @@ func run(f *cli.Flags) error {
 			return err
 		}
 		// Example 3 is the run the flags that keep a run (-save,
-		// -checkpoint, -resume, -nan-guard) apply to.
+		// -checkpoint, -resume, -nan-guard) and -ui apply to.
 		var wall float64
+		steps := *f.Steps
 		if ex == 3 {
+			f.UIView("basic", []string{"activity"}, []string{"W"})
 			if err := f.Initialize(net); err != nil {
 				return err
 			}
 			if wall, err = f.Run(net, core.SimOptions{}); err != nil {
 				return err
 			}
+			steps = f.StepsRun()
 		} else {
 			if err := net.Initialize(); err != nil {
 				return err
@@ -60,8 +67,8 @@ func run(f *cli.Flags) error {
 			}
 			wall = time.Since(t0).Seconds()
 		}
-		fmt.Fprintf(os.Stderr, "example %d: %d steps in %.3f s, grid %dx%d\n", ex, *f.Steps, wall, g.Dim.Width, g.Dim.Height)
-		last = cli.Result{Model: "basic", Steps: *f.Steps, WallS: wall}
+		fmt.Fprintf(os.Stderr, "example %d: %d steps in %.3f s, grid %dx%d\n", ex, steps, wall, g.Dim.Width, g.Dim.Height)
+		last = cli.Result{Model: "basic", Steps: steps, WallS: wall}
 		last.Counts(net)
 		last.Extra = map[string]any{"example": ex}
 		if ex >= 2 {

@@ -91,15 +91,16 @@ func run(f *cli.Flags, n int) error {
 	if err := f.Initialize(net); err != nil {
 		return err
 	}
+	f.UIView(model, []string{"v"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
-	bio := float64(*f.Steps) * dt.Seconds()
+	bio := float64(f.StepsRun()) * dt.Seconds()
 	recBio := float64(net.Iteration) * dt.Seconds() // recorded from the start, when resumed
-	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
+	r := cli.Result{Model: model, Steps: f.StepsRun(), WallS: wall}
 	r.Counts(net)
-	r.Extra = map[string]any{"step_ms": 0.1, "duration_s": bio, "us_per_step": 1e6 * wall / float64(max(*f.Steps, 1))}
+	r.Extra = map[string]any{"step_ms": 0.1, "duration_s": bio, "us_per_step": 1e6 * wall / float64(max(f.StepsRun(), 1))}
 	if bio > 0 {
 		r.Extra["rtf"] = wall / bio
 	}
@@ -137,7 +138,7 @@ func run(f *cli.Flags, n int) error {
 		r.Extra["cv_isi"] = cvSum / float64(cvN)
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d steps (%v biological) in %.3f s (%.1f us/step, real-time factor %.3f)\n",
-		model, *f.Steps, time.Duration(*f.Steps)*dt, wall, 1e6*wall/float64(max(*f.Steps, 1)), rtfOf(wall, bio))
+		model, f.StepsRun(), time.Duration(f.StepsRun())*dt, wall, 1e6*wall/float64(max(f.StepsRun(), 1)), rtfOf(wall, bio))
 	if *f.Out != "" {
 		path := filepath.Join(*f.Out, model+"_raster.png")
 		if err := cli.Raster(path, model+": spikes (1 step = 0.1 ms)", raster); err != nil {

@@ -55,11 +55,12 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 	if err := f.Initialize(net); err != nil {
 		return err
 	}
+	f.UIView(model, []string{"v"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
 	}
-	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
+	r := cli.Result{Model: model, Steps: f.StepsRun(), WallS: wall}
 	r.Counts(net)
 	r.Extra = map[string]any{"step_ms": 1}
 	var raster []cli.RasterGroup
@@ -81,8 +82,8 @@ func run(f *cli.Flags, o models.Izh2003Options) error {
 		raster = append(raster, cli.RasterGroup{Label: g.Name(), Events: ev, Offset: offset})
 		offset += g.Size
 	}
-	steps := max(*f.Steps, 1)
-	fmt.Fprintf(os.Stderr, "%s: %d steps (%d ms) in %.3f s (%.1f us/step)\n", model, *f.Steps, *f.Steps, wall, 1e6*wall/float64(steps))
+	steps := max(f.StepsRun(), 1)
+	fmt.Fprintf(os.Stderr, "%s: %d steps (%d ms) in %.3f s (%.1f us/step)\n", model, f.StepsRun(), f.StepsRun(), wall, 1e6*wall/float64(steps))
 	if *f.Out != "" {
 		path := filepath.Join(*f.Out, model+"_raster.png")
 		if err := cli.Raster(path, model+": spikes (1 step = 1 ms)", raster); err != nil {

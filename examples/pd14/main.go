@@ -152,17 +152,18 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	if err := be.Sync(); err != nil {
 		return err
 	}
+	f.UIView(model, []string{"v"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{Quiet: true})
 	if err != nil {
 		return err
 	}
-	bio := float64(*f.Steps) * dt.Seconds()
+	bio := float64(f.StepsRun()) * dt.Seconds()
 	// The rates are over the whole measured part (from the warm-up's end,
 	// when resumed).
 	measured := float64(net.Iteration-warmUp) * dt.Seconds()
-	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall}
+	r := cli.Result{Model: model, Steps: f.StepsRun(), WallS: wall}
 	r.Counts(net)
-	rates := map[string]float64{}
+	rates := map[string]any{}
 	for k, name := range models.PD14Populations {
 		g, lo, size := m.Population(k)
 		c := make([]float32, g.Size)
@@ -174,13 +175,21 @@ func run(f *cli.Flags, scale, kscale float64) error {
 			n += int(x)
 		}
 		r.Spikes += n
-		rates[name] = float64(n) / (float64(size) * measured)
-		fmt.Fprintf(os.Stderr, "%-5s %6d neurons %8.3f Hz\n", name, size, rates[name])
+		rate := float64(n) / (float64(size) * measured)
+		rates[name] = rate
+		if !(measured > 0) {
+			rates[name] = nil // no measured step (-ui quit at once): JSON null
+		}
+		fmt.Fprintf(os.Stderr, "%-5s %6d neurons %8.3f Hz\n", name, size, rate)
 	}
 	rss := peakRSS()
+	rtf := math.NaN() // JSON null without a step
+	if bio > 0 {
+		rtf = wall / bio
+	}
 	r.Extra = map[string]any{
 		"scale": scale, "kscale": kscale, "step_ms": 0.1, "duration_s": bio, "warmup_s": float64(warmUp) * dt.Seconds(),
-		"rtf": wall / math.Max(bio, 1e-300), "measured_s": measured, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson, "separate": *separate,
+		"rtf": rtf, "measured_s": measured, "rates": rates, "build_s": build, "peak_rss_mib": rss, "poisson": *poisson, "separate": *separate,
 	}
 	if *record {
 		cvs := map[string]any{}
@@ -201,7 +210,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 		r.Extra["cv_isi"] = cvs
 	}
 	fmt.Fprintf(os.Stderr, "%s: scale %g, %d neurons, %d synapses; build %.2f s; %v biological in %.2f s (real-time factor %.3f); peak RSS %.0f MiB\n",
-		model, scale, r.Neurons, r.Synapses, build, time.Duration(*f.Steps)*dt, wall, wall/bio, rss)
+		model, scale, r.Neurons, r.Synapses, build, time.Duration(f.StepsRun())*dt, wall, wall/bio, rss)
 	if *f.Out != "" {
 		var raster []cli.RasterGroup
 		offset := 0

@@ -67,6 +67,7 @@ func run(f *cli.Flags, ne int) error {
 	if err := f.Initialize(net); err != nil {
 		return err
 	}
+	f.UIView(model, []string{"spikes", "T"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
@@ -95,15 +96,15 @@ func run(f *cli.Flags, ne int) error {
 	}
 	zeroFrac := float64(zero) / float64(max(1, len(w)))
 	meanAll, meanLast := mean(a.Data), mean(a.Data[max(0, len(a.Data)-500):])
-	steps := max(*f.Steps, 1)
-	r := cli.Result{Model: model, Steps: *f.Steps, WallS: wall, Spikes: evE.Len() + evI.Len()}
+	steps := max(f.StepsRun(), 1)
+	r := cli.Result{Model: model, Steps: f.StepsRun(), WallS: wall, Spikes: evE.Len() + evI.Len()}
 	r.Counts(net)
 	r.Extra = map[string]any{
 		"ne": m.E.Size, "ni": m.I.Size, "spikes_e": evE.Len(), "spikes_i": evI.Len(),
 		"mean_e_activity": meanAll, "mean_e_activity_last500": meanLast, "w_ee_zero_fraction": zeroFrac,
 	}
 	fmt.Fprintf(os.Stderr, "%s: NE=%d, %d steps in %.3f s (%.1f us/step), mean E activity %.3f (last 500 steps %.3f), %.1f%% of E->E weights are 0\n",
-		model, m.E.Size, *f.Steps, wall, 1e6*wall/float64(steps), meanAll, meanLast, 100*zeroFrac)
+		model, m.E.Size, f.StepsRun(), wall, 1e6*wall/float64(steps), meanAll, meanLast, 100*zeroFrac)
 	if *f.Out != "" {
 		if err := plots(*f.Out, m, evE, evI, a, w, zero); err != nil {
 			return err

@@ -37,6 +37,7 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 	if err := f.Initialize(net); err != nil {
 		return err
 	}
+	f.UIView(model, []string{"v"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 	if err != nil {
 		return err
 	}
-	r := Result{Model: model, Steps: *f.Steps, WallS: wall, Spikes: evE.Len() + evI.Len()}
+	r := Result{Model: model, Steps: f.StepsRun(), WallS: wall, Spikes: evE.Len() + evI.Len()}
 	r.Counts(net)
 	steps := max(net.Iteration, 1) // the recorded steps (from the start, when resumed)
 	r.Extra = map[string]any{
@@ -58,7 +59,7 @@ func Classic(f *Flags, model string, o models.ClassicOptions, build func(*core.N
 		"rate_i_per_step": float64(evI.Len()) / float64(m.I.Size*steps),
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d steps in %.3f s (%.1f us/step), %d spikes (E %d, I %d)\n",
-		model, *f.Steps, wall, 1e6*wall/float64(max(*f.Steps, 1)), r.Spikes, evE.Len(), evI.Len())
+		model, f.StepsRun(), wall, 1e6*wall/float64(max(f.StepsRun(), 1)), r.Spikes, evE.Len(), evI.Len())
 	if *f.Out != "" {
 		if err := Raster(filepath.Join(*f.Out, model+"_raster.png"), model+": spikes",
 			[]RasterGroup{{Label: "E", Events: evE}, {Label: "I", Events: evI, Offset: m.E.Size}}); err != nil {

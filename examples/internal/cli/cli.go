@@ -32,17 +32,21 @@ type Flags struct {
 	JSON    *bool
 	Layout  *string
 
-	resumed bool // -resume done
+	resumed bool   // -resume done
+	view    uiView // what -ui shows (UIView)
+	ran     int    // the steps the last Run simulated
 }
 
 // cpuProfile is -cpuprofile: Timed profiles its loop into this file.
 var cpuProfile *string
 
-// Register defines -backend, -seed, -steps, -out, -json, -layout and
-// -cpuprofile on the default flag set. defaultLayout is "dxs" or "sxd".
+// Register defines -backend, -seed, -steps, -out, -json, -layout,
+// -cpuprofile, the flags that keep a run and the -ui flags on the default
+// flag set. defaultLayout is "dxs" or "sxd".
 func Register(defaultSteps int, defaultLayout string) *Flags {
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed simulation loop to this file")
 	registerKeep()
+	registerUI()
 	return &Flags{
 		Layout:  flag.String("layout", defaultLayout, "synapse matrix layout: dxs (dst x src, PymoNNto's) or sxd (src x dst: a spike's weights are contiguous, faster spike-driven input)"),
 		Backend: backend.Flag(nil),
@@ -183,7 +187,9 @@ func linePlot(path, title, ylabel string, lines []Line, logY bool) error {
 	p.Title.Text = title
 	p.X.Label.Text = "iteration"
 	p.Y.Label.Text = ylabel
+	empty := true
 	for k, l := range lines {
+		empty = empty && len(l.Y) == 0
 		pts := make(plotter.XYs, len(l.Y))
 		for i, y := range l.Y {
 			pts[i].X, pts[i].Y = float64(i+1), float64(y)
@@ -209,6 +215,9 @@ func linePlot(path, title, ylabel string, lines []Line, logY bool) error {
 		if l.Label != "" {
 			p.Legend.Add(l.Label, ln)
 		}
+	}
+	if logY && empty {
+		p.Y.Min, p.Y.Max = 1, 10 // no data (no step run): a log axis needs a positive range
 	}
 	p.Legend.Top = true
 	return save(p, path)

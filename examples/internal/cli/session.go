@@ -95,11 +95,19 @@ func (f *Flags) Resume(net *core.Network) (bool, error) {
 // it resumes from -resume first (if not done yet), writes checkpoints to
 // -checkpoint (and one at the end), profiles the loop with -cpuprofile,
 // and returns the wall time of the loop in seconds (after the backend has
-// finished).
+// finished). With -ui it serves the browser UI instead and runs the
+// network until a client quits or SIGINT/SIGTERM arrives; StepsRun tells
+// the steps run.
 func (f *Flags) Run(net *core.Network, opt core.SimOptions) (float64, error) {
+	f.ran = 0
 	if _, err := f.Resume(net); err != nil {
 		return 0, err
 	}
+	if err := f.checkUIFlags(opt); err != nil {
+		return 0, err
+	}
+	it0 := net.Iteration
+	defer func() { f.ran = net.Iteration - it0 }()
 	if *keep.every < 0 {
 		return 0, fmt.Errorf("-checkpoint-every=%d: must not be negative", *keep.every)
 	}
@@ -125,6 +133,9 @@ func (f *Flags) Run(net *core.Network, opt core.SimOptions) (float64, error) {
 			return 0, fmt.Errorf("-cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if f.UIEnabled() {
+		return f.serveUI(net)
 	}
 	t0 := time.Now()
 	if err := net.SimulateIterations(*f.Steps, opt); err != nil {

@@ -59,6 +59,7 @@ func simulateSTDP(f *Flags, model string, net *core.Network, m *models.STDPNet, 
 	if err != nil {
 		return err
 	}
+	f.UIView(model, []string{"v"}, []string{"W"})
 	wall, err := f.Run(net, core.SimOptions{})
 	if err != nil {
 		return err
@@ -77,11 +78,11 @@ func simulateSTDP(f *Flags, model string, net *core.Network, m *models.STDPNet, 
 	}
 	steps := max(net.Iteration, 1) // the recorded steps (from the start, when resumed)
 	frac := float64(ev.Len()) / float64(m.G.Size*steps)
-	r := Result{Model: model, Steps: *f.Steps, WallS: wall, Spikes: ev.Len()}
+	r := Result{Model: model, Steps: f.StepsRun(), WallS: wall, Spikes: ev.Len()}
 	r.Counts(net)
 	r.Extra = map[string]any{"n": m.G.Size, "spike_fraction_per_step": frac, "mean_w_at_start": w0, "mean_w_final": w1}
 	fmt.Fprintf(os.Stderr, "%s: n=%d, %d steps in %.3f s (%.1f us/step), %d spikes (%.2f%% of the neurons per step)\n",
-		model, m.G.Size, *f.Steps, wall, 1e6*wall/float64(max(*f.Steps, 1)), ev.Len(), 100*frac)
+		model, m.G.Size, f.StepsRun(), wall, 1e6*wall/float64(max(f.StepsRun(), 1)), ev.Len(), 100*frac)
 	if *f.Out != "" {
 		if err := plotsSTDP(model, *f.Out, net, m, ev, mw); err != nil {
 			return err
