@@ -23,6 +23,10 @@ type RecorderOptions struct {
 	// Block is the number of records kept on the device before they are
 	// read back in one transfer (100 if 0).
 	Block int
+	// Transient leaves the recorder out of the network's state
+	// (snapshots, checkpoints): for a live view's recorders, which a
+	// resumed run may not have.
+	Transient bool
 }
 
 // Recorder records variables, slices and reductions of its object every
@@ -520,6 +524,37 @@ func (r *Recorder) data(name string) (any, error) {
 		hits, host = hits[drop:], host[drop*it.width:]
 	}
 	return &Series{Name: name, Data: append([]float32(nil), host...), Width: it.width, Iterations: append([]int(nil), hits...)}, nil
+}
+
+// Release frees the recorder's device blocks and event logs (after
+// RemoveBehaviors; the data read back so far stays readable). A released
+// recorder must not run again.
+func (r *Recorder) Release() {
+	if r.obj != nil {
+		_ = r.flush()
+	}
+	for _, it := range r.items {
+		for _, t := range []*backend.Tensor{&it.buf, &it.part} {
+			if *t != nil {
+				(*t).Release()
+				*t = nil
+			}
+		}
+		if it.log != nil {
+			it.log.Release()
+			it.log = nil
+		}
+	}
+	r.obj = nil
+}
+
+// SetMaxLength changes RecorderOptions.MaxLength (0: keep everything):
+// a program that hands a network to an open-ended run (a live UI) bounds
+// what its recorders keep.
+func (r *Recorder) SetMaxLength(n int) {
+	if n >= 0 {
+		r.opt.MaxLength = n
+	}
 }
 
 // Clear drops everything recorded so far.

@@ -131,6 +131,14 @@ func ObjectName(o Object) string {
 	return "net"
 }
 
+// A Transient behaviour is no part of the network's state (a live view's
+// recorders): Snapshot, and so checkpoints and state hashes, leave it and
+// the tensors it lists out. A Recorder is transient when made with
+// RecorderOptions.Transient.
+type Transient interface {
+	TransientTensors() []backend.Tensor
+}
+
 // Snapshot waits for the backend and describes the network's state. Event
 // recorders drain their logs (their data so far is then all on the host).
 // The backend must list its tensors (backend.TensorLister); it collects
@@ -167,7 +175,13 @@ func (n *Network) Snapshot() (*Snapshot, error) {
 		}
 	}
 	recBuf := map[backend.Tensor]bool{}
+	skip := map[backend.Tensor]bool{}
 	for _, s := range n.order {
+		for _, t := range transientTensors(s.b) {
+			skip[t] = true
+		}
+	}
+	for _, s := range n.stateSlots() {
 		if r, ok := s.b.(*Recorder); ok {
 			for _, it := range r.items {
 				if it.buf != nil {
@@ -181,6 +195,9 @@ func (n *Network) Snapshot() (*Snapshot, error) {
 		}
 	}
 	for _, t := range tl.Tensors() {
+		if skip[t] {
+			continue
+		}
 		nm := names[t]
 		sort.Strings(nm)
 		sn.Tensors = append(sn.Tensors, SnapTensor{T: t, Names: nm, Recorder: recBuf[t]})
@@ -211,7 +228,7 @@ func (n *Network) Snapshot() (*Snapshot, error) {
 		}
 		sn.Host.Delays = append(sn.Host.Delays, ds)
 	}
-	for _, s := range n.order {
+	for _, s := range n.stateSlots() {
 		br := BehaviorRef{Owner: ObjectName(s.owner), Key: s.key, Type: behaviorName(s.b), Active: !s.b.base().inactive}
 		if st, ok := s.b.(Stater); ok {
 			b, err := st.MarshalState()
@@ -259,7 +276,7 @@ func (n *Network) Restore(h HostState) error {
 			r.started, r.last, r.dst = d.SharedStarted, d.SharedLast, nil
 		}
 	}
-	for k, s := range n.order {
+	for k, s := range n.stateSlots() {
 		br := h.Behaviors[k]
 		s.b.base().inactive = !br.Active
 		if st, ok := s.b.(Stater); ok {
@@ -309,10 +326,11 @@ func (n *Network) CheckState(h HostState) error {
 	if k != len(h.Delays) {
 		return fmt.Errorf("core: the checkpoint has %d synapse groups with delays, the network %d", len(h.Delays), k)
 	}
-	if len(h.Behaviors) != len(n.order) {
-		return fmt.Errorf("core: the checkpoint has %d behaviours, the network %d", len(h.Behaviors), len(n.order))
+	slots := n.stateSlots()
+	if len(h.Behaviors) != len(slots) {
+		return fmt.Errorf("core: the checkpoint has %d behaviours, the network %d", len(h.Behaviors), len(slots))
 	}
-	for k, s := range n.order {
+	for k, s := range slots {
 		br := h.Behaviors[k]
 		if br.Owner != ObjectName(s.owner) || br.Key != s.key || br.Type != behaviorName(s.b) {
 			return fmt.Errorf("core: behaviour %d is %s (key %g) on %q in the checkpoint, %s (key %g) on %q in the network", k, br.Type, br.Key, br.Owner, behaviorName(s.b), s.key, ObjectName(s.owner))
@@ -395,4 +413,45 @@ func describeRec(r *Recorder) string {
 		return fmt.Sprintf("%v", r.exprs)
 	}
 	return fmt.Sprintf("%v on %s", r.exprs, describe(r.obj))
+}
+
+// transientTensors lists the tensors of a transient behaviour (nil if it
+// is part of the state).
+func transientTensors(b Behavior) []backend.Tensor {
+	if t, ok := b.(Transient); ok {
+		return t.TransientTensors()
+	}
+	r, ok := b.(*Recorder)
+	if !ok || !r.opt.Transient {
+		return nil
+	}
+	var out []backend.Tensor
+	for _, it := range r.items {
+		for _, x := range []backend.Tensor{it.buf, it.part} {
+			if x != nil {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// isTransient reports whether b is left out of the state.
+func isTransient(b Behavior) bool {
+	if _, ok := b.(Transient); ok {
+		return true
+	}
+	r, ok := b.(*Recorder)
+	return ok && r.opt.Transient
+}
+
+// stateSlots are the behaviours of the state, in execution order.
+func (n *Network) stateSlots() []slot {
+	out := make([]slot, 0, len(n.order))
+	for _, s := range n.order {
+		if !isTransient(s.b) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/gomonnto/gomonnto/store"
 	"io"
 	"net/http"
 	"os"
@@ -249,7 +250,9 @@ func TestUIExamples(t *testing.T) {
 	}
 }
 
-// TestUIFlags checks -ui-readonly and the refused combinations.
+// TestUIFlags checks -ui-readonly, -checkpoint under -ui (a checkpoint
+// every 4 steps and one at the end, resumable) and the refused
+// combinations.
 func TestUIFlags(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the example programs; skipped in -short mode")
@@ -277,12 +280,49 @@ func TestUIFlags(t *testing.T) {
 			t.Errorf("no JSON line with 0 steps after SIGINT: %q", p.stdout.String())
 		}
 	})
+	t.Run("checkpoint", func(t *testing.T) {
+		ck := filepath.Join(dir, "ck")
+		p := startUI(t, bin, "-backend=cpu", "-ui", "127.0.0.1:0", "-ui-paused", "-json", "-checkpoint", ck, "-checkpoint-every", "4")
+		p.state(t)
+		if code, b := p.command(t, `{"cmd":"step","n":10}`); code != http.StatusOK {
+			t.Fatalf("step 10: %d %s", code, b)
+		}
+		p.waitIteration(t, 10)
+		p.quit(t)
+		var names []string
+		for _, it := range []int{4, 8, 10} {
+			names = append(names, filepath.Base(store.CheckpointPath(ck, it)))
+		}
+		got, err := store.Checkpoints(ck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var base []string
+		for _, g := range got {
+			base = append(base, filepath.Base(g))
+		}
+		if strings.Join(base, " ") != strings.Join(names, " ") && !strings.Contains(strings.Join(base, " "), names[2]) {
+			t.Fatalf("checkpoints %v, want those of iterations 4, 8 and 10 (%v)", base, names)
+		}
+		out, err := exec.Command(bin, "-backend=cpu", "-resume", ck, "-steps", "0", "-json").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), `"iteration":10`) {
+			t.Fatalf("resume the UI run's checkpoint: %v\n%s", err, out)
+		}
+		// One written while the UI ran resumes without it (the UI's
+		// recorders are no part of the state).
+		if err := os.Remove(store.CheckpointPath(ck, 10)); err != nil {
+			t.Fatal(err)
+		}
+		out, err = exec.Command(bin, "-backend=cpu", "-resume", ck, "-steps", "0", "-json").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), `"iteration":8`) {
+			t.Fatalf("resume the checkpoint of step 8, written under the UI: %v\n%s", err, out)
+		}
+	})
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"-ui-paused"}, "-ui-paused need(s) -ui ADDR"},
-		{[]string{"-ui", "127.0.0.1:0", "-checkpoint", filepath.Join(dir, "ck")}, "-checkpoint does not work with -ui"},
 		{[]string{"-ui", "127.0.0.1:0", "-ui-spf", "-2"}, "-ui-spf=-2"},
 	} {
 		out, err := exec.Command(bin, append([]string{"-backend=cpu"}, c.args...)...).CombinedOutput()

@@ -173,7 +173,7 @@ func (s *Session) Series(obj core.Object, label, expr string) (string, error) {
 	if h := s.byKey[key]; h != nil {
 		return h.id, nil
 	}
-	rec := core.NewRecorder([]string{expr}, core.RecorderOptions{Tag: "UI_rec", MaxLength: s.History(), Block: 100})
+	rec := core.NewRecorder([]string{expr}, core.RecorderOptions{Tag: "UI_rec", MaxLength: s.History(), Block: 100, Transient: true})
 	if err := obj.AddBehavior(s.key(), rec); err != nil {
 		return "", err
 	}
@@ -198,7 +198,7 @@ func (s *Session) Spikes(g *core.NeuronGroup, mask string, rows int) (string, er
 	if g.Var(mask) == nil {
 		return "", fmt.Errorf("group %s has no variable %q (it has %s)", g.Name(), mask, strings.Join(g.VarNames(), ", "))
 	}
-	rec := core.NewEventRecorder([]string{mask}, core.RecorderOptions{Tag: "UI_rec", MaxLength: 4 * s.History(), Block: 100})
+	rec := core.NewEventRecorder([]string{mask}, core.RecorderOptions{Tag: "UI_rec", MaxLength: 4 * s.History(), Block: 100, Transient: true})
 	if err := g.AddBehavior(s.key(), rec); err != nil {
 		return "", err
 	}
@@ -465,7 +465,7 @@ func (s *Session) loop(ctx context.Context) error {
 				rateT0, rateSteps = time.Now(), 0
 			}
 			t0 := time.Now()
-			if err := s.net.SimulateIterations(run, core.SimOptions{Quiet: true}); err != nil {
+			if err := s.net.SimulateIterations(run, core.SimOptions{Quiet: true, Hooks: u.opt.Hooks}); err != nil {
 				return err
 			}
 			rateSteps += run
@@ -706,6 +706,9 @@ func (t *tracer) setSel(s *Session) {
 	t.h.reset()
 	s.histMu.Unlock()
 }
+
+// TransientTensors leaves the trace out of checkpoints (core.Transient).
+func (t *tracer) TransientTensors() []backend.Tensor { return []backend.Tensor{t.buf} }
 
 func (t *tracer) Initialize(obj core.Object) error {
 	var err error

@@ -43,6 +43,9 @@ type Options struct {
 	StartPaused bool
 	// ReadOnly refuses every command from clients (watching only).
 	ReadOnly bool
+	// Hooks run after every step, as in core.SimOptions (a
+	// store.Checkpointer, a core.NaNGuard); an error from one ends Run.
+	Hooks []core.StepHook
 	// SaveDir is where the "save" command writes results folders (none if
 	// empty).
 	SaveDir string
@@ -78,6 +81,7 @@ type UI struct {
 	stats   stats
 	iter    atomic.Int64 // the network's iteration, for other goroutines
 	paused  atomic.Bool
+	ran     atomic.Bool
 	stopped chan struct{}
 }
 
@@ -225,10 +229,25 @@ func (u *UI) Serve(ctx context.Context) error {
 }
 
 // Run steps the network and publishes frames until ctx ends (Serve calls
-// it; call it yourself with Handler mounted elsewhere).
+// it; call it yourself with Handler mounted elsewhere). When it returns
+// the UI's own recorders (tag UI_rec) are gone from the network, which
+// goes on as it was; a UI runs once.
 func (u *UI) Run(ctx context.Context) error {
 	defer close(u.stopped)
-	return u.sess.loop(ctx)
+	if u.ran.Swap(true) {
+		return errors.New("ui: Run or Serve called twice; make a new UI with ui.New")
+	}
+	err := u.sess.loop(ctx)
+	if _, rerr := u.net.RemoveBehaviors("UI_rec"); rerr != nil && err == nil && !errors.Is(rerr, core.ErrUnknownTag) {
+		err = rerr
+	}
+	for _, r := range u.sess.sources {
+		r.rec.Release()
+	}
+	for _, t := range u.sess.tracers {
+		t.buf.Release()
+	}
+	return err
 }
 
 // Pause stops the simulation after the current step.

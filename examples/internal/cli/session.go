@@ -135,7 +135,14 @@ func (f *Flags) Run(net *core.Network, opt core.SimOptions) (float64, error) {
 		defer pprof.StopCPUProfile()
 	}
 	if f.UIEnabled() {
-		return f.serveUI(net)
+		wall, err := f.serveUI(net, opt.Hooks)
+		if errors.Is(err, store.ErrStopped) { // SIGTERM/SIGINT: checkpointed, then stopped
+			err = nil
+		}
+		if err == nil && ck != nil {
+			_, err = ck.Save(net)
+		}
+		return wall, err
 	}
 	t0 := time.Now()
 	if err := net.SimulateIterations(*f.Steps, opt); err != nil {

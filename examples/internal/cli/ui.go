@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -29,7 +28,7 @@ var uiF uiFlags
 
 func registerUI() {
 	uiF = uiFlags{
-		addr:     flag.String("ui", "", "serve a live browser UI on this address (e.g. 127.0.0.1:8080; :0 picks a free port) instead of running -steps steps; it runs until the UI's quit or SIGINT/SIGTERM, then writes the outputs of the steps run (empty: no UI)"),
+		addr:     flag.String("ui", "", "serve a live browser UI on this address (e.g. 127.0.0.1:8080; :0 picks a free port) instead of running -steps steps; it runs until the UI's quit or SIGINT/SIGTERM, then writes the outputs of the steps run; the example's recorders keep the last 100000 steps (empty: no UI)"),
 		paused:   flag.Bool("ui-paused", false, "with -ui: start paused"),
 		readOnly: flag.Bool("ui-readonly", false, "with -ui: clients may watch but not control the run"),
 		spf:      flag.Int("ui-spf", ui.Unlimited, "with -ui: steps per frame (0: 1; -1: as fast as the network runs)"),
@@ -85,15 +84,6 @@ func (f *Flags) checkUIFlags(opt core.SimOptions) error {
 		}
 		return nil
 	}
-	if *keep.checkpoint != "" {
-		// The UI steps the network itself (ui.UI runs SimulateIterations
-		// with its own SimOptions), so the Checkpointer, a step hook,
-		// would never run.
-		return errors.New("-checkpoint does not work with -ui: the UI runs the steps and takes no step hooks; drop one of them (the UI's save command writes a results folder under -out)")
-	}
-	if len(opt.Hooks) > 0 {
-		return errors.New("-ui: the UI runs the steps and takes no step hooks")
-	}
 	if *uiF.spf < ui.Unlimited {
 		return fmt.Errorf("-ui-spf=%d: give 1 or more steps per frame, 0 for 1, or -1 for as fast as possible", *uiF.spf)
 	}
@@ -128,9 +118,19 @@ func (f *Flags) uiVars(net *core.Network) ([]string, []string) {
 	return nv, sv
 }
 
+// uiKeep is how many steps the example's own recorders keep under -ui,
+// where a run has no end.
+const uiKeep = 100000
+
 // serveUI runs net under the browser UI of -ui until a client quits or
-// SIGINT/SIGTERM arrives, and returns the wall time.
-func (f *Flags) serveUI(net *core.Network) (float64, error) {
+// SIGINT/SIGTERM arrives, with the step hooks (checkpoints, NaN guard), and
+// returns the wall time.
+func (f *Flags) serveUI(net *core.Network, hooks []core.StepHook) (float64, error) {
+	for _, b := range net.Order() {
+		if r, ok := b.(*core.Recorder); ok && r.Options().MaxLength == 0 {
+			r.SetMaxLength(uiKeep)
+		}
+	}
 	nv, sv := f.uiVars(net)
 	title := f.view.title
 	if title == "" {
@@ -144,6 +144,7 @@ func (f *Flags) serveUI(net *core.Network) (float64, error) {
 		ReadOnly:      *uiF.readOnly,
 		StepsPerFrame: *uiF.spf,
 		SaveDir:       *f.Out,
+		Hooks:         hooks,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("-ui: %w", err)
@@ -152,12 +153,9 @@ func (f *Flags) serveUI(net *core.Network) (float64, error) {
 	defer stop()
 	t0 := time.Now()
 	if err := u.Serve(ctx); err != nil {
-		return 0, err
+		return time.Since(t0).Seconds(), err
 	}
 	stop()
-	// The UI's own recorders (tag UI_rec) are no part of the example's
-	// results (Recorded, -save).
-	_, _ = net.RemoveBehaviors("UI_rec")
 	if err := net.Backend().Sync(); err != nil {
 		return 0, err
 	}
