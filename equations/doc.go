@@ -1,0 +1,36 @@
+// Package equations builds neuron behaviours from Brian2-style equations:
+//
+//	nr, err := equations.New(`
+//	    dv/dt = (El - v + R*I)/tau : volt (unless refractory)
+//	    I : amp
+//	`, equations.Options{
+//	    Method: "exponential_euler", DT: "0.1*ms",
+//	    Threshold: "v > -50*mV", Reset: "v = -70*mV", Refractory: "2*ms",
+//	    Namespace: map[string]string{"El": "-70*mV", "R": "10*Mohm", "tau": "10*ms"},
+//	})
+//	net.NewNeuronGroup("lif", core.Size(100), core.Behaviors{1: nr})
+//
+// Lines are differential equations (dx/dt = f : unit), subexpressions
+// (x = f : unit) and parameters (x : unit), with flags in parentheses
+// (unless refractory, shared, constant) and '#' comments. Every quantity
+// has a dimension, checked through every operation: adding volts to amps,
+// exp of a voltage or a right-hand side of the wrong unit is an error that
+// names the line and column and both dimensions. A variable is stored in
+// the unit it is declared in (v : mV holds millivolts, as PymoNNto's
+// numbers are; Brian2 users write volt); the kernel computes in SI units.
+//
+// One step (one fused kernel on either backend: one compute shader on gl,
+// one pass over memory on cpu) evaluates every derivative from the values
+// at the start of the step (euler, rk2 as midpoint, rk4, or
+// exponential_euler, whose linear part A x + B is found from the syntax
+// tree, an equation not linear in its variable being refused with the
+// reason), holds "unless refractory" variables while refractory, tests the
+// threshold on the new values, runs the reset statements where a neuron
+// spiked and writes the spike mask (fired). Constant subexpressions are
+// computed in float64 and rounded once; x**k for whole k up to 8 is a
+// product. xi is white noise scaled by 1/sqrt(dt) (Euler-Maruyama).
+//
+// Not there yet (issue 15): the exact method for linear systems, t, i, N and
+// lastspike inside equations, synapse equations (on_pre, on_post, summed
+// variables, event-driven traces).
+package equations

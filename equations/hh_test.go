@@ -1,0 +1,192 @@
+package equations
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomonnto/gomonnto/backend"
+	_ "github.com/gomonnto/gomonnto/backend/opengl"
+	"github.com/gomonnto/gomonnto/core"
+	_ "github.com/gomonnto/gomonnto/cpu"
+)
+
+// hhEqs is PymoNNto's Hodgkin-Huxley compartment (HH_main's rates) with v
+// stored in mV, as PymoNNto's numbers are.
+const hhEqs = `
+dv/dt = (I - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL))/C : mV
+dm/dt = am*(1 - m) - bm*m : 1
+dh/dt = ah*(1 - h) - bh*h : 1
+dn/dt = an*(1 - n) - bn*n : 1
+am = 0.1*(v/mV + 40)/(1 - exp(-(v/mV + 40)/10))/ms : Hz
+bm = 4*exp(-(v/mV + 65)/18)/ms : Hz
+ah = 0.07*exp(-(v/mV + 65)/20)/ms : Hz
+bh = 1/(1 + exp(-(v/mV + 35)/10))/ms : Hz
+an = 0.01*(v/mV + 55)/(1 - exp(-(v/mV + 55)/10))/ms : Hz   # 0/0 at -55 mV
+bn = 0.125*exp(-(v/mV + 65)/80)/ms : Hz
+`
+
+var hhNamespace = map[string]string{
+	"C": "1*uF/cm2", "gNa": "120*msiemens/cm2", "gK": "36*msiemens/cm2", "gL": "0.3*msiemens/cm2",
+	"ENa": "50*mV", "EK": "-77*mV", "EL": "-54.387*mV", "I": "10*uA/cm2",
+}
+
+var hhInit = map[string]string{"v": "-65*mV", "m": "0.05", "h": "0.6", "n": "0.32"}
+
+// hhRef integrates the same model in float64 in ms and mV with method.
+func hhRef(method string, dt float64, steps int) [][4]float64 {
+	f := func(s [4]float64) [4]float64 {
+		v, m, h, n := s[0], s[1], s[2], s[3]
+		am := 0.1 * (v + 40) / (1 - math.Exp(-(v+40)/10))
+		bm := 4 * math.Exp(-(v+65)/18)
+		ah := 0.07 * math.Exp(-(v+65)/20)
+		bh := 1 / (1 + math.Exp(-(v+35)/10))
+		an := 0.01 * (v + 55) / (1 - math.Exp(-(v+55)/10))
+		bn := 0.125 * math.Exp(-(v+65)/80)
+		return [4]float64{
+			(10 - 120*m*m*m*h*(v-50) - 36*n*n*n*n*(v+77) - 0.3*(v+54.387)) / 1,
+			am*(1-m) - bm*m, ah*(1-h) - bh*h, an*(1-n) - bn*n,
+		}
+	}
+	add := func(a, b [4]float64, k float64) (r [4]float64) {
+		for i := range r {
+			r[i] = a[i] + k*b[i]
+		}
+		return
+	}
+	s := [4]float64{-65, 0.05, 0.6, 0.32}
+	out := make([][4]float64, 0, steps)
+	for range steps {
+		switch method {
+		case "euler":
+			s = add(s, f(s), dt)
+		case "rk2":
+			s = add(s, f(add(s, f(s), dt/2)), dt)
+		case "rk4":
+			k1 := f(s)
+			k2 := f(add(s, k1, dt/2))
+			k3 := f(add(s, k2, dt/2))
+			k4 := f(add(s, k3, dt))
+			for i := range s {
+				s[i] += dt / 6 * (k1[i] + 2*k2[i] + 2*k3[i] + k4[i])
+			}
+		case "exponential_euler":
+			// Each equation x' = A x + B with the others at the start values.
+			v, m, h, n := s[0], s[1], s[2], s[3]
+			am := 0.1 * (v + 40) / (1 - math.Exp(-(v+40)/10))
+			bm := 4 * math.Exp(-(v+65)/18)
+			ah := 0.07 * math.Exp(-(v+65)/20)
+			bh := 1 / (1 + math.Exp(-(v+35)/10))
+			an := 0.01 * (v + 55) / (1 - math.Exp(-(v+55)/10))
+			bn := 0.125 * math.Exp(-(v+65)/80)
+			ee := func(x, A, B float64) float64 { return (x+B/A)*math.Exp(A*dt) - B/A }
+			A := -(120*m*m*m*h + 36*n*n*n*n + 0.3)
+			B := 10 + 120*m*m*m*h*50 - 36*n*n*n*n*77 - 0.3*54.387
+			s = [4]float64{ee(v, A, B), ee(m, -(am + bm), am), ee(h, -(ah + bh), ah), ee(n, -(an + bn), an)}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// upward lists the steps k at which v crosses 0 mV upwards between the
+// states after k-1 and k steps.
+func upward(v []float64) []int {
+	var out []int
+	for k := 1; k < len(v); k++ {
+		if v[k-1] < 0 && v[k] >= 0 {
+			out = append(out, k+1)
+		}
+	}
+	return out
+}
+
+func runHH(t *testing.T, be, method string, steps int) (v []float64, src string) {
+	t.Helper()
+	b, err := backend.Open(be, backend.Options{})
+	if err != nil {
+		t.Fatalf("backend %s: %v", be, err)
+	}
+	t.Cleanup(func() { b.Close() })
+	net, err := core.NewNetwork(core.Config{Backend: b, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr, err := New(hhEqs, Options{Method: method, DT: "0.01*ms", Namespace: hhNamespace, Init: hhInit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := core.NewRecorder([]string{"v"}, core.RecorderOptions{})
+	if _, err := net.NewNeuronGroup("hh", core.Size(1), core.Behaviors{1: nr, 2: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := rec.Series("v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range s.Data {
+		v = append(v, float64(x))
+	}
+	return v, nr.Source()
+}
+
+// TestHHAgainstFloat64: the equations integrated in float32 on cpu and gl
+// follow a float64 integration of the same model with the same method: the
+// same spikes (v through 0 mV) within 2 steps over 100 ms, and v within
+// 1 mV away from the spikes' upstrokes. Float32 rounding shifts the phase
+// of the limit cycle by ~1e-7 per step; over 10^4 steps that is well under
+// a step, so any larger drift is a wrong equation, unit or method.
+func TestHHAgainstFloat64(t *testing.T) {
+	const steps = 10000
+	for _, method := range []string{"euler", "rk2", "rk4", "exponential_euler"} {
+		ref := hhRef(method, 0.01, steps)
+		rv := make([]float64, steps)
+		for k := range ref {
+			rv[k] = ref[k][0]
+		}
+		want := upward(rv)
+		if len(want) < 5 {
+			t.Fatalf("%s: the reference fires %d times in 100 ms; the test needs a spiking neuron", method, len(want))
+		}
+		for _, be := range []string{"cpu", "gl"} {
+			t.Run(method+"/"+be, func(t *testing.T) {
+				v, src := runHH(t, be, method, steps)
+				got := upward(v)
+				if len(got) != len(want) {
+					t.Fatalf("%d spikes, the float64 reference %d (%v vs %v)\nkernel:\n%s", len(got), len(want), got, want, src)
+				}
+				for k := range got {
+					if d := got[k] - want[k]; d < -2 || d > 2 {
+						t.Fatalf("spike %d at step %d, the reference at %d", k, got[k], want[k])
+					}
+				}
+				worst := 0.0
+				for k := range v {
+					if near(k, want, 30) {
+						continue // on a spike a sub-step shift is many mV
+					}
+					worst = max(worst, math.Abs(v[k]-rv[k]))
+				}
+				if worst > 1 {
+					t.Fatalf("v differs from the reference by up to %.3g mV away from the spikes", worst)
+				}
+				t.Logf("%s on %s: %d spikes, v within %.3g mV of float64 away from the upstrokes", method, be, len(got), worst)
+			})
+		}
+	}
+}
+
+func near(k int, at []int, w int) bool {
+	for _, s := range at {
+		if k >= s-w && k <= s+w {
+			return true
+		}
+	}
+	return false
+}
+

@@ -1,0 +1,524 @@
+package equations
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/core"
+)
+
+// Options configure a Neuron.
+type Options struct {
+	// Method integrates the differential equations: "euler" (default),
+	// "rk2" (midpoint), "rk4" or "exponential_euler" (each equation
+	// linear in its variable, x' = A x + B with A and B free of x).
+	Method string
+	// DT is the time step, a time ("0.1*ms", Brian2's default if empty).
+	DT string
+	// Threshold is the spike condition, e.g. "v > -20*mV" (no spikes if
+	// empty); SpikeVar names the spike mask written each step ("fired"
+	// if empty).
+	Threshold, SpikeVar string
+	// Reset statements run where a neuron spiked, in order:
+	// "v = -65*mV; u += d".
+	Reset string
+	// Refractory is a time ("2*ms", a whole number of steps) or a
+	// condition ("v > -40*mV") during which equations flagged
+	// "unless refractory" stand still and no spike is emitted.
+	Refractory string
+	// Namespace holds constants: "ENa": "50*mV", "tau": "10*ms".
+	Namespace map[string]string
+	// Init gives the initial values of variables and parameters in their
+	// units ("-65*mV"), or as init strings in the declared unit's numbers
+	// ("uniform(-70, -60)" for a v : mV); zero if absent.
+	Init map[string]string
+}
+
+// Neuron is a behaviour built from equations: every step it integrates
+// them, checks the threshold, resets and keeps the refractory state, in
+// one fused kernel (one compute shader on gl, one pass on cpu). Variables
+// are stored in the units they are declared in (v : mV holds millivolts),
+// as PymoNNto users expect; the kernel computes in SI units.
+type Neuron struct {
+	core.Base
+	eqs   []Eq
+	opt   Options
+	m     *model
+	src   string
+	k     *core.Kernel
+	since backend.Tensor
+	spike string
+	ref   struct {
+		steps int   // a refractory time in steps (-1: none)
+		cond  *node // or a condition
+	}
+	reset []statement
+	thr   *node
+}
+
+// statement is one reset statement: target op expression.
+type statement struct {
+	target, op string
+	expr       *node
+}
+
+// New parses and checks equations for a neuron group; the kernel is made
+// when the group is initialised.
+func New(eqs string, o Options) (*Neuron, error) {
+	list, err := Parse(eqs)
+	if err != nil {
+		return nil, err
+	}
+	nr := &Neuron{eqs: list, opt: o}
+	if o.Method == "" {
+		nr.opt.Method = "euler"
+	}
+	switch nr.opt.Method {
+	case "euler", "rk2", "rk4", "exponential_euler":
+	default:
+		return nil, fmt.Errorf("equations: method %q; use euler, rk2, rk4 or exponential_euler", o.Method)
+	}
+	dt := o.DT
+	if dt == "" {
+		dt = "0.1*ms"
+	}
+	q, err := constant(dt, "DT")
+	if err != nil {
+		return nil, err
+	}
+	if q.dim != dSecond || !(q.si > 0) {
+		return nil, fmt.Errorf("equations: DT %q must be a positive time such as 0.1*ms", dt)
+	}
+	consts := map[string]quantity{}
+	for name, v := range o.Namespace {
+		c, err := constant(v, "Namespace["+name+"]")
+		if err != nil {
+			return nil, err
+		}
+		consts[name] = c
+	}
+	if nr.m, err = newModel(list, consts, q.si); err != nil {
+		return nil, err
+	}
+	if nr.m.noise && nr.opt.Method != "euler" {
+		return nil, fmt.Errorf("equations: the noise xi needs method euler (Euler-Maruyama); %s is for deterministic equations", nr.opt.Method)
+	}
+	nr.spike = o.SpikeVar
+	if nr.spike == "" {
+		nr.spike = "fired"
+	}
+	if err := nr.events(); err != nil {
+		return nil, err
+	}
+	if nr.src, err = nr.source(); err != nil {
+		return nil, err
+	}
+	return nr, nil
+}
+
+// constant evaluates a constant expression with units ("50*mV").
+func constant(s, what string) (quantity, error) {
+	n, err := parseExpr(s, 1, 0)
+	if err != nil {
+		return quantity{}, fmt.Errorf("equations: %s = %q: %w", what, s, err)
+	}
+	m := &model{by: map[string]*Eq{}, consts: map[string]quantity{}}
+	d, err := m.dim(n)
+	if err != nil {
+		return quantity{}, fmt.Errorf("equations: %s = %q: %w", what, s, err)
+	}
+	v, ok := evalConst(n)
+	if !ok {
+		return quantity{}, fmt.Errorf("equations: %s = %q: not a constant (numbers and units only)", what, s)
+	}
+	return quantity{d, v}, nil
+}
+
+// evalConst computes a constant expression in SI units.
+func evalConst(n *node) (float64, bool) {
+	switch n.op {
+	case "num":
+		return n.num, true
+	case "name":
+		u, ok := lookupUnit(n.name)
+		return u.scale, ok
+	case "neg":
+		v, ok := evalConst(n.args[0])
+		return -v, ok
+	case "call":
+		if n.name == "sqrt" && len(n.args) == 1 {
+			v, ok := evalConst(n.args[0])
+			return math.Sqrt(v), ok
+		}
+		return 0, false
+	}
+	if len(n.args) != 2 {
+		return 0, false
+	}
+	a, ok1 := evalConst(n.args[0])
+	b, ok2 := evalConst(n.args[1])
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	switch n.op {
+	case "+":
+		return a + b, true
+	case "-":
+		return a - b, true
+	case "*":
+		return a * b, true
+	case "/":
+		return a / b, true
+	case "**":
+		return math.Pow(a, b), true
+	}
+	return 0, false
+}
+
+// events checks the threshold, reset and refractory strings.
+func (nr *Neuron) events() error {
+	m, o := nr.m, nr.opt
+	nr.ref.steps = -1
+	if o.Threshold != "" {
+		n, err := parseExpr(o.Threshold, 1, 0)
+		if err != nil {
+			return fmt.Errorf("equations: threshold: %w", err)
+		}
+		if d, err := m.dim(n); err != nil {
+			return fmt.Errorf("equations: threshold: %w", err)
+		} else if d != Dimensionless {
+			return fmt.Errorf("equations: threshold %q has dimension %s; write a condition such as v > -20*mV", o.Threshold, d)
+		}
+		nr.thr = n
+	}
+	if o.Reset != "" {
+		if o.Threshold == "" {
+			return errors.New("equations: a reset needs a threshold")
+		}
+		for _, st := range strings.FieldsFunc(o.Reset, func(r rune) bool { return r == ';' || r == '\n' }) {
+			if strings.TrimSpace(st) == "" {
+				continue
+			}
+			s, err := parseStatement(st)
+			if err != nil {
+				return fmt.Errorf("equations: reset: %w", err)
+			}
+			e := m.by[s.target]
+			if e == nil || e.Kind == Subexpression {
+				return fmt.Errorf("equations: reset %q assigns %s, which is not a variable or parameter of the equations", st, s.target)
+			}
+			d, err := m.dim(s.expr)
+			if err != nil {
+				return fmt.Errorf("equations: reset: %w", err)
+			}
+			want := e.unit.dim
+			if s.op == "*=" || s.op == "/=" {
+				want = Dimensionless
+			}
+			if d != want {
+				return fmt.Errorf("equations: reset %q: the right-hand side has dimension %s, %s needs %s", strings.TrimSpace(st), d, s.target, want)
+			}
+			nr.reset = append(nr.reset, s)
+		}
+	}
+	if o.Refractory != "" {
+		if o.Threshold == "" {
+			return errors.New("equations: a refractory period needs a threshold")
+		}
+		n, err := parseExpr(o.Refractory, 1, 0)
+		if err != nil {
+			return fmt.Errorf("equations: refractory: %w", err)
+		}
+		d, err := m.dim(n)
+		if err != nil {
+			return fmt.Errorf("equations: refractory: %w", err)
+		}
+		switch d {
+		case dSecond:
+			v, ok := evalConst(n)
+			if !ok || v < 0 {
+				return fmt.Errorf("equations: refractory %q: give a constant time (2*ms) or a condition", o.Refractory)
+			}
+			nr.ref.steps = int(math.Round(v / m.dt))
+		case Dimensionless:
+			nr.ref.cond = n
+		default:
+			return fmt.Errorf("equations: refractory %q has dimension %s; give a time (2*ms) or a condition (v > -40*mV)", o.Refractory, d)
+		}
+	}
+	return nil
+}
+
+func parseStatement(s string) (statement, error) {
+	for _, op := range []string{"+=", "-=", "*=", "/=", "="} {
+		if i := strings.Index(s, op); i > 0 {
+			t := strings.TrimSpace(s[:i])
+			if !validName(t) {
+				continue
+			}
+			n, err := parseExpr(s, 1, i+len(op))
+			if err != nil {
+				return statement{}, err
+			}
+			return statement{target: t, op: op, expr: n}, nil
+		}
+	}
+	return statement{}, fmt.Errorf("%q: a statement is 'name = expression' (or +=, -=, *=, /=)", strings.TrimSpace(s))
+}
+
+// Source is the kernel the equations compile to (for reading and tests).
+func (nr *Neuron) Source() string { return nr.src }
+
+// source writes the step: read every variable in SI units, integrate,
+// threshold, reset, write back.
+func (nr *Neuron) source() (string, error) {
+	m := nr.m
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	env := map[string]string{}
+	si := func(e *Eq) string {
+		if e.unit.scale == 1 {
+			return e.Name
+		}
+		return fmt.Sprintf("(%s*%s)", e.Name, lit(e.unit.scale))
+	}
+	for i := range m.eqs {
+		e := &m.eqs[i]
+		if e.Kind == Parameter {
+			env[e.Name] = si(e)
+		}
+		if e.Kind == Differential {
+			w("_%s_0 := %s", e.Name, si(e))
+			env[e.Name] = "_" + e.Name + "_0"
+		}
+	}
+	refr := nr.thr != nil && (nr.ref.steps >= 0 || nr.ref.cond != nil)
+	if refr {
+		w("_since := since + 1")
+		if nr.ref.cond != nil {
+			w("_nr := !(%s)", m.gen(nr.ref.cond, env))
+		} else {
+			w("_nr := _since >= %d", nr.ref.steps)
+		}
+		env["not_refractory"] = "_nr"
+	} else {
+		env["not_refractory"] = "1"
+	}
+	// stage writes the subexpressions and derivatives at the state in
+	// env, under the names _<x>_k<stage>.
+	stage := func(k int, env map[string]string) map[string]string {
+		e2 := map[string]string{}
+		for n, v := range env {
+			e2[n] = v
+		}
+		for _, s := range m.subs {
+			name := fmt.Sprintf("_%s_s%d", s.Name, k)
+			w("%s := %s", name, m.gen(s.expr, e2))
+			e2[s.Name] = name
+		}
+		d := map[string]string{}
+		for _, x := range m.diffs {
+			name := fmt.Sprintf("_%s_k%d", x.Name, k)
+			w("%s := %s", name, m.gen(x.expr, e2))
+			d[x.Name] = name
+		}
+		return d
+	}
+	at := func(base map[string]string, with map[string]string) map[string]string {
+		e2 := map[string]string{}
+		for n, v := range base {
+			e2[n] = v
+		}
+		for n, v := range with {
+			e2[n] = v
+		}
+		return e2
+	}
+	dt := lit(m.dt)
+	next := map[string]string{}
+	switch nr.opt.Method {
+	case "euler":
+		k1 := stage(1, env)
+		for _, x := range m.diffs {
+			w("_%s_1 := _%s_0 + %s*%s", x.Name, x.Name, dt, k1[x.Name])
+		}
+	case "rk2":
+		k1 := stage(1, env)
+		mid := map[string]string{}
+		for _, x := range m.diffs {
+			w("_%s_h := _%s_0 + %s*%s", x.Name, x.Name, lit(m.dt/2), k1[x.Name])
+			mid[x.Name] = "_" + x.Name + "_h"
+		}
+		k2 := stage(2, at(env, mid))
+		for _, x := range m.diffs {
+			w("_%s_1 := _%s_0 + %s*%s", x.Name, x.Name, dt, k2[x.Name])
+		}
+	case "rk4":
+		k1 := stage(1, env)
+		s2, s3, s4 := map[string]string{}, map[string]string{}, map[string]string{}
+		for _, x := range m.diffs {
+			w("_%s_a := _%s_0 + %s*%s", x.Name, x.Name, lit(m.dt/2), k1[x.Name])
+			s2[x.Name] = "_" + x.Name + "_a"
+		}
+		k2 := stage(2, at(env, s2))
+		for _, x := range m.diffs {
+			w("_%s_b := _%s_0 + %s*%s", x.Name, x.Name, lit(m.dt/2), k2[x.Name])
+			s3[x.Name] = "_" + x.Name + "_b"
+		}
+		k3 := stage(3, at(env, s3))
+		for _, x := range m.diffs {
+			w("_%s_c := _%s_0 + %s*%s", x.Name, x.Name, dt, k3[x.Name])
+			s4[x.Name] = "_" + x.Name + "_c"
+		}
+		k4 := stage(4, at(env, s4))
+		for _, x := range m.diffs {
+			w("_%s_1 := _%s_0 + %s*(%s + 2*%s + 2*%s + %s)", x.Name, x.Name, lit(m.dt/6), k1[x.Name], k2[x.Name], k3[x.Name], k4[x.Name])
+		}
+	case "exponential_euler":
+		for _, x := range m.diffs {
+			f := m.subst(x.expr)
+			a, bb, why := linear(f, x.Name)
+			if why != "" {
+				return "", &Error{Line: x.Line, Col: x.expr.pos + 1, Src: x.src, Msg: fmt.Sprintf("exponential_euler needs d%s/dt linear in %s: %s; use euler, rk2 or rk4", x.Name, x.Name, why)}
+			}
+			A, B := m.gen(a, env), m.gen(bb, env)
+			w("_%s_A := %s", x.Name, A)
+			w("_%s_B := %s", x.Name, B)
+			w("_%s_1 := _%s_A != 0 ? (_%s_0 + _%s_B/_%s_A)*exp(_%s_A*%s) - _%s_B/_%s_A : _%s_0 + %s*_%s_B",
+				x.Name, x.Name, x.Name, x.Name, x.Name, x.Name, dt, x.Name, x.Name, x.Name, dt, x.Name)
+		}
+	}
+	for _, x := range m.diffs {
+		name := "_" + x.Name + "_1"
+		if refr && x.Has("unless refractory") {
+			w("_%s_2 := _nr ? %s : _%s_0", x.Name, name, x.Name)
+			name = "_" + x.Name + "_2"
+		}
+		next[x.Name] = name
+	}
+	after := at(env, next)
+	if nr.thr != nil {
+		cond := m.gen(nr.thr, after)
+		if refr {
+			cond = "(" + cond + ") && _nr"
+		}
+		w("_spk := %s", cond)
+		for k, s := range nr.reset {
+			e := m.by[s.target]
+			cur := after[s.target]
+			val := m.gen(s.expr, after)
+			switch s.op {
+			case "+=":
+				val = cur + " + " + val
+			case "-=":
+				val = cur + " - " + val
+			case "*=":
+				val = cur + " * " + val
+			case "/=":
+				val = cur + " / " + val
+			}
+			name := fmt.Sprintf("_%s_r%d", s.target, k)
+			w("%s := _spk ? (%s) : %s", name, val, cur)
+			after[s.target] = name
+			if e.Kind == Parameter {
+				next[s.target] = name
+			}
+		}
+		w("%s = _spk", nr.spike)
+		if refr {
+			w("since = _spk ? 0 : min(_since, 1e9)")
+		}
+	}
+	// Write back in the declared units.
+	names := make([]string, 0, len(next))
+	for n := range next {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		e := m.by[n]
+		v := after[n]
+		if e.unit.scale != 1 {
+			v = fmt.Sprintf("%s*%s", v, lit(1/e.unit.scale))
+		}
+		w("%s = %s", n, v)
+	}
+	return b.String(), nil
+}
+
+// Variables lists the state variables and parameters a group gets.
+func (nr *Neuron) Variables() []string {
+	var out []string
+	for _, e := range nr.eqs {
+		if e.Kind != Subexpression {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// Initialize makes the group's variables (state variables, parameters,
+// the spike mask) with their initial values and compiles the kernel.
+func (nr *Neuron) Initialize(obj core.Object) error {
+	for _, e := range nr.eqs {
+		if e.Kind == Subexpression {
+			continue
+		}
+		init := "0"
+		if s, ok := nr.opt.Init[e.Name]; ok {
+			init = s
+			if q, err := constant(s, "Init["+e.Name+"]"); err == nil {
+				if q.dim != e.unit.dim && !(q.dim == Dimensionless && q.si == 0) {
+					return fmt.Errorf("equations: Init[%s] = %q has dimension %s, %s is %s", e.Name, s, q.dim, e.Name, e.unit.dim)
+				}
+				init = fmt.Sprint(float32(q.si / e.unit.scale))
+			}
+		}
+		var t backend.Tensor
+		var err error
+		if e.Has("shared") {
+			t, err = obj.Net().Vector(init)
+		} else {
+			t, err = obj.Vector(init)
+		}
+		if err != nil {
+			return fmt.Errorf("equations: %s: %w", e.Name, err)
+		}
+		if err := obj.SetVar(e.Name, t); err != nil {
+			return err
+		}
+	}
+	if nr.thr != nil {
+		t, err := obj.Vector("0")
+		if err != nil {
+			return err
+		}
+		if err := obj.SetVar(nr.spike, t); err != nil {
+			return err
+		}
+	}
+	extra := map[string]backend.Tensor{}
+	if nr.thr != nil && (nr.ref.steps >= 0 || nr.ref.cond != nil) {
+		var err error
+		if nr.since, err = obj.Vector("1e9"); err != nil {
+			return err
+		}
+		extra["since"] = nr.since
+	}
+	k, err := core.NewKernelWith(obj, nr.src, nil, extra)
+	if err != nil {
+		return fmt.Errorf("equations: %w\nkernel:\n%s", err, nr.src)
+	}
+	nr.k = k
+	return nil
+}
+
+// Iteration runs one step.
+func (nr *Neuron) Iteration(core.Object) error {
+	nr.k.Run()
+	return nil
+}
