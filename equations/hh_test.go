@@ -189,4 +189,3 @@ func near(k int, at []int, w int) bool {
 	}
 	return false
 }
-

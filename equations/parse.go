@@ -300,9 +300,9 @@ func (p *parser) atom() *node {
 type Kind int
 
 const (
-	Differential Kind = iota // dx/dt = f : unit
-	Subexpression            // x = f : unit
-	Parameter                // x : unit
+	Differential  Kind = iota // dx/dt = f : unit
+	Subexpression             // x = f : unit
+	Parameter                 // x : unit
 )
 
 // Eq is one line of equations.
