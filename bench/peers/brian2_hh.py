@@ -1,0 +1,40 @@
+"""Brian2 2.5 runs PymoNNto's Hodgkin-Huxley compartment (HH_main's rates,
+I = 10 uA/cm2, v0 = -65 mV, m0 0.05, h0 0.6, n0 0.32) with each method,
+dt 0.01 ms for 100 ms, and writes v (mV) after each step, one per line, to
+equations/testdata/brian2_hh_<method>.txt (the reference of
+equations.TestHHAgainstBrian2).
+
+    /usr/bin/python3 bench/peers/brian2_hh.py
+"""
+import os, sys
+from brian2 import *
+
+prefs.codegen.target = 'numpy'
+here = os.path.dirname(os.path.abspath(__file__))
+out = os.path.join(here, '..', '..', 'equations', 'testdata')
+eqs = '''
+dv/dt = (I - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL))/C : volt
+dm/dt = am*(1 - m) - bm*m : 1
+dh/dt = ah*(1 - h) - bh*h : 1
+dn/dt = an*(1 - n) - bn*n : 1
+am = 0.1*(v/mV + 40)/(1 - exp(-(v/mV + 40)/10))/ms : Hz
+bm = 4*exp(-(v/mV + 65)/18)/ms : Hz
+ah = 0.07*exp(-(v/mV + 65)/20)/ms : Hz
+bh = 1/(1 + exp(-(v/mV + 35)/10))/ms : Hz
+an = 0.01*(v/mV + 55)/(1 - exp(-(v/mV + 55)/10))/ms : Hz
+bn = 0.125*exp(-(v/mV + 65)/80)/ms : Hz
+'''
+ns = dict(C=1*uF/cm2, gNa=120*msiemens/cm2, gK=36*msiemens/cm2, gL=0.3*msiemens/cm2,
+          ENa=50*mV, EK=-77*mV, EL=-54.387*mV, I=10*uA/cm2)
+for method in ['euler', 'rk2', 'rk4', 'exponential_euler']:
+    start_scope()
+    defaultclock.dt = 0.01*ms
+    G = NeuronGroup(1, eqs, method=method, namespace=ns)
+    G.v, G.m, G.h, G.n = -65*mV, 0.05, 0.6, 0.32
+    M = StateMonitor(G, 'v', record=0)
+    run(100*ms + defaultclock.dt)  # the monitor records before each step
+    trace = M.v[0] / mV
+    with open(os.path.join(out, 'brian2_hh_%s.txt' % method), 'w') as f:
+        for x in trace[1:10001]:
+            f.write('%.9g\n' % x)
+    print(method, len(trace) - 1, 'steps', file=sys.stderr)
