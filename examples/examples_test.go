@@ -40,6 +40,8 @@ func TestExamplesRun(t *testing.T) {
 		{"izhstdp", []string{"-n", "500"}, []string{"izhstdp_raster.png", "izhstdp_mean_w.png", "izhstdp_weights.png"}},
 		{"pd14", []string{"-scale", "0.02", "-warmup", "0"}, []string{"pd14_raster.png"}},
 		{"sorn", []string{"-ne", "100"}, []string{"sorn_raster.png", "sorn_activity.png", "sorn_weights.png"}},
+		{"hh", []string{"-dt", "0.05ms", "-method", "rk4"}, []string{"hh_v.png"}},
+		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}, []string{"hindmarsh_rose_x.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)

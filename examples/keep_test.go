@@ -58,6 +58,8 @@ func TestExamplesKeep(t *testing.T) {
 		{"izhstdp", []string{"-n", "400"}},
 		{"pd14", []string{"-scale", "0.02", "-warmup", "2ms"}},
 		{"sorn", []string{"-ne", "100"}},
+		{"hh", []string{"-dt", "0.05ms"}},
+		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}},
 	}
 	const n = 50
 	for _, c := range cases {

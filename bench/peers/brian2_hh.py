@@ -1,8 +1,8 @@
 """Brian2 2.5 runs PymoNNto's Hodgkin-Huxley compartment (HH_main's rates,
 I = 10 uA/cm2, v0 = -65 mV, m0 0.05, h0 0.6, n0 0.32) with each method,
 dt 0.01 ms for 100 ms, and writes v (mV) after each step, one per line, to
-equations/testdata/brian2_hh_<method>.txt (the reference of
-equations.TestHHAgainstBrian2).
+models/testdata/brian2_hh_<method>.txt (the reference of
+models.TestHHAgainstBrian2).
 
     /usr/bin/python3 bench/peers/brian2_hh.py
 """
@@ -11,7 +11,7 @@ from brian2 import *
 
 prefs.codegen.target = 'numpy'
 here = os.path.dirname(os.path.abspath(__file__))
-out = os.path.join(here, '..', '..', 'equations', 'testdata')
+out = os.path.join(here, '..', '..', 'models', 'testdata')
 eqs = '''
 dv/dt = (I - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL))/C : volt
 dm/dt = am*(1 - m) - bm*m : 1

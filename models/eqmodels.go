@@ -1,0 +1,85 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gomonnto/gomonnto/equations"
+)
+
+// Single-neuron models written as equations (package equations), with
+// PymoNNto's Examples_Classical parameters.
+
+// EqOptions configure the single-neuron equation models.
+type EqOptions struct {
+	// Method is euler (default, as PymoNNto's examples), rk2, rk4 or
+	// exponential_euler.
+	Method string
+	// DT is the time step ("0.01*ms" if empty).
+	DT string
+	// I is the input: uA/cm2 for HH (10 if 0), uA/cm2 for Wang-Buzsaki
+	// (2 if 0; PymoNNto's Iapp), dimensionless for Hindmarsh-Rose (2 if
+	// 0).
+	I float64
+}
+
+func (o EqOptions) dt() string {
+	if o.DT == "" {
+		return "0.01*ms"
+	}
+	return o.DT
+}
+
+// HHEquations is PymoNNto's Hodgkin-Huxley compartment (HH_main's rates),
+// v in mV; I is the injected current.
+const HHEquations = `
+dv/dt = (I - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL))/C : mV
+dm/dt = am*(1 - m) - bm*m : 1
+dh/dt = ah*(1 - h) - bh*h : 1
+dn/dt = an*(1 - n) - bn*n : 1
+am = 0.1*(v/mV + 40)/(1 - exp(-(v/mV + 40)/10))/ms : Hz   # 0/0 at -40 mV
+bm = 4*exp(-(v/mV + 65)/18)/ms : Hz
+ah = 0.07*exp(-(v/mV + 65)/20)/ms : Hz
+bh = 1/(1 + exp(-(v/mV + 35)/10))/ms : Hz
+an = 0.01*(v/mV + 55)/(1 - exp(-(v/mV + 55)/10))/ms : Hz  # 0/0 at -55 mV
+bn = 0.125*exp(-(v/mV + 65)/80)/ms : Hz
+I : uA/cm2 (shared)
+`
+
+// HH is the Hodgkin-Huxley neuron: C 1 uF/cm2, gNa 120, gK 36, gL 0.3
+// mS/cm2, ENa 50, EK -77, EL -54.387 mV; v0 -65 mV, m0 0.05, h0 0.6, n0
+// 0.32.
+func HH(o EqOptions) (*equations.Neuron, error) {
+	i := o.I
+	if i == 0 {
+		i = 10
+	}
+	return equations.New(HHEquations, equations.Options{
+		Method: o.Method, DT: o.dt(),
+		Namespace: map[string]string{"C": "1*uF/cm2", "gNa": "120*msiemens/cm2", "gK": "36*msiemens/cm2", "gL": "0.3*msiemens/cm2",
+			"ENa": "50*mV", "EK": "-77*mV", "EL": "-54.387*mV"},
+		Init: map[string]string{"v": "-65*mV", "m": "0.05", "h": "0.6", "n": "0.32", "I": fmt.Sprintf("%g*uA/cm2", i)},
+	})
+}
+
+// HindmarshRoseEquations is PymoNNto's Hindmarsh-Rose neuron, time in ms
+// (PymoNNto's time unit) and x, y, z dimensionless.
+const HindmarshRoseEquations = `
+dx/dt = (y - a*x**3 + b*x**2 + I - z)/ms : 1
+dy/dt = (c - d*x**2 - y)/ms : 1
+dz/dt = r*(s*(x - x1) - z)/ms : 1
+I : 1 (shared)
+`
+
+// HindmarshRose is PymoNNto's Hindmarsh-Rose neuron: a 1, b 3, c 1, d 5,
+// r 0.001, s 4, x1 -1.6; x0 -1.6, y0 = c - d*x0**2 = -11.8, z0 0.
+func HindmarshRose(o EqOptions) (*equations.Neuron, error) {
+	i := o.I
+	if i == 0 {
+		i = 2
+	}
+	return equations.New(HindmarshRoseEquations, equations.Options{
+		Method: o.Method, DT: o.dt(),
+		Namespace: map[string]string{"a": "1", "b": "3", "c": "1", "d": "5", "r": "0.001", "s": "4", "x1": "-1.6"},
+		Init:      map[string]string{"x": "-1.6", "y": "-11.8", "z": "0", "I": fmt.Sprint(i)},
+	})
+}
