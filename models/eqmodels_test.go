@@ -233,3 +233,71 @@ func TestHHAgainstBrian2(t *testing.T) {
 		}
 	}
 }
+
+// TestHindmarshRoseAgainstBrian2: PymoNNto's Hindmarsh-Rose (I = 2,
+// forward Euler, dt 0.01) against Brian2 2.5.1 in float64
+// (bench/peers/brian2_hh.py): the same number of spikes (x through 1
+// upwards) and each within a few steps. HR bursts regularly; float32
+// rounding drifts its phase slowly, so the allowed shift grows with time:
+// 2 steps plus 1 per 10,000 steps run.
+func TestHindmarshRoseAgainstBrian2(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "brian2_hr.txt"))
+	if err != nil {
+		t.Fatalf("%v (run /usr/bin/python3 bench/peers/brian2_hh.py)", err)
+	}
+	var want []int
+	for _, f := range strings.Fields(strings.SplitN(string(b), "\n", 2)[0]) {
+		k, _ := strconv.Atoi(f)
+		want = append(want, k)
+	}
+	for _, c := range []struct {
+		be    string
+		steps int
+	}{{"cpu", 200000}, {"gl", 50000}} {
+		t.Run(c.be, func(t *testing.T) {
+			bk, err := backend.Open(c.be, backend.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bk.Close()
+			net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1})
+			nr, err := HindmarshRose(EqOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := core.NewRecorder([]string{"x"}, core.RecorderOptions{})
+			if _, err := net.NewNeuronGroup("hr", core.Size(1), core.Behaviors{1: nr, 2: rec}); err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Initialize(); err != nil {
+				t.Fatal(err)
+			}
+			if err := net.SimulateIterations(c.steps, core.SimOptions{Quiet: true}); err != nil {
+				t.Fatal(err)
+			}
+			s, _ := rec.Series("x")
+			var got []int
+			for k := 1; k < s.Len(); k++ {
+				if s.Data[k-1] < 1 && s.Data[k] >= 1 {
+					got = append(got, s.Iterations[k])
+				}
+			}
+			w := want
+			for len(w) > 0 && w[len(w)-1] > c.steps {
+				w = w[:len(w)-1]
+			}
+			if len(got) != len(w) {
+				t.Fatalf("%d spikes in %d steps, Brian2 %d", len(got), c.steps, len(w))
+			}
+			worst := 0
+			for k := range got {
+				d := max(got[k]-w[k], w[k]-got[k])
+				if d > 2+w[k]/10000 {
+					t.Fatalf("spike %d at step %d, Brian2's at %d", k, got[k], w[k])
+				}
+				worst = max(worst, d)
+			}
+			t.Logf("%s: %d spikes in %d steps, each within %d step(s) of Brian2's", c.be, len(got), c.steps, worst)
+		})
+	}
+}

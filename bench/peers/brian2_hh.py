@@ -35,6 +35,26 @@ for method in ['euler', 'rk2', 'rk4', 'exponential_euler']:
     run(100*ms + defaultclock.dt)  # the monitor records before each step
     trace = M.v[0] / mV
     with open(os.path.join(out, 'brian2_hh_%s.txt' % method), 'w') as f:
-        for x in trace[1:10001]:
-            f.write('%.9g\n' % x)
+        for val in trace[1:10001]:
+            f.write("%.9g\n" % val)
     print(method, len(trace) - 1, 'steps', file=sys.stderr)
+
+# Hindmarsh-Rose (PymoNNto's parameters, I = 2, forward Euler, dt 0.01 ms,
+# 200,000 steps): the steps at which x crosses 1 upwards, to
+# models/testdata/brian2_hr.txt.
+hr = '''
+dx/dt = (y - a*x**3 + b*x**2 + I - z)/ms : 1
+dy/dt = (c - d*x**2 - y)/ms : 1
+dz/dt = r*(s*(x - x1) - z)/ms : 1
+'''
+start_scope()
+defaultclock.dt = 0.01*ms
+G = NeuronGroup(1, hr, method='euler', namespace=dict(a=1, b=3, c=1, d=5, r=0.001, s=4, x1=-1.6, I=2))
+G.x, G.y, G.z = -1.6, -11.8, 0
+M = StateMonitor(G, 'x', record=0)
+run(200000*defaultclock.dt + defaultclock.dt)
+x = M.x[0][1:200001]
+ups = [k + 1 for k in range(1, len(x)) if x[k-1] < 1 <= x[k]]
+with open(os.path.join(out, 'brian2_hr.txt'), 'w') as f:
+    f.write(' '.join(str(k) for k in ups) + '\n')
+print('hindmarsh_rose', len(ups), 'spikes', file=sys.stderr)
