@@ -30,7 +30,10 @@
 // computed in float64 and rounded once; x**k for whole k up to 8 is a
 // product. xi is white noise scaled by 1/sqrt(dt) (Euler-Maruyama).
 //
-// Not there yet (issue 15): the exact method for linear systems, t, i, N and
+// exact solves linear systems with constant coefficients through the matrix
+// exponential, computed in float64 when the kernel is built.
+//
+// Not there yet (issue 15): t, i, N and
 // lastspike inside equations, synapse equations (on_pre, on_post, summed
 // variables, event-driven traces).
 package equations

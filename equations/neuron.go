@@ -14,8 +14,10 @@ import (
 // Options configure a Neuron.
 type Options struct {
 	// Method integrates the differential equations: "euler" (default),
-	// "rk2" (midpoint), "rk4" or "exponential_euler" (each equation
-	// linear in its variable, x' = A x + B with A and B free of x).
+	// "rk2" (midpoint), "rk4", "exponential_euler" (each equation linear
+	// in its variable, x' = A x + B with A and B free of x) or "exact" (a
+	// linear system with constant coefficients, x' = A x + b: the matrix
+	// exponential of A, computed in float64 when the kernel is built).
 	Method string
 	// DT is the time step, a time ("0.1*ms", Brian2's default if empty).
 	DT string
@@ -78,9 +80,9 @@ func New(eqs string, o Options) (*Neuron, error) {
 		nr.opt.Method = "euler"
 	}
 	switch nr.opt.Method {
-	case "euler", "rk2", "rk4", "exponential_euler":
+	case "euler", "rk2", "rk4", "exponential_euler", "exact":
 	default:
-		return nil, fmt.Errorf("equations: method %q; use euler, rk2, rk4 or exponential_euler", o.Method)
+		return nil, fmt.Errorf("equations: method %q; use euler, rk2, rk4, exponential_euler or exact", o.Method)
 	}
 	dt := o.DT
 	if dt == "" {
@@ -377,6 +379,10 @@ func (nr *Neuron) source() (string, error) {
 		k4 := stage(4, at(env, s4))
 		for _, x := range m.diffs {
 			w("_%s_1 := _%s_0 + %s*(%s + 2*%s + 2*%s + %s)", x.Name, x.Name, lit(m.dt/6), k1[x.Name], k2[x.Name], k3[x.Name], k4[x.Name])
+		}
+	case "exact":
+		if err := m.exactStep(w, env); err != nil {
+			return "", err
 		}
 	case "exponential_euler":
 		for _, x := range m.diffs {
