@@ -52,14 +52,15 @@ func (p *Program) Tensors() []string { return append([]string(nil), p.tensors...
 // run over threads, in units of one vector block-loop instruction (an
 // AVX2 loop such as add or select: about 0.1 ns per element on a 2020s
 // core). A portable Go loop counts 5, a transcendental function (exp,
-// log, pow, tanh, sigmoid) 25 and a random draw (Philox) 60.
+// log, pow, tanh, sigmoid, exprel, expm1, log1p, log10, sin, cos and **
+// with a variable exponent) 25 and a random draw (Philox) 60.
 func (p *Program) Cost() int {
 	fast := fastLoops()
 	c := 0
 	for i := range p.cpu.code {
 		in := &p.cpu.code[i]
 		switch {
-		case in.fn == nil && in.op != opConst:
+		case in.fn == nil && (in.op == opUniform || in.op == opNormal):
 			c += 60
 		case in.fn == nil || fast[in.key] != nil:
 			c++
@@ -72,10 +73,10 @@ func (p *Program) Cost() int {
 	return c
 }
 
-// transcendental reports whether a loop key names exp, log, pow, tanh or
-// sigmoid (alone or fused).
+// transcendental reports whether a loop key names a transcendental
+// function (alone or fused).
 func transcendental(key string) bool {
-	for _, f := range []string{"exp.", "log.", "pow.", "tanh.", "sigmoid."} {
+	for _, f := range []string{"exp.", "log.", "pow.", "tanh.", "sigmoid.", "exprel.", "expm1.", "log1p.", "log10.", "sin.", "cos.", "power."} {
 		if strings.HasPrefix(key, f) {
 			return true
 		}
@@ -331,6 +332,9 @@ func (b *builder) stmt(s stmt, writes []bool) error {
 		b.temps[s.name] = rhs
 		return nil
 	}
+	if _, ok := builtins[s.name]; ok {
+		return errorf(b.src, s.line, s.col, "cannot assign to '%s': it is %s, which the kernel provides; choose another name", s.name, builtinDesc[s.name])
+	}
 	if s.op != ":=" {
 		return errorf(b.src, s.line, s.col, "cannot assign to undeclared name '%s'%s: declare a temporary with '%s := ...' or add it to Env.Tensors", s.name, suggest(s.name, b.names()), s.name)
 	}
@@ -341,9 +345,54 @@ func (b *builder) stmt(s stmt, writes []bool) error {
 	return nil
 }
 
+// builtins are the names the kernel provides for each element, unless the
+// Env binds them itself.
+var builtins = map[string]op{"i": opIndex, "N": opCount}
+
+var builtinDesc = map[string]string{"i": "the element index", "N": "the number of elements"}
+
+// clockNames explain how to bind the simulation clock, which a kernel
+// does not know.
+var clockNames = map[string]string{
+	"t":  "the time is not built in; bind t as a tensor of one element (Env.Tensors) that the caller sets to iteration*dt before each run",
+	"dt": "the time step is not built in; bind dt as a constant (Env.Consts) or as a tensor of one element",
+}
+
+// power returns x ** y. An integer constant exponent |k| <= 8 becomes the
+// products of ipow (and a reciprocal for k < 0), so that it is exact
+// float32 multiplication on every backend; other exponents are opPower,
+// which computes the same products when y is a small integer at run time.
+func (b *builder) power(x, y int32) int32 {
+	if v := b.vals[y]; v.op == opConst && smallInt(v.k) {
+		k := int(fabs(v.k))
+		r := b.powInt(x, k)
+		if v.k < 0 {
+			r = b.add(value{op: opRecip, args: [3]int32{r}})
+		}
+		return r
+	}
+	return b.add(value{op: opPower, args: [3]int32{x, y}})
+}
+
+// powInt is x**k for 0 <= k <= 8, multiplied as ipow does.
+func (b *builder) powInt(x int32, k int) int32 {
+	switch k {
+	case 0:
+		return b.constant(1)
+	case 1:
+		return x
+	}
+	h := b.powInt(x, k/2)
+	r := b.add(value{op: opMul, args: [3]int32{h, h}})
+	if k&1 == 1 {
+		r = b.add(value{op: opMul, args: [3]int32{r, x}})
+	}
+	return r
+}
+
 // names lists the names visible at this point, for suggestions.
 func (b *builder) names() []string {
-	var names []string
+	names := []string{"i", "N"}
 	names = append(names, b.env.Tensors...)
 	for n := range b.env.Consts {
 		names = append(names, n)
@@ -368,6 +417,12 @@ func (b *builder) expr(n *node) (int32, error) {
 		if c, ok := b.env.Consts[n.name]; ok {
 			return b.constant(c), nil
 		}
+		if o, ok := builtins[n.name]; ok {
+			return b.add(value{op: o}), nil
+		}
+		if hint, ok := clockNames[n.name]; ok {
+			return 0, errorf(b.src, n.line, n.col, "unknown identifier '%s': %s", n.name, hint)
+		}
 		if f, ok := functions[n.name]; ok {
 			return 0, errorf(b.src, n.line, n.col, "'%s' is a function; call it as %s(%s)", n.name, n.name, f.args)
 		}
@@ -390,6 +445,9 @@ func (b *builder) expr(n *node) (int32, error) {
 		y, err := b.expr(n.args[1])
 		if err != nil {
 			return 0, err
+		}
+		if n.op == "**" {
+			return b.power(x, y), nil
 		}
 		return b.add(value{op: binaryOps[n.op], args: [3]int32{x, y}}), nil
 	case nTernary:

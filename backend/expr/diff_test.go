@@ -9,94 +9,17 @@ import (
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
-// refEval is a direct interpreter of the syntax tree, one element at a
-// time: the reference for the compiled instructions. vars are read as they
-// were before the run (broadcast when of length 1) and written after it.
-func refEval(p *Program, vars [][]float32, lo, hi int, key rng.Key) {
-	type state struct{ names map[string]float32 }
-	out := make([][]float32, len(vars))
-	for k := range vars {
-		if p.writes[k] {
-			out[k] = append([]float32(nil), vars[k]...)
-		}
-	}
-	for i := lo; i < hi; i++ {
-		env := map[string]float32{}
-		for k, name := range p.tensors {
-			if vars[k] == nil {
-				continue
-			}
-			if len(vars[k]) == 1 {
-				env[name] = vars[k][0]
-			} else {
-				env[name] = vars[k][i]
-			}
-		}
-		var eval func(n *node) float32
-		eval = func(n *node) float32 {
-			switch n.kind {
-			case nNum:
-				return n.val
-			case nIdent:
-				if v, ok := env[n.name]; ok {
-					return v
-				}
-				return p.consts[n.name]
-			case nUnary:
-				if n.op == "-" {
-					return apply(opNeg, eval(n.args[0]), 0, 0)
-				}
-				return apply(opNot, eval(n.args[0]), 0, 0)
-			case nBinary:
-				return apply(binaryOps[n.op], eval(n.args[0]), eval(n.args[1]), 0)
-			case nTernary:
-				return apply(opSelect, eval(n.args[0]), eval(n.args[1]), eval(n.args[2]))
-			case nCall:
-				f := functions[n.name]
-				if f.arity == 0 {
-					w := rng.Words(rng.Key{Seed: key.Seed, Counter: key.Counter + uint64(n.site)}, uint64(i))
-					if f.op == opUniform {
-						return rng.Unit(w[0])
-					}
-					return rng.StdNormal(w)
-				}
-				var a [3]float32
-				for j, arg := range n.args {
-					a[j] = eval(arg)
-				}
-				return apply(f.op, a[0], a[1], a[2])
-			}
-			panic("bad node")
-		}
-		for _, s := range p.stmts {
-			x := eval(s.rhs)
-			if o, ok := compound[s.op]; ok {
-				x = apply(o, env[s.name], x, 0)
-			}
-			env[s.name] = x
-		}
-		for k, name := range p.tensors {
-			if p.writes[k] {
-				out[k][i] = env[name]
-			}
-		}
-	}
-	for k := range vars {
-		if p.writes[k] {
-			copy(vars[k], out[k])
-		}
-	}
-}
-
 // randomProgram writes a random program over tensors v, u, w (assignable),
 // I (read-only) and constants c1, c2.
 func randomProgram(r *rand.Rand) string {
 	var temps []string
 	var b strings.Builder
 	leaf := func() string {
-		switch r.IntN(7) {
+		switch r.IntN(8) {
 		case 0:
-			return []string{"0", "1", "2.5", "0.1", "-3", "1e-3", "100"}[r.IntN(7)]
+			return []string{"0", "1", "2.5", "0.1", "-3", "1e-3", "100", "3", "-2"}[r.IntN(9)]
+		case 7:
+			return []string{"i", "N", "(i + 1) / N"}[r.IntN(3)]
 		case 1:
 			return []string{"c1", "c2"}[r.IntN(2)]
 		case 2:
@@ -116,17 +39,19 @@ func randomProgram(r *rand.Rand) string {
 			return leaf()
 		}
 		a := func() string { return expr(depth - 1) }
-		switch r.IntN(8) {
+		switch r.IntN(9) {
 		case 0:
 			return []string{"-", "!"}[r.IntN(2)] + "(" + a() + ")"
 		case 1, 2, 3:
-			ops := []string{"+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "&&", "||", "+", "*", "-"}
+			ops := []string{"+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "&&", "||", "+", "*", "-", "%", "**"}
 			return "(" + a() + " " + ops[r.IntN(len(ops))] + " " + a() + ")"
 		case 4:
 			return "(" + a() + " ? " + a() + " : " + a() + ")"
 		case 5:
-			f := []string{"exp", "log", "sqrt", "abs", "tanh", "sigmoid", "floor", "heaviside"}[r.IntN(8)]
+			f := unaryFuncs[r.IntN(len(unaryFuncs))]
 			return f + "(" + a() + ")"
+		case 8: // a small integer power, expanded into products
+			return "(" + a() + ")**" + []string{"0", "1", "2", "3", "-1", "-2", "4", "5", "6", "7", "8", "-8", "(1+2)", "c2"}[r.IntN(14)]
 		case 6:
 			f := []string{"min", "max", "pow"}[r.IntN(3)]
 			return f + "(" + a() + ", " + a() + ")"
@@ -156,6 +81,10 @@ func randomProgram(r *rand.Rand) string {
 	fmt.Fprintf(&b, "%s = %s\n", []string{"v", "u", "w"}[r.IntN(3)], expr(2))
 	return b.String()
 }
+
+// unaryFuncs are the functions of one argument.
+var unaryFuncs = []string{"exp", "log", "sqrt", "abs", "tanh", "sigmoid", "floor", "heaviside",
+	"exprel", "expm1", "log1p", "log10", "sin", "cos", "sign", "ceil", "int"}
 
 var diffEnv = Env{Tensors: []string{"v", "u", "w", "I"}, Consts: map[string]float32{"c1": 0.75, "c2": -2}}
 
@@ -206,9 +135,26 @@ func TestRandomProgramsMatchInterpreter(t *testing.T) {
 	}
 }
 
-// FuzzCompile checks that Compile never panics, and that a program that
-// compiles also formats, reformats to itself, lowers to GLSL and
-// evaluates without panicking.
+// fuzzVars are the tensors of FuzzCompile: ordinary values, zeros of both
+// signs, infinities, NaN, tiny and huge values, and integers (for %, **
+// and int), n elements each.
+func fuzzVars(n int) [][]float32 {
+	special := []float32{2.5, -0.75, 0, negZero, 1, -1, 3, -7, 1e-8, -1e-30, 1e30, inf, -inf, nan, 100, 0.001, 8, -2, 0.5, 1e-40}
+	vars := make([][]float32, 4)
+	for k := range vars {
+		vars[k] = make([]float32, n)
+		for i := range vars[k] {
+			vars[k][i] = special[(i*(2*k+3)+k)%len(special)]
+		}
+	}
+	return vars
+}
+
+// FuzzCompile checks that Compile never panics; that a program that
+// compiles formats, reformats to itself and lowers to GLSL; and that the
+// compiled evaluator (and that of the canonical form), over whole and
+// split ranges, gives bit for bit the results of the reference interpreter
+// refEval, NaN matching NaN.
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		izhikevichSrc,
@@ -218,10 +164,15 @@ func FuzzCompile(f *testing.F) {
 		"v = (u ? 1 : 2) ? 3 : 4\nu = -(-u)",
 		"v = 1e38*10; u /= 0",
 		"v = u +\n I # comment",
+		"v = u**3 - u**-2 + u**I - -w**2; w = u % 3 - exprel(u) + sign(I)*int(u) + ceil(w)",
+		"v = sin(u)*cos(I) + log10(abs(u) + 1) + log1p(w) + expm1(I) + i/N",
+		"k := 2; v = u**(k + 1) + (u % -2.5) ** 0.5 + (-u) ** a",
+		"v = exprel(u*1e-6) + 7 % 3 + -7 % 3 + 2**-1**2",
 	} {
 		f.Add(s)
 	}
 	env := Env{Tensors: []string{"v", "u", "w", "I"}, Consts: map[string]float32{"dt": 0.5, "a": 0.02}}
+	const n = 23
 	f.Fuzz(func(t *testing.T, src string) {
 		p, err := Compile(src, env)
 		if err != nil {
@@ -242,7 +193,22 @@ func FuzzCompile(f *testing.F) {
 		if _, err := p.GLSL(GLSLOptions{}); err != nil {
 			t.Fatalf("GLSL of %q: %v", src, err)
 		}
-		vars := diffVars(3, false)
-		p.Eval(vars, 0, 3, rng.Key{Seed: 1})
+		key := rng.Key{Seed: 1, Counter: 5}
+		want, got, split := fuzzVars(n), fuzzVars(n), fuzzVars(n)
+		refEval(p, want, 0, n, key)
+		p.Eval(got, 0, n, key)
+		e := q.NewEvaluator()
+		for lo := 0; lo < n; lo += 4 {
+			e.Eval(split, lo, min(n, lo+4), key)
+		}
+		for k := range want {
+			for i := range want[k] {
+				if !same(got[k][i], want[k][i]) || !same(split[k][i], want[k][i]) {
+					in := fuzzVars(n)
+					t.Fatalf("program %q\ncanonical: %s\ntensor %s element %d (v=%g u=%g w=%g I=%g): Eval %g, split Eval of String %g, interpreter %g\ngraph:\n%s",
+						src, s, env.Tensors[k], i, in[0][i], in[1][i], in[2][i], in[3][i], got[k][i], split[k][i], want[k][i], p.describe())
+				}
+			}
+		}
 	})
 }

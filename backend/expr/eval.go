@@ -65,6 +65,10 @@ func (p *Program) Eval(vars [][]float32, lo, hi int, key rng.Key) {
 // its random numbers with index i, so splitting a range over workers does
 // not change the result. Eval allocates nothing.
 //
+// The built-in name i is the element index and N the length of the
+// longest tensor in vars, which is the number of elements of a kernel run
+// (backend.CheckKernelArgs), whatever range [lo, hi) is evaluated.
+//
 // Eval panics if len(vars) differs from the number of tensors, if the
 // range is invalid, or if a tensor the program uses is shorter than hi
 // (and is not a broadcast read-only tensor of one element): in particular,
@@ -110,6 +114,10 @@ func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockH
 			panic(fmt.Sprintf("expr: Eval: tensor %q has %d elements, range [%d, %d) needs %d", p.tensors[k], n, lo, hi, hi))
 		}
 	}
+	count := float32(0) // N: the length of the longest tensor
+	for _, v := range vars {
+		count = max(count, float32(len(v)))
+	}
 	s := e.slots
 	for base := lo; base < hi; base += blockSize {
 		n := min(blockSize, hi-base)
@@ -124,7 +132,7 @@ func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockH
 			}
 		}
 		for i := range c.code {
-			run(&c.code[i], s, n, base, key)
+			run(&c.code[i], s, n, base, count, key)
 		}
 		if h != nil {
 			h.Block(base, base+n)
@@ -133,8 +141,8 @@ func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockH
 }
 
 // run runs one instruction over a block of n elements starting at
-// element base.
-func run(in *instr, s [][]float32, n, base int, key rng.Key) {
+// element base, of a run over count elements.
+func run(in *instr, s [][]float32, n, base int, count float32, key rng.Key) {
 	d := s[in.dst][:n]
 	if in.fn != nil {
 		var a, b, c []float32
@@ -153,6 +161,12 @@ func run(in *instr, s [][]float32, n, base int, key rng.Key) {
 	switch in.op {
 	case opConst:
 		fill(d, in.k)
+	case opIndex:
+		for i := range d {
+			d[i] = float32(base + i)
+		}
+	case opCount:
+		fill(d, count)
 	case opUniform:
 		k := rng.Key{Seed: key.Seed, Counter: key.Counter + in.site}
 		for i := range d {

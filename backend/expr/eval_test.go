@@ -156,9 +156,12 @@ func TestOpsMatchScalar(t *testing.T) {
 	y := []float32{3, -0.5, 0, 4, -1, 0.5, 2, -2, 1, 2, -3, nan, 0.5, 1e30, 2, 0}
 	w := []float32{1, 2, -1, 0.5, 0, 1, -5, 5, 1, 0, 1, 2, nan, 0, 3, -1}
 	unary := map[string]op{"-": opNeg, "!": opNot, "abs": opAbs, "exp": opExp, "log": opLog, "sqrt": opSqrt,
-		"tanh": opTanh, "sigmoid": opSigmoid, "floor": opFloor, "heaviside": opHeaviside}
+		"tanh": opTanh, "sigmoid": opSigmoid, "floor": opFloor, "heaviside": opHeaviside,
+		"exprel": opExprel, "expm1": opExpm1, "log1p": opLog1p, "log10": opLog10, "sin": opSin, "cos": opCos,
+		"sign": opSign, "ceil": opCeil, "int": opTrunc}
 	binary := map[string]op{"+": opAdd, "-": opSub, "*": opMul, "/": opDiv, "<": opLt, "<=": opLe, ">": opGt,
-		">=": opGe, "==": opEq, "!=": opNe, "&&": opAnd, "||": opOr, "min": opMin, "max": opMax, "pow": opPow}
+		">=": opGe, "==": opEq, "!=": opNe, "&&": opAnd, "||": opOr, "min": opMin, "max": opMax, "pow": opPow,
+		"%": opMod, "**": opPower}
 	type form struct {
 		src string
 		ref func(i int) float32
@@ -252,7 +255,9 @@ func TestScalarDefinitions(t *testing.T) {
 // instructions compute at run time.
 func TestConstantFolding(t *testing.T) {
 	env := Env{Tensors: []string{"x", "z"}, Consts: map[string]float32{"c": 0.3}}
-	for _, f := range []string{"exp(%s)", "log(%s)", "sqrt(%s)", "tanh(%s)", "sigmoid(%s)", "pow(%s, 2.5)", "1/%s", "%s*%s*0.1 - 7", "floor(%s*10)", "-%s", "%s > 0.2 ? 1 : 2"} {
+	for _, f := range []string{"exp(%s)", "log(%s)", "sqrt(%s)", "tanh(%s)", "sigmoid(%s)", "pow(%s, 2.5)", "1/%s", "%s*%s*0.1 - 7", "floor(%s*10)", "-%s", "%s > 0.2 ? 1 : 2",
+		"exprel(%s)", "expm1(%s)", "log1p(%s)", "log10(%s)", "sin(%s)", "cos(%s)", "sign(%s)", "ceil(%s)", "int(%s)",
+		"%s ** 3", "%s ** -2", "%s ** 2.5", "2 ** %s", "%s % 0.07", "-1 % %s", "%s ** 0"} {
 		folded := mustCompile(t, "z = "+strings.ReplaceAll(f, "%s", "c"), env)
 		live := mustCompile(t, "z = "+strings.ReplaceAll(f, "%s", "x"), env)
 		if n := len(folded.cpu.code); n != 1 || folded.cpu.code[0].op != opConst {

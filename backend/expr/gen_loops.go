@@ -59,18 +59,26 @@ func main() {
 		{"neg", "-a[I]"}, {"not", "b2f(a[I] == 0)"}, {"truth", "b2f(a[I] != 0)"}, {"abs", "fabs(a[I])"},
 		{"exp", "fexp(a[I])"}, {"log", "flog(a[I])"}, {"sqrt", "fsqrt(a[I])"}, {"tanh", "ftanh(a[I])"},
 		{"sigmoid", "fsigmoid(a[I])"}, {"floor", "ffloor(a[I])"}, {"heaviside", "b2f(a[I] > 0)"}, {"copy", "a[I]"},
+		{"exprel", "fexprel(a[I])"}, {"expm1", "fexpm1(a[I])"}, {"log1p", "flog1p(a[I])"}, {"log10", "flog10(a[I])"},
+		{"sin", "fsin(a[I])"}, {"cos", "fcos(a[I])"}, {"sign", "fsign(a[I])"}, {"ceil", "fceil(a[I])"},
+		{"int", "ftrunc(a[I])"}, {"recip", "1 / a[I]"},
 	}
 	// AVX2 forms (Plan 9 operand order: sources reversed, destination
 	// last). Registers: Y12 zero, Y13 ones, Y10 sign bit, Y11 abs mask.
 	// Each matches the Go expression bit for bit, NaN and signed zeros
 	// included (checked by TestAVXLoopsMatchGo).
 	unaryAsm := map[string][]string{
-		"neg":       {"VXORPS Y10, Y0, Y6"},
-		"not":       {"VCMPPS $0x00, Y12, Y0, Y6", "VANDPS Y13, Y6, Y6"},
-		"truth":     {"VCMPPS $0x04, Y12, Y0, Y6", "VANDPS Y13, Y6, Y6"},
-		"abs":       {"VANDPS Y11, Y0, Y6"},
-		"sqrt":      {"VSQRTPS Y0, Y6"},
-		"floor":     {"VROUNDPS $0x09, Y0, Y6"},
+		"neg":   {"VXORPS Y10, Y0, Y6"},
+		"not":   {"VCMPPS $0x00, Y12, Y0, Y6", "VANDPS Y13, Y6, Y6"},
+		"truth": {"VCMPPS $0x04, Y12, Y0, Y6", "VANDPS Y13, Y6, Y6"},
+		"abs":   {"VANDPS Y11, Y0, Y6"},
+		"sqrt":  {"VSQRTPS Y0, Y6"},
+		"floor": {"VROUNDPS $0x09, Y0, Y6"},
+		"ceil":  {"VROUNDPS $0x0A, Y0, Y6"},
+		"int":   {"VROUNDPS $0x0B, Y0, Y6"},
+		"recip": {"VDIVPS Y0, Y13, Y6"},
+		"sign": {"VCMPPS $0x0E, Y12, Y0, Y4", "VANDPS Y13, Y4, Y4", "VCMPPS $0x01, Y12, Y0, Y5", "VANDPS Y13, Y5, Y5",
+			"VSUBPS Y5, Y4, Y6"},
 		"heaviside": {"VCMPPS $0x0E, Y12, Y0, Y6", "VANDPS Y13, Y6, Y6"},
 		"copy":      {"VMOVAPS Y0, Y6"},
 	}
@@ -80,7 +88,8 @@ func main() {
 	// Binary operations: the expression with $x and $y for the operands.
 	binary := []struct{ name, expr string }{
 		{"add", "$x + $y"}, {"sub", "$x - $y"}, {"mul", "$x * $y"}, {"div", "$x / $y"},
-		{"min", "fmin($x, $y)"}, {"max", "fmax($x, $y)"}, {"pow", "fpow($x, $y)"},
+		{"min", "fmin($x, $y)"}, {"max", "fmax($x, $y)"}, {"pow", "fpow($x, $y)"}, {"power", "fpower($x, $y)"},
+		{"mod", "fmod($x, $y)"},
 		{"lt", "b2f($x < $y)"}, {"le", "b2f($x <= $y)"}, {"gt", "b2f($x > $y)"}, {"ge", "b2f($x >= $y)"},
 		{"eq", "b2f($x == $y)"}, {"ne", "b2f($x != $y)"},
 		{"and", "b2f($x != 0 && $y != 0)"}, {"or", "b2f($x != 0 || $y != 0)"},
@@ -111,6 +120,11 @@ func main() {
 		"lt":  cmp("0x01"), "le": cmp("0x02"), "gt": cmp("0x0E"), "ge": cmp("0x0D"),
 		"eq": cmp("0x00"), "ne": cmp("0x04"),
 		"and": logic("VANDPS"), "or": logic("VORPS"),
+		// fmod(x, y) = x - floor(x/y)*y, each operation rounded.
+		"mod": func(x, y, d string) []string {
+			return []string{"VDIVPS " + y + ", " + x + ", Y4", "VROUNDPS $0x09, Y4, Y4", "VMULPS " + y + ", Y4, Y4",
+				"VSUBPS Y4, " + x + ", " + d}
+		},
 	}
 	for _, b := range binary {
 		var vv, vk, kv []string

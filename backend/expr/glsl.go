@@ -53,7 +53,14 @@ type GLSLOptions struct {
 // built-ins, whose precision is the driver's (GLSL allows 2.5 ulp for
 // division); tanh is clamped to |x| <= 15 to avoid the overflow of some
 // implementations, and pow follows the CPU for negative bases with integer
-// exponents. GLSL leaves NaN and infinity handling to the driver: results
+// exponents. exprel, expm1, log1p, log10, sin and cos are computed in
+// double (glsl_math.go) and rounded once, as on the CPU, so they agree
+// with it to float32 rounding (sin and cos bit for bit on IEEE double
+// arithmetic); x ** k for a small integer k is the CPU's float32 products,
+// and the reciprocal of x ** -k and the quotient of x % y are computed in
+// double and rounded, which is the CPU's correctly rounded float32
+// division whatever the driver's float division. The element index i is
+// float(gid) and N is float(n). GLSL leaves NaN and infinity handling to the driver: results
 // that pass through a NaN (0/0, log of a negative number, min or clip with
 // a NaN operand) may differ from the CPU's.
 func (p *Program) GLSL(opts GLSLOptions) (string, error) {
@@ -138,6 +145,18 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 			g.uses["sigmoid"] = true
 		case opPow:
 			g.uses["pow"] = true
+		case opPower:
+			g.uses["pow"], g.uses["exact"], g.uses["power"] = true, true, true
+		case opExprel, opExpm1:
+			g.uses["dcommon"], g.uses["dexp"], g.uses["expm1"] = true, true, true
+		case opLog1p, opLog10:
+			g.uses["dcommon"], g.uses["dlog"], g.uses["log1p"] = true, true, true
+		case opSin, opCos:
+			g.uses["dcommon"], g.uses["trig"] = true, true
+		case opSign:
+			g.uses["sign"] = true
+		case opRecip, opMod:
+			g.uses["exact"] = true
 		}
 		d := 1
 		for i := 0; i < v.op.arity(); i++ {
@@ -186,8 +205,13 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	if g.uses["sigmoid"] {
 		b.WriteString(glslSigmoid)
 	}
-	if g.uses["pow"] {
-		b.WriteString(glslPow)
+	for _, h := range []struct{ use, src string }{
+		{"pow", glslPow}, {"exact", glslExact}, {"power", glslPower}, {"sign", glslSign}, {"dcommon", glslDcommon},
+		{"dexp", glslDexp}, {"dlog", glslDlog}, {"expm1", glslExpm1}, {"log1p", glslLog1p}, {"trig", glslTrig},
+	} {
+		if g.uses[h.use] {
+			b.WriteString(h.src)
+		}
 	}
 	b.WriteString("\nvoid main() {\n")
 	b.WriteString("\tuint gid = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;\n")
@@ -268,6 +292,20 @@ func (g *glslGen) def(id int32) string {
 		return fmt.Sprintf("gm_uniform(gid, %du)", v.idx)
 	case opNormal:
 		return fmt.Sprintf("gm_normal(gid, %du)", v.idx)
+	case opIndex:
+		return "float(gid)"
+	case opCount:
+		return "float(n)"
+	case opExprel, opExpm1, opLog1p, opLog10, opSin, opCos, opSign, opRecip:
+		return "gm_" + opNames[v.op] + "(" + a[0] + ")"
+	case opMod:
+		return "gm_mod(" + a[0] + ", " + a[1] + ")"
+	case opCeil:
+		return "ceil(" + a[0] + ")"
+	case opTrunc:
+		return "trunc(" + a[0] + ")"
+	case opPower:
+		return "gm_power(" + a[0] + ", " + a[1] + ")"
 	case opNeg:
 		return "(-" + a[0] + ")"
 	case opNot:

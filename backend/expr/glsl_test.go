@@ -142,6 +142,8 @@ func TestGLSLValidates(t *testing.T) {
 		{"a = uniform(); b = normal() + 1/0 - sqrt(-1) + (1e38*10)", Env{Tensors: []string{"a", "b"}}, GLSLOptions{}},
 		{"z = pow(x, y) + exp(x) + log(y) + sqrt(x) + abs(y) + tanh(x) + sigmoid(y) + floor(x) + heaviside(y) + min(x, y) + max(x, 2) + clip(x, -1, y) + where(x < y, 1, 2) + (x && y) + (x || !y) + (x == y) + (x != 1) + (x <= y) + (x >= y) + (x > y ? -x : x / y)",
 			Env{Tensors: []string{"x", "y", "z"}}, GLSLOptions{}},
+		{"z = exprel(x) + expm1(y) + log1p(x) + log10(y) + sin(x) + cos(y) + sign(x) + ceil(y) + int(x) + x**3 + x**-2 + x**y + y**2.5 + x % y + x % 3 + i/N",
+			Env{Tensors: []string{"x", "y", "z"}}, GLSLOptions{}},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < 40; i++ {
@@ -160,6 +162,45 @@ func TestGLSLValidates(t *testing.T) {
 		}
 		if out, err := exec.Command(tool, file).CombinedOutput(); err != nil {
 			t.Errorf("shader %d of %q does not validate: %v\n%s\n%s", i, s.src, err, out, code)
+		}
+	}
+}
+
+// TestGLSLFunctions checks the shader of the functions and operators added
+// for Brian2 models: double helpers only where needed, i and N from gid
+// and n, constant small powers as products.
+func TestGLSLFunctions(t *testing.T) {
+	env := Env{Tensors: []string{"x", "y", "z"}}
+	cases := []struct {
+		src             string
+		want, notWanted []string
+	}{
+		{"z = exprel(x) + expm1(y)", []string{"float gm_exprel(float x)", "double gm_dexp(double x)", "gm_exprel(x0)", "gm_expm1(x1)"}, []string{"gm_dlog", "gm_dtrig"}},
+		{"z = log1p(x) + log10(y)", []string{"double gm_dlog(double x)", "gm_log1p(x0)", "gm_log10(x1)"}, []string{"gm_dexp", "gm_dtrig"}},
+		{"z = sin(x) + cos(y)", []string{"double gm_dtrig(double x, bool c)", "void gm_trigreduce", "gm_sin(x0)", "gm_cos(x1)"}, []string{"gm_dexp", "gm_dlog"}},
+		{"z = sign(x) + ceil(y) + int(x)", []string{"gm_sign(x0)", "ceil(x1)", "trunc(x0)"}, []string{"double"}},
+		{"z = x**3", []string{"((x0 * x0) * x0)"}, []string{"gm_pow", "gm_power", "double"}},
+		{"z = x**-2", []string{"gm_recip((x0 * x0))", "float gm_recip(float x)"}, []string{"gm_pow"}},
+		{"z = x**y", []string{"gm_power(x0, x1)", "float gm_ipow(float x, uint k)", "float gm_pow("}, nil},
+		{"z = x % y", []string{"gm_mod(x0, x1)", "floor(float(double(x) / double(y))) * y"}, []string{"mod("}},
+		{"z = i + N", []string{"(float(gid) + float(n))"}, []string{"double"}},
+	}
+	for _, c := range cases {
+		p := mustCompile(t, c.src, env)
+		src, err := p.GLSL(GLSLOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := strings.SplitN(src, "layout(local_size_x", 2)[1]
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: shader lacks %q:\n%s", c.src, w, src)
+			}
+		}
+		for _, w := range c.notWanted {
+			if strings.Contains(strings.ReplaceAll(body, "gm_mod(", ""), w) {
+				t.Errorf("%s: shader contains %q:\n%s", c.src, w, src)
+			}
 		}
 	}
 }

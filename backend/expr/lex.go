@@ -44,8 +44,8 @@ func (t token) String() string {
 
 // ops lists the operators, longest first for each leading character.
 var ops = []string{
-	"+=", "-=", "*=", "/=", ":=", "<=", ">=", "==", "!=", "&&", "||",
-	"+", "-", "*", "/", "<", ">", "=", "!", "?", ":", "(", ")", ",",
+	"**", "+=", "-=", "*=", "/=", ":=", "<=", ">=", "==", "!=", "&&", "||",
+	"+", "-", "*", "/", "%", "<", ">", "=", "!", "?", ":", "(", ")", ",",
 }
 
 // lex splits src into tokens. Newlines inside parentheses are dropped so
@@ -155,9 +155,7 @@ func lex(src string) ([]token, error) {
 			case '&', '|':
 				msg += fmt.Sprintf(" (the logical operators are && and ||)")
 			case '^':
-				msg += " (use pow(x, y) for powers)"
-			case '%':
-				msg += " (there is no remainder operator)"
+				msg += " (use x ** y or pow(x, y) for powers)"
 			}
 			return nil, errorf(src, line, col, "%s", msg)
 		}

@@ -16,6 +16,16 @@ var goLoops = map[string]loopFunc{
 	"floor.V":       loopFloorV,
 	"heaviside.V":   loopHeavisideV,
 	"copy.V":        loopCopyV,
+	"exprel.V":      loopExprelV,
+	"expm1.V":       loopExpm1V,
+	"log1p.V":       loopLog1pV,
+	"log10.V":       loopLog10V,
+	"sin.V":         loopSinV,
+	"cos.V":         loopCosV,
+	"sign.V":        loopSignV,
+	"ceil.V":        loopCeilV,
+	"int.V":         loopIntV,
+	"recip.V":       loopRecipV,
 	"add.VV":        loopAddVV,
 	"add.VK":        loopAddVK,
 	"add.KV":        loopAddKV,
@@ -37,6 +47,12 @@ var goLoops = map[string]loopFunc{
 	"pow.VV":        loopPowVV,
 	"pow.VK":        loopPowVK,
 	"pow.KV":        loopPowKV,
+	"power.VV":      loopPowerVV,
+	"power.VK":      loopPowerVK,
+	"power.KV":      loopPowerKV,
+	"mod.VV":        loopModVV,
+	"mod.VK":        loopModVK,
+	"mod.KV":        loopModKV,
 	"lt.VV":         loopLtVV,
 	"lt.VK":         loopLtVK,
 	"lt.KV":         loopLtKV,
@@ -311,6 +327,166 @@ func loopCopyV(d, a, b, c []float32, k, k2 float32) {
 	}
 	for ; i < n; i++ {
 		d[i] = a[i]
+	}
+}
+
+// loopExprelV computes fexprel(a[i]).
+func loopExprelV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fexprel(a[i])
+		d[i+1] = fexprel(a[i+1])
+		d[i+2] = fexprel(a[i+2])
+		d[i+3] = fexprel(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fexprel(a[i])
+	}
+}
+
+// loopExpm1V computes fexpm1(a[i]).
+func loopExpm1V(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fexpm1(a[i])
+		d[i+1] = fexpm1(a[i+1])
+		d[i+2] = fexpm1(a[i+2])
+		d[i+3] = fexpm1(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fexpm1(a[i])
+	}
+}
+
+// loopLog1pV computes flog1p(a[i]).
+func loopLog1pV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = flog1p(a[i])
+		d[i+1] = flog1p(a[i+1])
+		d[i+2] = flog1p(a[i+2])
+		d[i+3] = flog1p(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = flog1p(a[i])
+	}
+}
+
+// loopLog10V computes flog10(a[i]).
+func loopLog10V(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = flog10(a[i])
+		d[i+1] = flog10(a[i+1])
+		d[i+2] = flog10(a[i+2])
+		d[i+3] = flog10(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = flog10(a[i])
+	}
+}
+
+// loopSinV computes fsin(a[i]).
+func loopSinV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fsin(a[i])
+		d[i+1] = fsin(a[i+1])
+		d[i+2] = fsin(a[i+2])
+		d[i+3] = fsin(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fsin(a[i])
+	}
+}
+
+// loopCosV computes fcos(a[i]).
+func loopCosV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fcos(a[i])
+		d[i+1] = fcos(a[i+1])
+		d[i+2] = fcos(a[i+2])
+		d[i+3] = fcos(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fcos(a[i])
+	}
+}
+
+// loopSignV computes fsign(a[i]).
+func loopSignV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fsign(a[i])
+		d[i+1] = fsign(a[i+1])
+		d[i+2] = fsign(a[i+2])
+		d[i+3] = fsign(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fsign(a[i])
+	}
+}
+
+// loopCeilV computes fceil(a[i]).
+func loopCeilV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fceil(a[i])
+		d[i+1] = fceil(a[i+1])
+		d[i+2] = fceil(a[i+2])
+		d[i+3] = fceil(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fceil(a[i])
+	}
+}
+
+// loopIntV computes ftrunc(a[i]).
+func loopIntV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = ftrunc(a[i])
+		d[i+1] = ftrunc(a[i+1])
+		d[i+2] = ftrunc(a[i+2])
+		d[i+3] = ftrunc(a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = ftrunc(a[i])
+	}
+}
+
+// loopRecipV computes 1 / a[i].
+func loopRecipV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = 1 / a[i]
+		d[i+1] = 1 / a[i+1]
+		d[i+2] = 1 / a[i+2]
+		d[i+3] = 1 / a[i+3]
+	}
+	for ; i < n; i++ {
+		d[i] = 1 / a[i]
 	}
 }
 
@@ -654,6 +830,104 @@ func loopPowKV(d, a, b, c []float32, k, k2 float32) {
 	}
 	for ; i < n; i++ {
 		d[i] = fpow(k, a[i])
+	}
+}
+
+// loopPowerVV computes fpower(a[i], b[i]).
+func loopPowerVV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	b = b[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fpower(a[i], b[i])
+		d[i+1] = fpower(a[i+1], b[i+1])
+		d[i+2] = fpower(a[i+2], b[i+2])
+		d[i+3] = fpower(a[i+3], b[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fpower(a[i], b[i])
+	}
+}
+
+// loopPowerVK computes fpower(a[i], k).
+func loopPowerVK(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fpower(a[i], k)
+		d[i+1] = fpower(a[i+1], k)
+		d[i+2] = fpower(a[i+2], k)
+		d[i+3] = fpower(a[i+3], k)
+	}
+	for ; i < n; i++ {
+		d[i] = fpower(a[i], k)
+	}
+}
+
+// loopPowerKV computes fpower(k, a[i]).
+func loopPowerKV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fpower(k, a[i])
+		d[i+1] = fpower(k, a[i+1])
+		d[i+2] = fpower(k, a[i+2])
+		d[i+3] = fpower(k, a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fpower(k, a[i])
+	}
+}
+
+// loopModVV computes fmod(a[i], b[i]).
+func loopModVV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	b = b[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fmod(a[i], b[i])
+		d[i+1] = fmod(a[i+1], b[i+1])
+		d[i+2] = fmod(a[i+2], b[i+2])
+		d[i+3] = fmod(a[i+3], b[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fmod(a[i], b[i])
+	}
+}
+
+// loopModVK computes fmod(a[i], k).
+func loopModVK(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fmod(a[i], k)
+		d[i+1] = fmod(a[i+1], k)
+		d[i+2] = fmod(a[i+2], k)
+		d[i+3] = fmod(a[i+3], k)
+	}
+	for ; i < n; i++ {
+		d[i] = fmod(a[i], k)
+	}
+}
+
+// loopModKV computes fmod(k, a[i]).
+func loopModKV(d, a, b, c []float32, k, k2 float32) {
+	n := len(d)
+	a = a[:n]
+	i := 0
+	for ; i <= n-4; i += 4 {
+		d[i] = fmod(k, a[i])
+		d[i+1] = fmod(k, a[i+1])
+		d[i+2] = fmod(k, a[i+2])
+		d[i+3] = fmod(k, a[i+3])
+	}
+	for ; i < n; i++ {
+		d[i] = fmod(k, a[i])
 	}
 }
 

@@ -14,6 +14,10 @@ var avxLoops = map[string]loopFunc{
 	"floor.V":       avxFloorV,
 	"heaviside.V":   avxHeavisideV,
 	"copy.V":        avxCopyV,
+	"sign.V":        avxSignV,
+	"ceil.V":        avxCeilV,
+	"int.V":         avxIntV,
+	"recip.V":       avxRecipV,
 	"add.VV":        avxAddVV,
 	"add.VK":        avxAddVK,
 	"add.KV":        avxAddKV,
@@ -32,6 +36,9 @@ var avxLoops = map[string]loopFunc{
 	"max.VV":        avxMaxVV,
 	"max.VK":        avxMaxVK,
 	"max.KV":        avxMaxKV,
+	"mod.VV":        avxModVV,
+	"mod.VK":        avxModVK,
+	"mod.KV":        avxModKV,
 	"lt.VV":         avxLtVV,
 	"lt.VK":         avxLtVK,
 	"lt.KV":         avxLtKV,
@@ -157,6 +164,26 @@ func avxHeavisideV(d, a, b, c []float32, k, k2 float32)
 //go:noescape
 func avxCopyV(d, a, b, c []float32, k, k2 float32)
 
+// avxSignV is loopSignV with AVX2.
+//
+//go:noescape
+func avxSignV(d, a, b, c []float32, k, k2 float32)
+
+// avxCeilV is loopCeilV with AVX2.
+//
+//go:noescape
+func avxCeilV(d, a, b, c []float32, k, k2 float32)
+
+// avxIntV is loopIntV with AVX2.
+//
+//go:noescape
+func avxIntV(d, a, b, c []float32, k, k2 float32)
+
+// avxRecipV is loopRecipV with AVX2.
+//
+//go:noescape
+func avxRecipV(d, a, b, c []float32, k, k2 float32)
+
 // avxAddVV is loopAddVV with AVX2.
 //
 //go:noescape
@@ -246,6 +273,21 @@ func avxMaxVK(d, a, b, c []float32, k, k2 float32)
 //
 //go:noescape
 func avxMaxKV(d, a, b, c []float32, k, k2 float32)
+
+// avxModVV is loopModVV with AVX2.
+//
+//go:noescape
+func avxModVV(d, a, b, c []float32, k, k2 float32)
+
+// avxModVK is loopModVK with AVX2.
+//
+//go:noescape
+func avxModVK(d, a, b, c []float32, k, k2 float32)
+
+// avxModKV is loopModKV with AVX2.
+//
+//go:noescape
+func avxModKV(d, a, b, c []float32, k, k2 float32)
 
 // avxLtVV is loopLtVV with AVX2.
 //

@@ -29,8 +29,8 @@ const blockSize = 512
 type loopFunc func(d, a, b, c []float32, k, k2 float32)
 
 type instr struct {
-	fn      loopFunc // nil for the random ops and fills (op)
-	op      op       // opUniform, opNormal or opConst when fn is nil
+	fn      loopFunc // nil for the random ops, i, N and fills (op)
+	op      op       // opUniform, opNormal, opIndex, opCount or opConst when fn is nil
 	key     string   // the loop's key in loops, for tests and debugging
 	dst     int32    // slot
 	a, b, c int32    // operand slots, -1 when unused
@@ -53,7 +53,9 @@ type constSlot struct {
 var opNames = map[op]string{
 	opNeg: "neg", opNot: "not", opTruth: "truth", opAbs: "abs", opExp: "exp", opLog: "log", opSqrt: "sqrt",
 	opTanh: "tanh", opSigmoid: "sigmoid", opFloor: "floor", opHeaviside: "heaviside", opCopy: "copy",
-	opAdd: "add", opSub: "sub", opMul: "mul", opDiv: "div", opMin: "min", opMax: "max", opPow: "pow",
+	opExprel: "exprel", opExpm1: "expm1", opLog1p: "log1p", opLog10: "log10", opSin: "sin", opCos: "cos",
+	opSign: "sign", opCeil: "ceil", opTrunc: "int", opRecip: "recip", opMod: "mod",
+	opAdd: "add", opSub: "sub", opMul: "mul", opDiv: "div", opMin: "min", opMax: "max", opPow: "pow", opPower: "power",
 	opLt: "lt", opLe: "le", opGt: "gt", opGe: "ge", opEq: "eq", opNe: "ne", opAnd: "and", opOr: "or",
 	opSelect: "select", opClip: "clip",
 }
@@ -137,7 +139,7 @@ func (p *Program) selectInstrs() []pending {
 		n := v.op.arity()
 		a, b, c := v.args[0], v.args[1], v.args[2]
 		switch {
-		case n == 0: // random
+		case n == 0: // random, i or N
 			pd.site = uint64(v.idx)
 			list = append(list, pd)
 			continue

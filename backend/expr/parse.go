@@ -46,13 +46,15 @@ const (
 	precAdd
 	precMul
 	precUnary
+	precPow // x ** y: tighter than a unary operator on its left, right-associative
 	precPrimary
 )
 
 var binaryPrec = map[string]int{
 	"||": precOr, "&&": precAnd,
 	"<": precCompare, "<=": precCompare, ">": precCompare, ">=": precCompare, "==": precCompare, "!=": precCompare,
-	"+": precAdd, "-": precAdd, "*": precMul, "/": precMul,
+	"+": precAdd, "-": precAdd, "*": precMul, "/": precMul, "%": precMul,
+	"**": precPow,
 }
 
 type parser struct {
@@ -207,7 +209,27 @@ func (p *parser) unary() (*node, error) {
 		}
 		return &node{kind: nUnary, op: t.text, args: []*node{x}, line: t.line, col: t.col}, nil
 	}
-	return p.primary()
+	return p.power()
+}
+
+// power parses a primary and an optional "** exponent", where the
+// exponent is itself a unary expression: as in Python, -x**2 is -(x**2),
+// x**-1 is x**(-1) and x**y**z is x**(y**z).
+func (p *parser) power() (*node, error) {
+	x, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	if t.kind != tOp || t.text != "**" {
+		return x, nil
+	}
+	p.next()
+	y, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	return &node{kind: nBinary, op: "**", args: []*node{x, y}, line: t.line, col: t.col}, nil
 }
 
 func (p *parser) primary() (*node, error) {
@@ -319,13 +341,16 @@ func writeNode(b *strings.Builder, n *node, min int) {
 		writeNode(b, n.args[0], precUnary)
 	case nBinary:
 		prec := binaryPrec[n.op]
-		left := prec // left-associative
-		if prec == precCompare {
+		left, right := prec, prec+1 // left-associative
+		switch prec {
+		case precCompare:
 			left = precCompare + 1 // comparisons do not chain
+		case precPow:
+			left, right = precPrimary, precUnary // right-associative, exponent unary
 		}
 		writeNode(b, n.args[0], left)
 		b.WriteString(" " + n.op + " ")
-		writeNode(b, n.args[1], prec+1)
+		writeNode(b, n.args[1], right)
 	case nTernary:
 		writeNode(b, n.args[0], precOr)
 		b.WriteString(" ? ")
