@@ -204,3 +204,35 @@ func TestKernelAfterTakes(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelIndexAndCount: the built-in names i and N of a fused program
+// are the element index and the run's element count on every chunk of a
+// run split over threads, and a one-element tensor t set before each run
+// gives the program the time without recompiling it.
+func TestKernelIndexAndCount(t *testing.T) {
+	b := mustNew(t, 4)
+	const n = 300_001 // many chunks
+	z := vecOf(t, b, make([]float32, n))
+	tt := vecOf(t, b, []float32{0})
+	p, err := expr.Compile("z = i + 0.25*(N - 300001) + t*dt", expr.Env{Tensors: []string{"z", "t"}, Consts: map[string]float32{"dt": 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := b.Fuse(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Release()
+	for step := 0; step < 3; step++ {
+		if err := b.Write(tt, 0, []float32{float32(step)}); err != nil {
+			t.Fatal(err)
+		}
+		k.Run([]backend.Tensor{z, tt}, backend.RandKey{})
+		got := b.ten("test", z)
+		for i := 0; i < n; i += 997 {
+			if want := float32(i) + float32(step)*0.5; got[i] != want {
+				t.Fatalf("step %d: z[%d] = %v, want %v", step, i, got[i], want)
+			}
+		}
+	}
+}
