@@ -36,9 +36,11 @@ var _ backend.Kernel = (*kernel)(nil)
 
 // Fuse compiles p into a kernel. The shader comes from p.GLSL: tensor k
 // at binding k, uniform n, seed and counter, a 2-D grid of 256-wide
-// groups. Transcendental functions in fused kernels use the driver's
-// float32 built-ins (see package expr), so they may differ from the cpu
-// in the last bits.
+// groups. exp, log, tanh, sigmoid, pow and division in fused kernels use
+// the driver's float32 built-ins (see package expr), so they may differ
+// from the cpu in the last bits; exprel, expm1, log1p, log10, sin and cos
+// are computed in double and rounded once, as on the cpu (equal on
+// llvmpipe), and x ** k, %, sign, ceil, int, i and N are exact.
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	if p == nil {
 		panic("gl: Fuse: nil program")
