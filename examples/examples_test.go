@@ -42,6 +42,7 @@ func TestExamplesRun(t *testing.T) {
 		{"sorn", []string{"-ne", "100"}, []string{"sorn_raster.png", "sorn_activity.png", "sorn_weights.png"}},
 		{"hh", []string{"-dt", "0.05ms", "-method", "rk4"}, []string{"hh_v.png"}},
 		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}, []string{"hindmarsh_rose_x.png"}},
+		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}, []string{"wang_buzsaki_v.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)

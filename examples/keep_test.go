@@ -60,6 +60,7 @@ func TestExamplesKeep(t *testing.T) {
 		{"sorn", []string{"-ne", "100"}},
 		{"hh", []string{"-dt", "0.05ms"}},
 		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}},
+		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}},
 	}
 	const n = 50
 	for _, c := range cases {

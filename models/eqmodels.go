@@ -83,3 +83,35 @@ func HindmarshRose(o EqOptions) (*equations.Neuron, error) {
 		Init:      map[string]string{"x": "-1.6", "y": "-11.8", "z": "0", "I": fmt.Sprint(i)},
 	})
 }
+
+// WangBuzsakiEquations is PymoNNto's Wang-Buzsaki interneuron (Brian2's
+// Wang_Buszaki_1996): instantaneous sodium activation m, h and n at five
+// times their rates, v in mV.
+const WangBuzsakiEquations = `
+dv/dt = (-gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL) + Iapp)/Cm : mV
+m = am/(am + bm) : 1
+am = 1/exprel(-(v/mV + 35)/10)/ms : Hz
+bm = 4*exp(-(v/mV + 60)/18)/ms : Hz
+dh/dt = 5*(ah*(1 - h) - bh*h) : 1
+ah = 0.07*exp(-(v/mV + 58)/20)/ms : Hz
+bh = 1/(exp(-0.1*(v/mV + 28)) + 1)/ms : Hz
+dn/dt = 5*(an*(1 - n) - bn*n) : 1
+an = 0.1/exprel(-(v/mV + 34)/10)/ms : Hz
+bn = 0.125*exp(-(v/mV + 44)/80)/ms : Hz
+Iapp : uA (shared)
+`
+
+// WangBuzsaki is the Wang-Buzsaki neuron: Cm 1 uF, gNa 35, gK 9, gL 0.1
+// mS, ENa 55, EK -90, EL -65 mV, Iapp 2 uA; v0 -70 mV, h0 1, n0 0.
+func WangBuzsaki(o EqOptions) (*equations.Neuron, error) {
+	i := o.I
+	if i == 0 {
+		i = 2
+	}
+	return equations.New(WangBuzsakiEquations, equations.Options{
+		Method: o.Method, DT: o.dt(),
+		Namespace: map[string]string{"Cm": "1*uF", "gNa": "35*msiemens", "gK": "9*msiemens", "gL": "0.1*msiemens",
+			"ENa": "55*mV", "EK": "-90*mV", "EL": "-65*mV"},
+		Init: map[string]string{"v": "-70*mV", "h": "1", "n": "0", "Iapp": fmt.Sprintf("%g*uA", i)},
+	})
+}

@@ -12,6 +12,7 @@ import (
 	_ "github.com/gomonnto/gomonnto/backend/opengl"
 	"github.com/gomonnto/gomonnto/core"
 	_ "github.com/gomonnto/gomonnto/cpu"
+	"github.com/gomonnto/gomonnto/equations"
 )
 
 // hhRef integrates the same model in float64 in ms and mV with method.
@@ -83,6 +84,11 @@ func upward(v []float64) []int {
 }
 
 func runHH(t *testing.T, be, method string, steps int) (v []float64, src string) {
+	return runEq(t, be, HH, method, steps)
+}
+
+// runEq runs a single-neuron equation model and returns v after each step.
+func runEq(t *testing.T, be string, build func(EqOptions) (*equations.Neuron, error), method string, steps int) (v []float64, src string) {
 	t.Helper()
 	b, err := backend.Open(be, backend.Options{})
 	if err != nil {
@@ -93,7 +99,7 @@ func runHH(t *testing.T, be, method string, steps int) (v []float64, src string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nr, err := HH(EqOptions{Method: method})
+	nr, err := build(EqOptions{Method: method})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +181,13 @@ func near(k int, at []int, w int) bool {
 // brian2HH reads Brian2 2.5's v (mV) after each step of the same model and
 // method (bench/peers/brian2_hh.py writes it).
 func brian2HH(t *testing.T, method string) []float64 {
-	b, err := os.ReadFile(filepath.Join("testdata", "brian2_hh_"+method+".txt"))
+	return brian2Trace(t, "brian2_hh_"+method+".txt")
+}
+
+// brian2Trace reads one value per line of a file bench/peers/brian2_hh.py
+// wrote.
+func brian2Trace(t *testing.T, file string) []float64 {
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatalf("%v (run /usr/bin/python3 bench/peers/brian2_hh.py)", err)
 	}
@@ -299,5 +311,47 @@ func TestHindmarshRoseAgainstBrian2(t *testing.T) {
 			}
 			t.Logf("%s: %d spikes in %d steps, each within %d step(s) of Brian2's", c.be, len(got), c.steps, worst)
 		})
+	}
+}
+
+// TestWangBuzsakiAgainstBrian2: Brian2 2.5.1's Wang_Buszaki_1996 (the same
+// equations, float64) with euler and rk4 against the equations in float32
+// on cpu and gl: the same spikes within 1 step, v within 0.5 mV more than
+// 1 ms (100 steps) away from them over 100 ms: a WB spike is wider than
+// HH's, and on its flanks a sub-step shift is tens of mV.
+func TestWangBuzsakiAgainstBrian2(t *testing.T) {
+	for _, method := range []string{"euler", "rk4"} {
+		bv := brian2Trace(t, "brian2_wb_"+method+".txt")
+		all := upward(bv)
+		if len(all) < 5 {
+			t.Fatalf("Brian2's Wang-Buzsaki fires %d times", len(all))
+		}
+		for _, be := range []string{"cpu", "gl"} {
+			v, _ := runEq(t, be, WangBuzsaki, method, len(bv))
+			got, want := upward(v), all
+			// A crossing in the last step may fall either side of it.
+			for len(got) > 0 && got[len(got)-1] > len(bv)-2 {
+				got = got[:len(got)-1]
+			}
+			for len(want) > 0 && want[len(want)-1] > len(bv)-2 {
+				want = want[:len(want)-1]
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s on %s: %d spikes, Brian2 %d (%v vs %v)", method, be, len(got), len(want), got, want)
+			}
+			shift, dv := 0, 0.0
+			for k := range got {
+				shift = max(shift, got[k]-want[k], want[k]-got[k])
+			}
+			for k := range v {
+				if !near(k, all, 100) { // a WB spike spans about 1 ms
+					dv = max(dv, math.Abs(v[k]-bv[k]))
+				}
+			}
+			if shift > 1 || dv > 0.5 {
+				t.Fatalf("%s on %s: spikes shifted up to %d steps, v up to %.3g mV from Brian2's", method, be, shift, dv)
+			}
+			t.Logf("%s on %s: %d spikes as Brian2's within %d step(s), v within %.3g mV away from them", method, be, len(got), shift, dv)
+		}
 	}
 }

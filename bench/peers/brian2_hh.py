@@ -58,3 +58,32 @@ ups = [k + 1 for k in range(1, len(x)) if x[k-1] < 1 <= x[k]]
 with open(os.path.join(out, 'brian2_hr.txt'), 'w') as f:
     f.write(' '.join(str(k) for k in ups) + '\n')
 print('hindmarsh_rose', len(ups), 'spikes', file=sys.stderr)
+
+# Wang-Buzsaki (Brian2's Wang_Buszaki_1996 = PymoNNto's), Iapp 2 uA, v0
+# -70 mV, h0 1, n0 0, dt 0.01 ms, 100 ms, euler and rk4: v (mV) after each
+# step to models/testdata/brian2_wb_<method>.txt.
+wb = '''
+dv/dt = (-gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL) + Iapp)/Cm : volt
+m = am/(am + bm) : 1
+am = 1/exprel(-(v/mV + 35)/10)/ms : Hz
+bm = 4*exp(-(v/mV + 60)/18)/ms : Hz
+dh/dt = 5*(ah*(1 - h) - bh*h) : 1
+ah = 0.07*exp(-(v/mV + 58)/20)/ms : Hz
+bh = 1/(exp(-0.1*(v/mV + 28)) + 1)/ms : Hz
+dn/dt = 5*(an*(1 - n) - bn*n) : 1
+an = 0.1/exprel(-(v/mV + 34)/10)/ms : Hz
+bn = 0.125*exp(-(v/mV + 44)/80)/ms : Hz
+'''
+for method in ['euler', 'rk4']:
+    start_scope()
+    defaultclock.dt = 0.01*ms
+    G = NeuronGroup(1, wb, method=method, namespace=dict(Cm=1*uF, gNa=35*msiemens, gK=9*msiemens, gL=0.1*msiemens,
+                                                        ENa=55*mV, EK=-90*mV, EL=-65*mV, Iapp=2*uA))
+    G.v, G.h, G.n = -70*mV, 1, 0
+    M = StateMonitor(G, 'v', record=0)
+    run(100*ms + defaultclock.dt)
+    trace = M.v[0] / mV
+    with open(os.path.join(out, 'brian2_wb_%s.txt' % method), 'w') as f:
+        for val in trace[1:10001]:
+            f.write("%.9g\n" % val)
+    print('wang_buzsaki', method, file=sys.stderr)
