@@ -161,7 +161,10 @@
 //
 // Fused kernels (Fuse) run the shader of expr.Program.GLSL: tensor k at
 // binding k, one invocation per element on a 2-D grid of 256-wide groups.
-// Their transcendental functions are the driver's float32 built-ins.
+// exp, log, tanh, sigmoid, pow and division are the driver's float32
+// built-ins; exprel, expm1, log1p, log10, sin and cos run in double (as
+// the cpu computes them, so they match it bit for bit), and so do the
+// quotient of % and the reciprocal of x**-k.
 //
 // # Tests
 //
