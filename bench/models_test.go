@@ -132,21 +132,26 @@ func BenchmarkM3(b *testing.B) {
 	}
 }
 
-// BenchmarkM2 is PymoNNto's classic LIF network (800 E + 200 I).
+// BenchmarkM2 is PymoNNto's classic LIF network (800 E + 200 I), its
+// neurons hand-written (LIFNet) and, as /eq, written as equations
+// (LIFNetEq: the same spikes).
 func BenchmarkM2(b *testing.B) {
 	for _, name := range backends(b) {
-		withRecording(b, fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B, rec bool) {
-			net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
-			if err != nil {
-				b.Fatal(err)
-			}
-			m, err := models.LIFNet(net, models.ClassicOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			recordSpikes(b, net, rec, "fired")
-			recordSeries(b, m.E, rec, "mean(v)", 1) // as examples/lif
-			runSteps(b, net, 100)
-		})
+		withRecording(b, fmt.Sprintf("%s/n=1000/SxD", name), func(b *testing.B, rec bool) { benchM2(b, name, rec, models.LIFNet) })
+		b.Run(fmt.Sprintf("%s/n=1000/SxD/eq", name), func(b *testing.B) { benchM2(b, name, false, models.LIFNetEq) })
 	}
+}
+
+func benchM2(b *testing.B, name string, rec bool, build func(*core.Network, models.ClassicOptions) (*models.ClassicNet, error)) {
+	net, err := core.NewNetwork(core.Config{Backend: open(b, name), Seed: 1, Layout: core.SxD})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := build(net, models.ClassicOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recordSpikes(b, net, rec, "fired")
+	recordSeries(b, m.E, rec, "mean(v)", 1) // as examples/lif
+	runSteps(b, net, 100)
 }

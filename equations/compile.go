@@ -444,6 +444,24 @@ func (m *model) fold(n *node, env map[string]string) (float64, bool) {
 	return 0, false
 }
 
+// genScaled writes k*n, folding k into a constant divisor or factor of n.
+func (m *model) genScaled(n *node, k float64, env map[string]string) string {
+	switch n.op {
+	case "/":
+		if c, ok := m.fold(n.args[1], env); ok && c != 0 {
+			return "(" + m.gen(n.args[0], env) + ")*" + lit(k/c)
+		}
+	case "*":
+		if c, ok := m.fold(n.args[1], env); ok {
+			return "(" + m.gen(n.args[0], env) + ")*" + lit(k*c)
+		}
+		if c, ok := m.fold(n.args[0], env); ok {
+			return "(" + m.gen(n.args[1], env) + ")*" + lit(k*c)
+		}
+	}
+	return lit(k) + "*" + m.gen(n, env)
+}
+
 // subst replaces the subexpressions in n by their definitions.
 func (m *model) subst(n *node) *node {
 	if n == nil {

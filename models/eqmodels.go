@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/equations"
 )
 
@@ -114,4 +115,39 @@ func WangBuzsaki(o EqOptions) (*equations.Neuron, error) {
 			"ENa": "55*mV", "EK": "-90*mV", "EL": "-65*mV"},
 		Init: map[string]string{"v": "-70*mV", "h": "1", "n": "0", "Iapp": fmt.Sprintf("%g*uA", i)},
 	})
+}
+
+// LIFEquations is M2's LIF neuron as equations, in PymoNNto's numbers
+// (v and I in mV, time in ms): the update LIFUpdate writes by hand.
+const LIFEquations = `
+dv/dt = ((v_rest - v) + I)/ms : 1
+I : 1
+`
+
+// LIFNetEq is M2 (LIFNet) with its neurons built from LIFEquations: the
+// same network, draws and spikes.
+func LIFNetEq(net *core.Network, o ClassicOptions) (*ClassicNet, error) {
+	var err error
+	nets, err2 := classic(net, o, func(exc bool) core.Behaviors {
+		thr := "-10"
+		if !exc {
+			thr = "-30"
+		}
+		nr, e := equations.New(LIFEquations, equations.Options{
+			DT: "0.1*ms", Threshold: "v > " + thr, Reset: "v = v_reset",
+			Namespace: map[string]string{"v_rest": "-65", "v_reset": "-80"},
+			Init:      map[string]string{"v": "uniform, scale=-65"},
+		})
+		if e != nil && err == nil {
+			err = e
+		}
+		return core.Behaviors{
+			1: nr,
+			2: &SpikeInput{Base: core.Base{Params: core.Params{"noise": "90"}}},
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nets, err2
 }

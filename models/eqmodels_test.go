@@ -355,3 +355,57 @@ func TestWangBuzsakiAgainstBrian2(t *testing.T) {
 		}
 	}
 }
+
+// TestLIFNetEq: M2 with its neurons written as equations fires the same
+// spikes as the hand-written kernel, step for step, on cpu and gl.
+func TestLIFNetEq(t *testing.T) {
+	for _, be := range []string{"cpu", "gl"} {
+		t.Run(be, func(t *testing.T) {
+			run := func(build func(*core.Network, ClassicOptions) (*ClassicNet, error)) (*core.Events, string) {
+				bk, err := backend.Open(be, backend.Options{Deterministic: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer bk.Close()
+				net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 3, Layout: core.SxD})
+				m, err := build(net, ClassicOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
+				if err := m.E.AddBehavior(9, rec); err != nil {
+					t.Fatal(err)
+				}
+				if err := net.Initialize(); err != nil {
+					t.Fatal(err)
+				}
+				if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
+					t.Fatal(err)
+				}
+				ev, err := rec.Events("fired")
+				if err != nil {
+					t.Fatal(err)
+				}
+				src := ""
+				if nr, ok := m.E.Behaviors()[0].(*equations.Neuron); ok {
+					src = nr.Source()
+				}
+				return ev, src
+			}
+			hand, _ := run(LIFNet)
+			eq, src := run(LIFNetEq)
+			if hand.Len() < 1000 {
+				t.Fatalf("M2 fired %d times in 1000 steps", hand.Len())
+			}
+			if eq.Len() != hand.Len() {
+				t.Fatalf("equations: %d spikes, the hand-written kernel %d\nkernel:\n%s", eq.Len(), hand.Len(), src)
+			}
+			for k := range hand.Indices {
+				if hand.Indices[k] != eq.Indices[k] || hand.Iterations[k] != eq.Iterations[k] {
+					t.Fatalf("spike %d: neuron %d at %d, hand-written %d at %d\nkernel:\n%s", k, eq.Indices[k], eq.Iterations[k], hand.Indices[k], hand.Iterations[k], src)
+				}
+			}
+			t.Logf("%s: %d spikes, identical", be, hand.Len())
+		})
+	}
+}
