@@ -157,7 +157,7 @@ func (m *model) dim(n *node) (Dim, error) {
 		switch n.name {
 		case "t", "dt", "lastspike":
 			return dSecond, nil
-		case "i", "N", "not_refractory":
+		case "i", "N", "not_refractory", "pi":
 			return Dimensionless, nil
 		case "xi":
 			m.noise = true
@@ -401,6 +401,9 @@ func (m *model) fold(n *node, env map[string]string) (float64, bool) {
 		}
 		if n.name == "dt" {
 			return m.dt, true
+		}
+		if n.name == "pi" {
+			return math.Pi, true
 		}
 		if reserved[n.name] {
 			return 0, false

@@ -33,7 +33,11 @@
 // exact solves linear systems with constant coefficients through the matrix
 // exponential, computed in float64 when the kernel is built.
 //
-// Not there yet (issue 15): t, i, N and
-// lastspike inside equations, synapse equations (on_pre, on_post, summed
+// Names: t (the time at the start of the step, kept on the device as a
+// step count), dt, i (the neuron's index), N (the group's size), pi,
+// lastspike (with a threshold), not_refractory, xi, and Brian2's unit
+// names (mV, nS, uF/cm2, ...) where no variable or constant hides them.
+//
+// Not there yet (issue 15): synapse equations (on_pre, on_post, summed
 // variables, event-driven traces).
 package equations

@@ -53,6 +53,7 @@ type Neuron struct {
 	src   string
 	k     *core.Kernel
 	since backend.Tensor
+	tick  *core.Kernel // clock += 1 when t is used
 	spike string
 	ref   struct {
 		steps int   // a refractory time in steps (-1: none)
@@ -108,6 +109,9 @@ func New(eqs string, o Options) (*Neuron, error) {
 	}
 	if nr.m.noise && nr.opt.Method != "euler" {
 		return nil, fmt.Errorf("equations: the noise xi needs method euler (Euler-Maruyama); %s is for deterministic equations", nr.opt.Method)
+	}
+	if nr.uses("lastspike") && o.Threshold == "" {
+		return nil, errors.New("equations: lastspike needs a threshold (it is the time of the last spike)")
 	}
 	nr.spike = o.SpikeVar
 	if nr.spike == "" {
@@ -299,8 +303,14 @@ func (nr *Neuron) source() (string, error) {
 		}
 	}
 	refr := nr.thr != nil && (nr.ref.steps >= 0 || nr.ref.cond != nil)
-	if refr {
+	if nr.usesTime() {
+		env["t"] = fmt.Sprintf("(clock*%s)", lit(m.dt))
+	}
+	if nr.counts() {
 		w("_since := since + 1")
+		env["lastspike"] = fmt.Sprintf("(%s - _since*%s)", env["t"], lit(m.dt))
+	}
+	if refr {
 		if nr.ref.cond != nil {
 			w("_nr := !(%s)", m.gen(nr.ref.cond, env))
 		} else {
@@ -446,7 +456,7 @@ func (nr *Neuron) source() (string, error) {
 			}
 		}
 		w("%s = _spk", nr.spike)
-		if refr {
+		if nr.counts() {
 			w("since = _spk ? 0 : min(_since, 1e9)")
 		}
 	}
@@ -519,12 +529,24 @@ func (nr *Neuron) Initialize(obj core.Object) error {
 		}
 	}
 	extra := map[string]backend.Tensor{}
-	if nr.thr != nil && (nr.ref.steps >= 0 || nr.ref.cond != nil) {
+	if nr.counts() {
 		var err error
 		if nr.since, err = obj.Vector("1e9"); err != nil {
 			return err
 		}
 		extra["since"] = nr.since
+	}
+	if nr.usesTime() {
+		// The steps run so far, on the device: t = clock*dt at the start
+		// of a step, with no host write per step.
+		clock, err := obj.Net().Vector(fmt.Sprint(obj.Net().Iteration))
+		if err != nil {
+			return err
+		}
+		extra["clock"] = clock
+		if nr.tick, err = core.NewKernelWith(obj, "clock = clock + 1", nil, map[string]backend.Tensor{"clock": clock}); err != nil {
+			return err
+		}
 	}
 	k, err := core.NewKernelWith(obj, nr.src, nil, extra)
 	if err != nil {
@@ -534,8 +556,37 @@ func (nr *Neuron) Initialize(obj core.Object) error {
 	return nil
 }
 
+// usesTime reports whether t or lastspike appears in the equations or the
+// event strings.
+func (nr *Neuron) usesTime() bool { return nr.uses("t") || nr.uses("lastspike") }
+
+// counts reports whether the kernel keeps the steps since each neuron's
+// last spike (for a refractory period or lastspike).
+func (nr *Neuron) counts() bool {
+	return nr.thr != nil && (nr.ref.steps >= 0 || nr.ref.cond != nil || nr.uses("lastspike"))
+}
+
+func (nr *Neuron) uses(name string) bool {
+	found := false
+	look := func(n *node) {
+		walkNames(n, func(k *node) { found = found || k.name == name })
+	}
+	for _, e := range nr.eqs {
+		look(e.expr)
+	}
+	look(nr.thr)
+	look(nr.ref.cond)
+	for _, s := range nr.reset {
+		look(s.expr)
+	}
+	return found
+}
+
 // Iteration runs one step.
 func (nr *Neuron) Iteration(core.Object) error {
 	nr.k.Run()
+	if nr.tick != nil {
+		nr.tick.Run()
+	}
 	return nil
 }
