@@ -188,6 +188,11 @@ type COBAOptions struct {
 // I->E and I->I tagged GABA (gi += 6.7), each pair (self-pairs included)
 // connected independently with probability P. One step is 0.1 ms.
 func COBANet(net *core.Network, o COBAOptions) (*ClassicNet, error) {
+	return cobaNet(net, o, func() (core.Behavior, error) { return &COBA{}, nil })
+}
+
+// cobaNet builds M5 with the neuron behaviour neuron makes.
+func cobaNet(net *core.Network, o COBAOptions, neuron func() (core.Behavior, error)) (*ClassicNet, error) {
 	if o.N == 0 {
 		o.N = 4000
 	}
@@ -202,8 +207,12 @@ func COBANet(net *core.Network, o COBAOptions) (*ClassicNet, error) {
 	}
 	ne := o.N * 4 / 5
 	mk := func(name string, n int) (*core.NeuronGroup, error) {
+		nr, err := neuron()
+		if err != nil {
+			return nil, err
+		}
 		return net.NewNeuronGroup(name, core.Size(n), core.Behaviors{
-			1: &COBA{},
+			1: nr,
 			2: &COBAInput{P: o.P},
 		})
 	}

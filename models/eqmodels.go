@@ -151,3 +151,25 @@ func LIFNetEq(net *core.Network, o ClassicOptions) (*ClassicNet, error) {
 	}
 	return nets, err2
 }
+
+// COBAEquations is M5's COBA neuron as equations, in the numbers of COBA
+// (v in mV, conductances in units of the leak, time in ms), v held for
+// 5 ms after a spike.
+const COBAEquations = `
+dv/dt = (-(v - E_L) + ge*(E_e - v) + gi*(E_i - v))/tau_m : 1 (unless refractory)
+dge/dt = -ge/tau_e : 1
+dgi/dt = -gi/tau_i : 1
+`
+
+// COBANetEq is M5 (COBANet) with its neurons built from COBAEquations:
+// the same network, draws and spikes.
+func COBANetEq(net *core.Network, o COBAOptions) (*ClassicNet, error) {
+	return cobaNet(net, o, func() (core.Behavior, error) {
+		return equations.New(COBAEquations, equations.Options{
+			DT: "0.1*ms", Threshold: "v > V_th", Reset: "v = V_reset", Refractory: "5*ms",
+			Namespace: map[string]string{"tau_m": "20*ms", "tau_e": "5*ms", "tau_i": "10*ms",
+				"E_L": "-60", "E_e": "0", "E_i": "-80", "V_th": "-50", "V_reset": "-60"},
+			Init: map[string]string{"v": "normal(-65, 5)", "ge": "normal(4, 1.5)", "gi": "normal(20, 12)"},
+		})
+	})
+}
