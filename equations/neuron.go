@@ -137,52 +137,11 @@ func constant(s, what string) (quantity, error) {
 	if err != nil {
 		return quantity{}, fmt.Errorf("equations: %s = %q: %w", what, s, err)
 	}
-	v, ok := evalConst(n)
+	v, ok := m.fold(n, nil)
 	if !ok {
 		return quantity{}, fmt.Errorf("equations: %s = %q: not a constant (numbers and units only)", what, s)
 	}
 	return quantity{d, v}, nil
-}
-
-// evalConst computes a constant expression in SI units.
-func evalConst(n *node) (float64, bool) {
-	switch n.op {
-	case "num":
-		return n.num, true
-	case "name":
-		u, ok := lookupUnit(n.name)
-		return u.scale, ok
-	case "neg":
-		v, ok := evalConst(n.args[0])
-		return -v, ok
-	case "call":
-		if n.name == "sqrt" && len(n.args) == 1 {
-			v, ok := evalConst(n.args[0])
-			return math.Sqrt(v), ok
-		}
-		return 0, false
-	}
-	if len(n.args) != 2 {
-		return 0, false
-	}
-	a, ok1 := evalConst(n.args[0])
-	b, ok2 := evalConst(n.args[1])
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	switch n.op {
-	case "+":
-		return a + b, true
-	case "-":
-		return a - b, true
-	case "*":
-		return a * b, true
-	case "/":
-		return a / b, true
-	case "**":
-		return math.Pow(a, b), true
-	}
-	return 0, false
 }
 
 // events checks the threshold, reset and refractory strings.
@@ -245,7 +204,7 @@ func (nr *Neuron) events() error {
 		}
 		switch d {
 		case dSecond:
-			v, ok := evalConst(n)
+			v, ok := m.fold(n, nil)
 			if !ok || v < 0 {
 				return fmt.Errorf("equations: refractory %q: give a constant time (2*ms) or a condition", o.Refractory)
 			}
