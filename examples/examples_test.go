@@ -43,6 +43,7 @@ func TestExamplesRun(t *testing.T) {
 		{"hh", []string{"-dt", "0.05ms", "-method", "rk4"}, []string{"hh_v.png"}},
 		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}, []string{"hindmarsh_rose_x.png"}},
 		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}, []string{"wang_buzsaki_v.png"}},
+		{"brunel_hakim", []string{"-n", "1000", "-c", "200", "-pymonnto"}, []string{"brunel_hakim_raster.png", "brunel_hakim_rate.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)

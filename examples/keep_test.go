@@ -61,6 +61,7 @@ func TestExamplesKeep(t *testing.T) {
 		{"hh", []string{"-dt", "0.05ms"}},
 		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}},
 		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}},
+		{"brunel_hakim", []string{"-n", "1000", "-c", "200"}},
 	}
 	const n = 50
 	for _, c := range cases {

@@ -173,3 +173,103 @@ func COBANetEq(net *core.Network, o COBAOptions) (*ClassicNet, error) {
 		})
 	})
 }
+
+// DelayedInput adds, each step, the delayed spikes of every afferent
+// synapse group to the target variable: Target += W . spikes(t - delay)
+// (Brian2's on_pre = "V += w" with a delay; the delay is the synapse
+// group's, core.SetUniformDelay or SetDelays).
+type DelayedInput struct {
+	core.Base
+	Target, Spikes string // "V" and "fired" if empty
+	in             []*core.SynapseGroup
+}
+
+func (d *DelayedInput) Initialize(o core.Object) error {
+	g, ok := o.(*core.NeuronGroup)
+	if !ok {
+		return fmt.Errorf("DelayedInput belongs on a neuron group, not %T", o)
+	}
+	if d.Target == "" {
+		d.Target = "V"
+	}
+	if d.Spikes == "" {
+		d.Spikes = "fired"
+	}
+	if g.Var(d.Target) == nil {
+		return fmt.Errorf("DelayedInput: group %s has no variable %q to add the input to", g.Name(), d.Target)
+	}
+	for _, sg := range g.Synapses(core.Afferent, "") {
+		if sg.Var("W") == nil || sg.Src.Var(d.Spikes) == nil {
+			return fmt.Errorf("DelayedInput: synapse group %s needs W and its source's %q", sg.Name(), d.Spikes)
+		}
+		d.in = append(d.in, sg)
+	}
+	return nil
+}
+
+func (d *DelayedInput) Iteration(o core.Object) error {
+	v := o.Var(d.Target)
+	for _, sg := range d.in {
+		sg.PropagateDelayed(v, sg.Var("W"), sg.Src.Var(d.Spikes), 1)
+	}
+	return nil
+}
+
+// BrunelHakimOptions configure BrunelHakim.
+type BrunelHakimOptions struct {
+	// N neurons (5000 if 0), C connections per neuron on average (1000).
+	N, C int
+	// PymoNNto selects PymoNNto's loose port: dt 0.2 ms, noise
+	// sqrt(20)*13 mV per sqrt(step) without the sqrt(dt) of white
+	// noise, a 40 ms refractory period and a 7.8 ms delay (the paper:
+	// dt 0.1 ms, sigma 1 mV, 2 ms and 2 ms).
+	PymoNNto bool
+}
+
+// BrunelHakim builds Brunel & Hakim (1999), as Brian2's example: N LIF
+// neurons driven by mu 25 mV and white noise (sigma 1 mV), inhibited by a
+// sparse random network (p = C/N, J = 0.1 mV, delay 2 ms), threshold 20
+// mV, reset 10 mV, refractory 2 ms, tau 20 ms, Euler-Maruyama at dt 0.1
+// ms. It returns the group; one step is DT.
+func BrunelHakim(net *core.Network, o BrunelHakimOptions) (*core.NeuronGroup, string, error) {
+	if o.N == 0 {
+		o.N = 5000
+	}
+	if o.C == 0 {
+		o.C = 1000
+	}
+	if o.C > o.N {
+		return nil, "", fmt.Errorf("BrunelHakim: C = %d connections per neuron from N = %d neurons: C must not exceed N", o.C, o.N)
+	}
+	eqs, dt, ref, delay := "dV/dt = (-V + muext + sigmaext*sqrt(tau)*xi)/tau : mV", "0.1*ms", "2*ms", 20
+	ns := map[string]string{"muext": "25*mV", "sigmaext": "1*mV", "tau": "20*ms"}
+	if o.PymoNNto {
+		// PymoNNto: v += (-v + 25 + sqrt(20)*13*N(0,1))/20*dt, dt 0.2.
+		eqs, dt, ref, delay = "dV/dt = (-V + muext + s*xi*sqrt(dt))/tau : mV", "0.2*ms", "40*ms", 39
+		ns["s"] = "sqrt(20)*13*mV"
+	}
+	nr, err := equations.New(eqs, equations.Options{Method: "euler", DT: dt, Threshold: "V > 20*mV", Reset: "V = 10*mV",
+		Refractory: ref, Namespace: ns, Init: map[string]string{"V": "10*mV"}, SpikeVar: "fired"})
+	if err != nil {
+		return nil, "", err
+	}
+	g, err := net.NewNeuronGroup("BH", core.Size(o.N), core.Behaviors{1: nr, 2: &DelayedInput{Target: "V"}})
+	if err != nil {
+		return nil, "", err
+	}
+	sg, err := net.NewSynapseGroup("GABA", g, g, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	w, err := sg.SparseMatrix(float64(o.C)/float64(o.N), "-0.1") // J = 0.1 mV, V in mV
+	if err != nil {
+		return nil, "", err
+	}
+	if err := sg.SetVar("W", w); err != nil {
+		return nil, "", err
+	}
+	if err := sg.SetUniformDelay(w, delay); err != nil {
+		return nil, "", err
+	}
+	return g, dt, nil
+}
