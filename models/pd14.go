@@ -667,6 +667,19 @@ func PD14DCScaled(i int, k float64) float64 {
 	return PD14DC(i) + 0.001*PD14TauSyn*(1-math.Sqrt(k))*in
 }
 
+// PD14FreePotential is the potential (mV) population i settles at under
+// the DC background alone (no spikes in or out): E_L + DC tau_m/C_m, with
+// the DC of in-degrees scaled by k (PD14DCScaled). Below V_th the
+// population stays silent unless spikes drive it: the compensation of the
+// reference (helpers.py adjust_weights_and_input_to_synapse_scaling) adds
+// (1 - sqrt(k)) of the full network's mean recurrent input, which is
+// inhibitory, so smaller k lowers the DC, and at k = 0.1 every population
+// but L6I settles below threshold: the DC-driven circuit is silent there in
+// NEST as here (the same formula, no noise to start the activity).
+func PD14FreePotential(i int, k float64) float64 {
+	return PD14EL + PD14DCScaled(i, k)*PD14TauM/PD14Cm
+}
+
 // PD14 is the built microcircuit.
 type PD14 struct {
 	// Groups are the populations in PD14Populations order (nil in the

@@ -85,9 +85,34 @@ func main() {
 	if !(*kscale > 0 && *kscale <= 1) {
 		cli.Fail(fmt.Errorf("-kscale=%v: must lie in (0, 1]", *kscale))
 	}
+	poissonSet := false
+	flag.Visit(func(fl *flag.Flag) { poissonSet = poissonSet || fl.Name == "poisson" })
+	if silent := silentUnderDC(*kscale); !*poisson && len(silent) > 4 {
+		// At small -kscale the reference's DC compensation leaves most
+		// populations below threshold (models.PD14FreePotential): the
+		// DC-driven circuit is silent, in NEST as here.
+		if poissonSet {
+			fmt.Fprintf(os.Stderr, "pd14: warning: with DC input at -kscale %g, %s settle below threshold and stay silent; -poisson fires\n", *kscale, strings.Join(silent, ", "))
+		} else {
+			*poisson = true
+			fmt.Fprintf(os.Stderr, "pd14: -kscale %g: the DC background leaves %s below threshold (a silent circuit, in NEST as here); using Poisson input (-poisson=false forces DC)\n", *kscale, strings.Join(silent, ", "))
+		}
+	}
 	if err := run(f, *scale, *kscale); err != nil {
 		cli.Fail(err)
 	}
+}
+
+// silentUnderDC lists the populations whose DC-only potential at in-degree
+// scale k is below threshold.
+func silentUnderDC(k float64) []string {
+	var out []string
+	for i, name := range models.PD14Populations {
+		if models.PD14FreePotential(i, k) < models.PD14VTh {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func run(f *cli.Flags, scale, kscale float64) error {
