@@ -509,3 +509,59 @@ func TestPD14FreePotential(t *testing.T) {
 		t.Errorf("L23E free potential %.3f mV, want -42.52", v)
 	}
 }
+
+// TestHopfield: from a stored pattern with a fifth of its units flipped,
+// PymoNNto's recall v = (9v + sign(Wv))/10 returns to the pattern (overlap
+// of sign(v) with it 1, with the others near 0: 4 patterns in 784 units are
+// far below the capacity of 0.138 N), on cpu and gl.
+func TestHopfield(t *testing.T) {
+	for _, be := range []string{"cpu", "gl"} {
+		bk, err := backend.Open(be, backend.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1})
+		g, pats, err := Hopfield(net, HopfieldOptions{Seed: 7, Cue: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		over := func() []float64 {
+			v := make([]float32, g.Size)
+			if err := bk.Read(v, g.Var("v"), 0); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float64, len(pats))
+			for k, p := range pats {
+				for i := range v {
+					if (v[i] > 0) == (p[i] > 0) {
+						out[k]++
+					} else {
+						out[k]--
+					}
+				}
+				out[k] /= float64(len(v))
+			}
+			return out
+		}
+		start := over()
+		if want := 1 - 2*156.0/784; math.Abs(start[2]-want) > 1e-9 { // int(0.2*784) = 156 units flipped
+			t.Fatalf("%s: the cue's overlap %v, want 1 - 2*156/784", be, start[2])
+		}
+		if err := net.SimulateIterations(30, core.SimOptions{Quiet: true}); err != nil {
+			t.Fatal(err)
+		}
+		end := over()
+		if end[2] != 1 {
+			t.Fatalf("%s: overlaps after 30 steps %v, want pattern 2 recalled exactly", be, end)
+		}
+		for k, m := range end {
+			if k != 2 && math.Abs(m) > 0.15 {
+				t.Fatalf("%s: overlap with pattern %d is %v", be, k, m)
+			}
+		}
+		bk.Close()
+	}
+}
