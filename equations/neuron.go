@@ -126,6 +126,18 @@ func New(eqs string, o Options) (*Neuron, error) {
 	return nr, nil
 }
 
+// Time reads a time such as "0.01*ms" and returns it in seconds.
+func Time(s string) (float64, error) {
+	q, err := constant(s, "time")
+	if err != nil {
+		return 0, err
+	}
+	if q.dim != dSecond {
+		return 0, fmt.Errorf("equations: %q is %s, not a time", s, q.dim)
+	}
+	return q.si, nil
+}
+
 // constant evaluates a constant expression with units ("50*mV").
 func constant(s, what string) (quantity, error) {
 	n, err := parseExpr(s, 1, 0)

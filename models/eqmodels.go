@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/equations"
 )
@@ -272,4 +273,136 @@ func BrunelHakim(net *core.Network, o BrunelHakimOptions) (*core.NeuronGroup, st
 		return nil, "", err
 	}
 	return g, dt, nil
+}
+
+// GapJunction sets Out = G*(W.V - deg*V) each step (G*sum over the
+// neighbours of (V_nb - V), W the adjacency of the group's recurrent
+// synapse group and deg its row sums), in the stored units of V and Out:
+// the electrical coupling of PymoNNto's compartment chain. Run it after
+// the neurons' update (whose variables it needs at initialisation): Out
+// then holds the coupling of the next step's start values.
+type GapJunction struct {
+	core.Base
+	V, Out string
+	G      float32
+	in     *core.SynapseGroup
+	h, deg backend.Tensor
+	k      *core.Kernel
+}
+
+func (j *GapJunction) Initialize(o core.Object) error {
+	g, ok := o.(*core.NeuronGroup)
+	if !ok {
+		return fmt.Errorf("GapJunction belongs on a neuron group, not %T", o)
+	}
+	for _, sg := range g.Synapses(core.Afferent, "") {
+		if sg.Src == g && sg.Var("W") != nil {
+			j.in = sg
+		}
+	}
+	if j.in == nil || g.Var(j.V) == nil || g.Var(j.Out) == nil {
+		return fmt.Errorf("GapJunction: group %s needs a recurrent synapse group with W and the variables %q and %q", g.Name(), j.V, j.Out)
+	}
+	var err error
+	if j.h, err = o.Vector("zeros"); err != nil {
+		return err
+	}
+	if j.deg, err = o.Vector("zeros"); err != nil {
+		return err
+	}
+	ones, err := o.Vector("ones")
+	if err != nil {
+		return err
+	}
+	j.in.MatVec(j.deg, j.in.Var("W"), ones, 1, 0) // row sums: the neighbours
+	ones.Release()
+	j.k, err = core.NewKernelWith(o, fmt.Sprintf("%s = G*(_h - _deg*%s)", j.Out, j.V), core.Consts{"G": j.G}, map[string]backend.Tensor{"_h": j.h, "_deg": j.deg})
+	return err
+}
+
+func (j *GapJunction) Iteration(o core.Object) error {
+	j.in.MatVec(j.h, j.in.Var("W"), o.Var(j.V), 1, 0)
+	j.k.Run()
+	return nil
+}
+
+// HHChainEquations is PymoNNto's 20-compartment Hodgkin-Huxley chain: each
+// compartment HHEquations' model with the coupling current I_gap and the
+// current injected into compartment 0 (i == 0): 5 uA/cm2 from 100 to 200
+// ms and 10 from 300 to 400 ms, as PymoNNto's example does from its
+// iteration counter.
+const HHChainEquations = `
+dv/dt = (I + I_gap - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) - gL*(v - EL))/C : mV
+I = (i == 0)*(5*(t >= 100*ms)*(t < 200*ms) + 10*(t >= 300*ms)*(t < 400*ms))*uA/cm2 : uA/cm2
+dm/dt = am*(1 - m) - bm*m : 1
+dh/dt = ah*(1 - h) - bh*h : 1
+dn/dt = an*(1 - n) - bn*n : 1
+am = 0.1*(v/mV + 40)/(1 - exp(-(v/mV + 40)/10))/ms : Hz
+bm = 4*exp(-(v/mV + 65)/18)/ms : Hz
+ah = 0.07*exp(-(v/mV + 65)/20)/ms : Hz
+bh = 1/(1 + exp(-(v/mV + 35)/10))/ms : Hz
+an = 0.01*(v/mV + 55)/(1 - exp(-(v/mV + 55)/10))/ms : Hz
+bn = 0.125*exp(-(v/mV + 65)/80)/ms : Hz
+I_gap : uA/cm2
+`
+
+// HHChainOptions configure HHChain.
+type HHChainOptions struct {
+	N int // compartments (20 if 0)
+	EqOptions
+	// PymoNNto starts every state at 0, as PymoNNto's example does (its
+	// states are vector()*value, and vector() is zeros: a bug, the whole
+	// chain fires at once from 0 mV); by default they start at HH's
+	// resting values (v -65 mV, m 0.05, h 0.6, n 0.32). Both couple as
+	// PymoNNto computes it, I += sum (v_nb - v)/0.15*dt with dt applied
+	// once more when I enters dv: a conductance of dt/0.15 = 0.067
+	// mS/cm2 at dt 0.01 ms (at 1/0.15 mS/cm2 the injected current leaks
+	// into the chain and compartment 0 never fires).
+	PymoNNto bool
+}
+
+// HHChain builds PymoNNto's chain of N Hodgkin-Huxley compartments coupled
+// to their neighbours (GapJunction), driven in compartment 0.
+func HHChain(net *core.Network, o HHChainOptions) (*core.NeuronGroup, error) {
+	if o.N == 0 {
+		o.N = 20
+	}
+	init := map[string]string{"v": "-65*mV", "m": "0.05", "h": "0.6", "n": "0.32"}
+	if o.PymoNNto {
+		init = map[string]string{"v": "0*mV", "m": "0", "h": "0", "n": "0"}
+	}
+	dtq, err := equations.Time(o.dt())
+	if err != nil {
+		return nil, err
+	}
+	g := float32(dtq * 1e3 / 0.15) // PymoNNto's /0.15*dt, dt in ms
+	nr, err := equations.New(HHChainEquations, equations.Options{
+		Method: o.Method, DT: o.dt(),
+		Namespace: map[string]string{"C": "1*uF/cm2", "gNa": "120*msiemens/cm2", "gK": "36*msiemens/cm2", "gL": "0.3*msiemens/cm2",
+			"ENa": "50*mV", "EK": "-77*mV", "EL": "-54.387*mV"},
+		Init: init,
+	})
+	if err != nil {
+		return nil, err
+	}
+	grp, err := net.NewNeuronGroup("chain", core.Size(o.N), core.Behaviors{1: nr, 1.5: &GapJunction{V: "v", Out: "I_gap", G: g}})
+	if err != nil {
+		return nil, err
+	}
+	sg, err := net.NewSynapseGroup("GAP", grp, grp, nil)
+	if err != nil {
+		return nil, err
+	}
+	adj := make([]float32, o.N*o.N)
+	for k := 0; k+1 < o.N; k++ {
+		adj[k*o.N+k+1], adj[(k+1)*o.N+k] = 1, 1
+	}
+	w, err := sg.Matrix("zeros")
+	if err != nil {
+		return nil, err
+	}
+	if err := net.Backend().Write(w, 0, adj); err != nil { // symmetric: either layout
+		return nil, err
+	}
+	return grp, sg.SetVar("W", w)
 }

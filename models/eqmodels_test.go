@@ -565,3 +565,98 @@ func TestHopfield(t *testing.T) {
 		bk.Close()
 	}
 }
+
+// TestHHChain: PymoNNto's 20-compartment chain (HHChain) on cpu and gl
+// against a float64 forward-Euler replica here (the same rates, coupling
+// dt/0.15 to the neighbours from the step's start values, current into
+// compartment 0 at 100-200 ms and 300-400 ms): the same spikes in every
+// compartment within 2 steps over 500 ms.
+func TestHHChain(t *testing.T) {
+	const n, steps, dt = 20, 50000, 0.01
+	v, m, h, nn := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for c := range n {
+		v[c], m[c], h[c], nn[c] = -65, 0.05, 0.6, 0.32
+	}
+	want := make([][]int, n)
+	g := dt / 0.15
+	for k := range steps {
+		tt := float64(k) * dt
+		nv := make([]float64, n)
+		for c := range n {
+			in := 0.0
+			if c == 0 && (tt >= 100 && tt < 200) {
+				in = 5
+			}
+			if c == 0 && (tt >= 300 && tt < 400) {
+				in = 10
+			}
+			gap := 0.0
+			if c > 0 {
+				gap += v[c-1] - v[c]
+			}
+			if c < n-1 {
+				gap += v[c+1] - v[c]
+			}
+			x := v[c]
+			am := 0.1 * (x + 40) / (1 - math.Exp(-(x+40)/10))
+			bm := 4 * math.Exp(-(x+65)/18)
+			ah := 0.07 * math.Exp(-(x+65)/20)
+			bh := 1 / (1 + math.Exp(-(x+35)/10))
+			an := 0.01 * (x + 55) / (1 - math.Exp(-(x+55)/10))
+			bn := 0.125 * math.Exp(-(x+65)/80)
+			mc, hc, nc := m[c], h[c], nn[c]
+			nv[c] = x + dt*(in+g*gap-120*mc*mc*mc*hc*(x-50)-36*nc*nc*nc*nc*(x+77)-0.3*(x+54.387))
+			m[c] += dt * (am*(1-mc) - bm*mc)
+			h[c] += dt * (ah*(1-hc) - bh*hc)
+			nn[c] += dt * (an*(1-nc) - bn*nc)
+			if x < 0 && nv[c] >= 0 {
+				want[c] = append(want[c], k+1)
+			}
+		}
+		v = nv
+	}
+	for _, be := range []string{"cpu", "gl"} {
+		bk, err := backend.Open(be, backend.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1})
+		grp, err := HHChain(net, HHChainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := core.NewRecorder([]string{"v"}, core.RecorderOptions{})
+		if err := grp.AddBehavior(9, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := rec.Series("v")
+		total := 0
+		for c := range n {
+			var got []int
+			for k := 1; k < s.Len(); k++ {
+				if s.At(k-1, c) < 0 && s.At(k, c) >= 0 {
+					got = append(got, s.Iterations[k])
+				}
+			}
+			if len(got) != len(want[c]) {
+				t.Fatalf("%s: compartment %d fires %d times, the float64 replica %d (%v vs %v)", be, c, len(got), len(want[c]), got, want[c])
+			}
+			for k := range got {
+				if d := got[k] - want[c][k]; d < -2 || d > 2 {
+					t.Fatalf("%s: compartment %d spike %d at %d, the replica's at %d", be, c, k, got[k], want[c][k])
+				}
+			}
+			total += len(got)
+		}
+		if total < 40 || len(want[n-1]) == 0 {
+			t.Fatalf("%s: %d spikes, the last compartment %d: the chain does not propagate", be, total, len(want[n-1]))
+		}
+		bk.Close()
+	}
+}

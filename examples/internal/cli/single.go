@@ -56,6 +56,25 @@ func parseTime(flagName, s string) (float64, error) {
 	return 0, fmt.Errorf("-%s=%q: give a positive time such as 0.01ms", flagName, s)
 }
 
+// StepsAndDT reads -dt and -duration (unless -steps is given) into the
+// number of steps and the step in ms.
+func (f *SingleFlags) StepsAndDT() (int, float64, error) {
+	dt, err := parseTime("dt", *f.DT)
+	if err != nil {
+		return 0, 0, err
+	}
+	set := map[string]bool{}
+	flag.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["steps"] {
+		return *f.Steps, dt, nil
+	}
+	d, err := parseTime("duration", *f.Duration)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(math.Round(d / dt)), dt, nil
+}
+
 // SingleSpec describes one single-neuron example.
 type SingleSpec struct {
 	Model string
@@ -72,21 +91,11 @@ type SingleSpec struct {
 // states after k-1 and k steps), the final state and the trace's range;
 // -out writes a plot of V.
 func Single(f *SingleFlags, spec SingleSpec) error {
-	dt, err := parseTime("dt", *f.DT)
+	steps, dt, err := f.StepsAndDT()
 	if err != nil {
 		return err
 	}
-	steps := *f.Steps
-	set := map[string]bool{}
-	flag.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if !set["steps"] {
-		d, err := parseTime("duration", *f.Duration)
-		if err != nil {
-			return err
-		}
-		steps = int(math.Round(d / dt))
-		*f.Steps = steps
-	}
+	*f.Steps = steps
 	nr, err := spec.Build(models.EqOptions{Method: *f.Method, DT: fmt.Sprintf("%g*ms", dt), I: *f.I})
 	if err != nil {
 		return err
