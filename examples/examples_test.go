@@ -45,6 +45,7 @@ func TestExamplesRun(t *testing.T) {
 		{"hindmarsh_rose", []string{"-dt", "0.1ms", "-i", "4"}, []string{"hindmarsh_rose_x.png"}},
 		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}, []string{"wang_buzsaki_v.png"}},
 		{"hopfield", nil, []string{"hopfield_overlap.png"}},
+		{"synfire", []string{"-pymonnto"}, []string{"synfire_raster.png"}},
 		{"brunel_hakim", []string{"-n", "1000", "-c", "200", "-pymonnto"}, []string{"brunel_hakim_raster.png", "brunel_hakim_rate.png"}},
 	}
 	for _, c := range cases {

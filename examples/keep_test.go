@@ -63,6 +63,7 @@ func TestExamplesKeep(t *testing.T) {
 		{"wang_buzsaki", []string{"-dt", "0.1ms", "-i", "10"}},
 		{"brunel_hakim", []string{"-n", "1000", "-c", "200"}},
 		{"hopfield", nil},
+		{"synfire", nil},
 	}
 	const n = 50
 	for _, c := range cases {

@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
@@ -405,4 +407,115 @@ func HHChain(net *core.Network, o HHChainOptions) (*core.NeuronGroup, error) {
 		return nil, err
 	}
 	return grp, sg.SetVar("W", w)
+}
+
+// SynfireEquations is the neuron of Diesmann et al. (1999) as Brian2's
+// example writes it: a LIF membrane fed by an alpha-shaped synaptic
+// current (x, y) and white noise.
+const SynfireEquations = `
+dV/dt = (-(V - Vr) + x)*(1./taum) : mV
+dx/dt = (-x + y)*(1./taupsp) : mV
+dy/dt = -y*(1./taupsp) + 25.27*mV/ms + (39.24*mV/ms**0.5)*xi : mV
+`
+
+// SynfireOptions configure Synfire.
+type SynfireOptions struct {
+	// Groups of Size neurons (10 of 100 if 0); Inputs spikes (85) at
+	// InputAt ms (50) with a spread of Jitter ms (1) drive the first
+	// group, drawn from Seed.
+	Groups, Size, Inputs int
+	InputAt, Jitter  float64
+	Seed             uint64
+	// PymoNNto starts V at -Vr + U*15 (+70 to +85 mV: everything fires in
+	// the first step), PymoNNto's sign bug; by default V starts uniform
+	// in [Vr, Vt], as in Brian2's example.
+	PymoNNto bool
+}
+
+// Synfire builds the synfire chain of Diesmann et al. (1999) as Brian2's
+// example: Groups x Size neurons (SynfireEquations; threshold -55 mV,
+// reset -70 mV, refractory 1 ms, euler at 0.1 ms), every neuron of a group
+// exciting every neuron of the next (y += 4.86 mV), and a spike generator
+// of Inputs neurons firing once near InputAt into the first group. It
+// returns the chain's group and the input group.
+func Synfire(net *core.Network, o SynfireOptions) (*core.NeuronGroup, *core.NeuronGroup, error) {
+	if o.Groups == 0 {
+		o.Groups = 10
+	}
+	if o.Size == 0 {
+		o.Size = 100
+	}
+	if o.Inputs == 0 {
+		o.Inputs = 85
+	}
+	if o.InputAt == 0 {
+		o.InputAt = 50
+	}
+	if o.Jitter == 0 {
+		o.Jitter = 1
+	}
+	init := "uniform(-70, -55)"
+	if o.PymoNNto {
+		init = "uniform(70, 85)"
+	}
+	nr, err := equations.New(SynfireEquations, equations.Options{Method: "euler", DT: "0.1*ms",
+		Threshold: "V > Vt", Reset: "V = Vr", Refractory: "1*ms",
+		Namespace: map[string]string{"Vr": "-70*mV", "Vt": "-55*mV", "taum": "10*ms", "taupsp": "0.325*ms"},
+		Init:      map[string]string{"V": init}})
+	if err != nil {
+		return nil, nil, err
+	}
+	n := o.Groups * o.Size
+	p, err := net.NewNeuronGroup("P", core.Size(n), core.Behaviors{1: nr, 2: &DelayedInput{Target: "y"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x73796e))
+	gen := &SpikeGenerator{Base: core.Base{Params: core.Params{"var": "fired"}}}
+	for k := range o.Inputs {
+		step := int(math.Round((o.InputAt + o.Jitter*rng.NormFloat64()) / 0.1))
+		gen.Steps, gen.Neurons = append(gen.Steps, max(step, 1)), append(gen.Neurons, k)
+	}
+	in, err := net.NewNeuronGroup("input", core.Size(o.Inputs), core.Behaviors{0.5: gen})
+	if err != nil {
+		return nil, nil, err
+	}
+	const weight = 4.86 // mV
+	connect := func(src *core.NeuronGroup, w func(i, j int) bool) error {
+		sg, err := net.NewSynapseGroup("GLUTAMATE", src, p, nil)
+		if err != nil {
+			return err
+		}
+		m, err := sg.Matrix("zeros")
+		if err != nil {
+			return err
+		}
+		r, c := sg.Shape()
+		vals := make([]float32, r*c)
+		for i := range src.Size { // i source, j destination
+			for j := range n {
+				if w(i, j) {
+					if net.Layout() == core.SxD {
+						vals[i*n+j] = weight
+					} else {
+						vals[j*src.Size+i] = weight
+					}
+				}
+			}
+		}
+		if err := net.Backend().Write(m, 0, vals); err != nil {
+			return err
+		}
+		if err := sg.SetVar("W", m); err != nil {
+			return err
+		}
+		return sg.SetUniformDelay(m, 0)
+	}
+	if err := connect(p, func(i, j int) bool { return j/o.Size == i/o.Size+1 }); err != nil {
+		return nil, nil, err
+	}
+	if err := connect(in, func(i, j int) bool { return j < o.Size }); err != nil {
+		return nil, nil, err
+	}
+	return p, in, nil
 }

@@ -660,3 +660,52 @@ func TestHHChain(t *testing.T) {
 		bk.Close()
 	}
 }
+
+// TestSynfire: the synfire chain of Diesmann et al. (1999) against
+// Brian2 2.5.1's example (bench/peers/brian2_synfire.py, seeds 1-3: every
+// group fires 103-131 spikes after 45 ms, the packet's mean time moving
+// from 52.7-53.6 ms in the first group to 58.0-59.1 ms in the last): the
+// packet crosses all ten groups, each group's count within 90-140 and the
+// last group's mean time 3-8 ms after the first's, on cpu and gl.
+func TestSynfire(t *testing.T) {
+	for _, be := range []string{"cpu", "gl"} {
+		bk, err := backend.Open(be, backend.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1, Layout: core.SxD})
+		p, _, err := Synfire(net, SynfireOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
+		if err := p.AddBehavior(9, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := rec.Events("fired")
+		count, sum := make([]int, 10), make([]float64, 10)
+		for k, i := range ev.Indices {
+			if ms := float64(ev.Iterations[k]) * 0.1; ms >= 45 {
+				count[i/100]++
+				sum[i/100] += ms
+			}
+		}
+		for g := range 10 {
+			if count[g] < 90 || count[g] > 140 {
+				t.Fatalf("%s: group %d fired %d times after 45 ms (all: %v); Brian2 103-131", be, g, count[g], count)
+			}
+		}
+		first, last := sum[0]/float64(count[0]), sum[9]/float64(count[9])
+		if d := last - first; d < 3 || d > 8 {
+			t.Fatalf("%s: mean times %.2f ms (first group) and %.2f (last): the packet took %.2f ms; Brian2 about 5", be, first, last, d)
+		}
+		t.Logf("%s: counts %v, mean times %.2f -> %.2f ms", be, count, first, last)
+		bk.Close()
+	}
+}
