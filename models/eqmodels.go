@@ -424,8 +424,8 @@ type SynfireOptions struct {
 	// InputAt ms (50) with a spread of Jitter ms (1) drive the first
 	// group, drawn from Seed.
 	Groups, Size, Inputs int
-	InputAt, Jitter  float64
-	Seed             uint64
+	InputAt, Jitter      float64
+	Seed                 uint64
 	// PymoNNto starts V at -Vr + U*15 (+70 to +85 mV: everything fires in
 	// the first step), PymoNNto's sign bug; by default V starts uniform
 	// in [Vr, Vt], as in Brian2's example.
