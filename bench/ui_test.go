@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,7 +161,7 @@ func BenchmarkUIServe(b *testing.B) {
 					return
 				}
 				u := serveUI(b, net, time.Second/30)
-				frames := 0
+				var frames atomic.Int64
 				if mode == "client" || mode == "slowclient" {
 					ctx, cancel := context.WithCancel(context.Background())
 					defer cancel()
@@ -178,7 +179,7 @@ func BenchmarkUIServe(b *testing.B) {
 								return
 							}
 							if typ == websocket.MessageBinary {
-								frames++
+								frames.Add(1)
 								if mode == "slowclient" { // a browser that draws 5 frames/s
 									time.Sleep(200 * time.Millisecond)
 								}
@@ -191,7 +192,7 @@ func BenchmarkUIServe(b *testing.B) {
 					time.Sleep(10 * time.Millisecond)
 				}
 				it0 := state(b, u).Iteration
-				f0 := frames
+				f0 := frames.Load()
 				b.ResetTimer()
 				t0 := time.Now()
 				for state(b, u).Iteration < it0+b.N {
@@ -201,7 +202,7 @@ func BenchmarkUIServe(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(state(b, u).Iteration-it0)/el.Seconds(), "steps/s")
 				if mode != "noclient" {
-					b.ReportMetric(float64(frames-f0)/el.Seconds(), "frames/s")
+					b.ReportMetric(float64(frames.Load()-f0)/el.Seconds(), "frames/s")
 				}
 			})
 		}
