@@ -38,6 +38,13 @@
 // lastspike (with a threshold), not_refractory, xi, and Brian2's unit
 // names (mV, nS, uF/cm2, ...) where no variable or constant hides them.
 //
-// Not there yet (issue 15): synapse equations (on_pre, on_post, summed
-// variables, event-driven traces).
+// Synapses (NewSynapses) gives a synapse group Brian2's on_pre in its
+// first form: statements that add the weight, a constant (the group's W as
+// 0/1 connectivity) or a constant times the weight to a postsynaptic
+// variable (V_post += w), with a delay, dense or sparse: one spike
+// propagation each.
+//
+// Not there yet (issue 15): on_pre statements that change synaptic or
+// presynaptic variables, on_post, event-driven traces (pair STDP as Brian2
+// users write it) and summed variables.
 package equations

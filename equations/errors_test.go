@@ -65,3 +65,29 @@ func TestUnits(t *testing.T) {
 		t.Errorf("S/m2 prints as %q", got)
 	}
 }
+
+// TestSynapseErrors: on_pre statements beyond the supported form, and
+// synaptic differential equations, are errors that say what works.
+func TestSynapseErrors(t *testing.T) {
+	for _, c := range []struct {
+		eqs  string
+		opt  SynapseOptions
+		want string
+	}{
+		{"w : mV", SynapseOptions{}, "OnPre"},
+		{"w : mV", SynapseOptions{OnPre: "w += 1*mV"}, "postsynaptic"},
+		{"w : mV", SynapseOptions{OnPre: "V_post = w"}, "+= and -="},
+		{"w : mV", SynapseOptions{OnPre: "V_post += w*w"}, "not a constant"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += 2*mV*w"}, "unit"},
+		{"dapre/dt = -apre/taupre : 1 (event-driven)", SynapseOptions{OnPre: "V_post += 1*mV"}, "event-driven"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += w", Delay: "2*mV"}, "time"},
+	} {
+		_, err := NewSynapses(c.eqs, c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q %+v: %v, want an error mentioning %q", c.eqs, c.opt, err, c.want)
+		}
+	}
+	if _, err := NewSynapses("w : mV", SynapseOptions{OnPre: "V_post += 0.5*w; ge_post -= J", Namespace: map[string]string{"J": "1*nS"}}); err != nil {
+		t.Errorf("two supported statements: %v", err)
+	}
+}

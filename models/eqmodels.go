@@ -227,6 +227,10 @@ type BrunelHakimOptions struct {
 	// noise, a 40 ms refractory period and a 7.8 ms delay (the paper:
 	// dt 0.1 ms, sigma 1 mV, 2 ms and 2 ms).
 	PymoNNto bool
+	// OnPre writes the synapses as Brian2 does, equations.Synapses with
+	// on_pre "V_post += w" and the delay, instead of DelayedInput: the
+	// same spikes.
+	OnPre bool
 }
 
 // BrunelHakim builds Brunel & Hakim (1999), as Brian2's example: N LIF
@@ -256,11 +260,25 @@ func BrunelHakim(net *core.Network, o BrunelHakimOptions) (*core.NeuronGroup, st
 	if err != nil {
 		return nil, "", err
 	}
-	g, err := net.NewNeuronGroup("BH", core.Size(o.N), core.Behaviors{1: nr, 2: &DelayedInput{Target: "V"}})
+	bs, sbs := core.Behaviors{1: nr, 2: &DelayedInput{Target: "V"}}, core.Behaviors(nil)
+	if o.OnPre {
+		syn, err := equations.NewSynapses("w : mV", equations.SynapseOptions{OnPre: "V_post += w", Delay: fmt.Sprintf("%d*ms", delay/10), DT: dt})
+		if err != nil {
+			return nil, "", err
+		}
+		if o.PymoNNto {
+			syn, err = equations.NewSynapses("w : mV", equations.SynapseOptions{OnPre: "V_post += w", Delay: "7.8*ms", DT: dt})
+			if err != nil {
+				return nil, "", err
+			}
+		}
+		bs, sbs = core.Behaviors{1: nr}, core.Behaviors{2: syn}
+	}
+	g, err := net.NewNeuronGroup("BH", core.Size(o.N), bs)
 	if err != nil {
 		return nil, "", err
 	}
-	sg, err := net.NewSynapseGroup("GABA", g, g, nil)
+	sg, err := net.NewSynapseGroup("GABA", g, g, sbs)
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -707,5 +708,42 @@ func TestSynfire(t *testing.T) {
 		}
 		t.Logf("%s: counts %v, mean times %.2f -> %.2f ms", be, count, first, last)
 		bk.Close()
+	}
+}
+
+// TestBrunelHakimOnPre: the synapses written as Brian2's on_pre ("V_post
+// += w" with a 2 ms delay, equations.Synapses) fire the same spikes as
+// DelayedInput, on cpu and gl (deterministic scatters).
+func TestBrunelHakimOnPre(t *testing.T) {
+	for _, be := range []string{"cpu", "gl"} {
+		run := func(onPre bool) *core.Events {
+			bk, err := backend.Open(be, backend.Options{Deterministic: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bk.Close()
+			net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 2, Layout: core.SxD})
+			g, _, err := BrunelHakim(net, BrunelHakimOptions{N: 2000, C: 400, OnPre: onPre})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
+			if err := g.AddBehavior(9, rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Initialize(); err != nil {
+				t.Fatal(err)
+			}
+			if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
+				t.Fatal(err)
+			}
+			ev, _ := rec.Events("fired")
+			return ev
+		}
+		a, b := run(false), run(true)
+		if a.Len() < 100 || fmt.Sprint(a.Indices, a.Iterations) != fmt.Sprint(b.Indices, b.Iterations) {
+			t.Fatalf("%s: DelayedInput %d spikes, on_pre %d, or they differ", be, a.Len(), b.Len())
+		}
+		t.Logf("%s: %d spikes, identical", be, a.Len())
 	}
 }
