@@ -14,6 +14,7 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 	_ "github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/equations"
+	"github.com/gomonnto/gomonnto/ui"
 )
 
 // hhRef integrates the same model in float64 in ms and mV with method.
@@ -268,26 +269,14 @@ func TestHindmarshRoseAgainstBrian2(t *testing.T) {
 		steps int
 	}{{"cpu", 200000}, {"gl", 50000}} {
 		t.Run(c.be, func(t *testing.T) {
-			bk, err := backend.Open(c.be, backend.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bk.Close()
-			net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1})
-			nr, err := HindmarshRose(EqOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			rec := core.NewRecorder([]string{"x"}, core.RecorderOptions{})
-			if _, err := net.NewNeuronGroup("hr", core.Size(1), core.Behaviors{1: nr, 2: rec}); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.Initialize(); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.SimulateIterations(c.steps, core.SimOptions{Quiet: true}); err != nil {
-				t.Fatal(err)
-			}
+			simulate(t, c.be, backend.Options{}, core.Config{Seed: 1}, c.steps, func(net *core.Network) (*core.NeuronGroup, error) {
+				nr, err := HindmarshRose(EqOptions{})
+				if err != nil {
+					return nil, err
+				}
+				return net.NewNeuronGroup("hr", core.Size(1), core.Behaviors{1: nr})
+			}, rec)
 			s, _ := rec.Series("x")
 			var got []int
 			for k := 1; k < s.Len(); k++ {
@@ -428,47 +417,25 @@ func sameSpikes(t *testing.T, steps int, hand, eq func(*core.Network, ClassicOpt
 // bhStats runs BrunelHakim for 100 ms and returns the mean rate (Hz) and
 // the population rate's dominant frequency after 20 ms (Hz).
 func bhStats(t *testing.T, be string, seed uint64) (rate, peak float64) {
-	bk, err := backend.Open(be, backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bk.Close()
-	net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: seed, Layout: core.SxD})
-	g, _, err := BrunelHakim(net, BrunelHakimOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
-	if err := g.AddBehavior(9, rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := net.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
-		t.Fatal(err)
-	}
+	simulate(t, be, backend.Options{}, core.Config{Seed: seed, Layout: core.SxD}, 1000, func(net *core.Network) (*core.NeuronGroup, error) {
+		g, _, err := BrunelHakim(net, BrunelHakimOptions{})
+		return g, err
+	}, rec)
 	ev, _ := rec.Events("fired")
 	pop := make([]float64, 1000)
 	for _, it := range ev.Iterations {
 		pop[it-1]++
 	}
-	x := pop[200:]
-	mean := 0.0
-	for _, v := range x {
-		mean += v
+	x := make([]float32, 800)
+	for k, v := range pop[200:] {
+		x[k] = float32(v)
 	}
-	mean /= float64(len(x))
+	f, p := ui.Spectrum(x, 0.1, 1, 0) // the mean and the 0 Hz bin left out
 	best := 0.0
-	for k := 1; k <= len(x)/2; k++ {
-		var re, im float64
-		for j, v := range x {
-			a := 2 * math.Pi * float64(k*j) / float64(len(x))
-			re += (v - mean) * math.Cos(a)
-			im -= (v - mean) * math.Sin(a)
-		}
-		if p := re*re + im*im; p > best {
-			best, peak = p, float64(k)/(float64(len(x))*1e-4)
+	for k := range p {
+		if p[k] > best {
+			best, peak = p[k], f[k]
 		}
 	}
 	return float64(ev.Len()) / 5000 / 0.1, peak
@@ -617,25 +584,10 @@ func TestHHChain(t *testing.T) {
 		v = nv
 	}
 	for _, be := range []string{"cpu", "gl"} {
-		bk, err := backend.Open(be, backend.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1})
-		grp, err := HHChain(net, HHChainOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		rec := core.NewRecorder([]string{"v"}, core.RecorderOptions{})
-		if err := grp.AddBehavior(9, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Initialize(); err != nil {
-			t.Fatal(err)
-		}
-		if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
-			t.Fatal(err)
-		}
+		simulate(t, be, backend.Options{}, core.Config{Seed: 1}, steps, func(net *core.Network) (*core.NeuronGroup, error) {
+			return HHChain(net, HHChainOptions{})
+		}, rec)
 		s, _ := rec.Series("v")
 		total := 0
 		for c := range n {
@@ -658,7 +610,6 @@ func TestHHChain(t *testing.T) {
 		if total < 40 || len(want[n-1]) == 0 {
 			t.Fatalf("%s: %d spikes, the last compartment %d: the chain does not propagate", be, total, len(want[n-1]))
 		}
-		bk.Close()
 	}
 }
 
@@ -670,25 +621,11 @@ func TestHHChain(t *testing.T) {
 // last group's mean time 3-8 ms after the first's, on cpu and gl.
 func TestSynfire(t *testing.T) {
 	for _, be := range []string{"cpu", "gl"} {
-		bk, err := backend.Open(be, backend.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 1, Layout: core.SxD})
-		p, _, err := Synfire(net, SynfireOptions{Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
 		rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
-		if err := p.AddBehavior(9, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Initialize(); err != nil {
-			t.Fatal(err)
-		}
-		if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
-			t.Fatal(err)
-		}
+		simulate(t, be, backend.Options{}, core.Config{Seed: 1, Layout: core.SxD}, 1000, func(net *core.Network) (*core.NeuronGroup, error) {
+			p, _, err := Synfire(net, SynfireOptions{Seed: 1})
+			return p, err
+		}, rec)
 		ev, _ := rec.Events("fired")
 		count, sum := make([]int, 10), make([]float64, 10)
 		for k, i := range ev.Indices {
@@ -707,7 +644,6 @@ func TestSynfire(t *testing.T) {
 			t.Fatalf("%s: mean times %.2f ms (first group) and %.2f (last): the packet took %.2f ms; Brian2 about 5", be, first, last, d)
 		}
 		t.Logf("%s: counts %v, mean times %.2f -> %.2f ms", be, count, first, last)
-		bk.Close()
 	}
 }
 
@@ -717,26 +653,11 @@ func TestSynfire(t *testing.T) {
 func TestBrunelHakimOnPre(t *testing.T) {
 	for _, be := range []string{"cpu", "gl"} {
 		run := func(onPre bool) *core.Events {
-			bk, err := backend.Open(be, backend.Options{Deterministic: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bk.Close()
-			net, _ := core.NewNetwork(core.Config{Backend: bk, Seed: 2, Layout: core.SxD})
-			g, _, err := BrunelHakim(net, BrunelHakimOptions{N: 2000, C: 400, OnPre: onPre})
-			if err != nil {
-				t.Fatal(err)
-			}
 			rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
-			if err := g.AddBehavior(9, rec); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.Initialize(); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.SimulateIterations(1000, core.SimOptions{Quiet: true}); err != nil {
-				t.Fatal(err)
-			}
+			simulate(t, be, backend.Options{Deterministic: true}, core.Config{Seed: 2, Layout: core.SxD}, 1000, func(net *core.Network) (*core.NeuronGroup, error) {
+				g, _, err := BrunelHakim(net, BrunelHakimOptions{N: 2000, C: 400, OnPre: onPre})
+				return g, err
+			}, rec)
 			ev, _ := rec.Events("fired")
 			return ev
 		}
@@ -745,5 +666,35 @@ func TestBrunelHakimOnPre(t *testing.T) {
 			t.Fatalf("%s: DelayedInput %d spikes, on_pre %d, or they differ", be, a.Len(), b.Len())
 		}
 		t.Logf("%s: %d spikes, identical", be, a.Len())
+	}
+}
+
+// simulate opens backend be with opt, builds a network (cfg, its Backend
+// set here) with build, adds rec to the group build returns and runs
+// steps.
+func simulate(t *testing.T, be string, opt backend.Options, cfg core.Config, steps int, build func(*core.Network) (*core.NeuronGroup, error), rec *core.Recorder) {
+	t.Helper()
+	bk, err := backend.Open(be, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bk.Close() })
+	cfg.Backend = bk
+	net, err := core.NewNetwork(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := build(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.AddBehavior(9, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
+		t.Fatal(err)
 	}
 }

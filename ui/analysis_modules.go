@@ -5,9 +5,24 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
 )
+
+// means records mean(v) of every shown group that has v and returns the
+// groups and their histories.
+func (s *Session) means(v string) (gs []*core.NeuronGroup, ids []string, err error) {
+	for _, g := range s.Groups() {
+		if g.Var(v) == nil {
+			continue
+		}
+		id, err := s.Series(g, g.Name(), "mean("+v+")")
+		if err != nil {
+			return nil, nil, err
+		}
+		gs, ids = append(gs, g), append(ids, id)
+	}
+	return gs, ids, nil
+}
 
 // hist returns the history with id (the simulation goroutine only).
 func (s *Session) hist(id string) *history {
@@ -24,12 +39,15 @@ func (s *Session) hist(id string) *history {
 type weightHist struct {
 	attr string
 	bins int
+	rows *weights // reads the selected neuron's row; keeps sparse column indices
 }
 
 // WeightHist shows histograms of attr: the selected neuron's afferent
 // weights and every weight of each synapse group into its group (at most
 // 2^20 of them, evenly spaced, for larger matrices).
-func WeightHist(attr string) Module { return &weightHist{attr: attr, bins: 50} }
+func WeightHist(attr string) Module {
+	return &weightHist{attr: attr, bins: 50, rows: Weights(attr).(*weights)}
+}
 
 func (m *weightHist) ID() string { return "weighthist" }
 
@@ -42,8 +60,6 @@ const maxHistWeights = 1 << 20
 
 func (m *weightHist) Frame(s *Session, w *FrameWriter) error {
 	g, sel := s.Selection()
-	var sel0 weights
-	sel0.disp, sel0.colIdx = map[*core.NeuronGroup]*display{}, map[*core.SynapseGroup]map[int][]int32{}
 	type item struct {
 		name string
 		row  func() []float32
@@ -55,7 +71,7 @@ func (m *weightHist) Frame(s *Session, w *FrameWriter) error {
 		if sg.Dst != g || t == nil {
 			continue
 		}
-		row, err := sel0.selectedRow(sg, m.attr, sel[0], false, w)
+		row, err := m.rows.selectedRow(sg, m.attr, sel[0], false, w)
 		if err != nil {
 			return err
 		}
@@ -193,15 +209,12 @@ func Fourier(p string) Module { return &spectrumMod{p: p, ids: map[*core.NeuronG
 func (m *spectrumMod) ID() string { return "fourier" }
 
 func (m *spectrumMod) Setup(s *Session) error {
-	for _, g := range s.Groups() {
-		if g.Var(m.p) == nil {
-			continue
-		}
-		id, err := s.Series(g, g.Name(), "mean("+m.p+")")
-		if err != nil {
-			return err
-		}
-		m.ids[g] = id
+	gs, ids, err := s.means(m.p)
+	if err != nil {
+		return err
+	}
+	for k, g := range gs {
+		m.ids[g] = ids[k]
 	}
 	var bands []map[string]any
 	for _, b := range EEGBands {
@@ -253,15 +266,9 @@ func Stability(p string) Module { return &stability{p: p, res: 40} }
 func (m *stability) ID() string { return "stability" }
 
 func (m *stability) Setup(s *Session) error {
-	for _, g := range s.Groups() {
-		if g.Var(m.p) == nil {
-			continue
-		}
-		id, err := s.Series(g, g.Name(), "mean("+m.p+")")
-		if err != nil {
-			return err
-		}
-		m.ids, m.gs = append(m.ids, id), append(m.gs, g)
+	var err error
+	if m.gs, m.ids, err = s.means(m.p); err != nil {
+		return err
 	}
 	s.AddPanel(Panel{ID: "stability", Module: m.ID(), Title: "Autocorrelation", Kind: "heatmaps", Place: Tab})
 	return nil
@@ -395,5 +402,3 @@ func (export) Frame(s *Session, w *FrameWriter) error {
 	w.Set("export", map[string]any{"hists": list})
 	return nil
 }
-
-var _ = backend.IsSparse

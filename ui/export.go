@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -175,7 +176,7 @@ func exportEvents(ev []Event, format string) ([]byte, error) {
 // path. It runs between steps.
 func (u *UI) SaveResults(parent string) (string, error) {
 	var dir string
-	err := u.do(contextBackground(), command{Cmd: "fn", fn: func(s *Session) error {
+	err := u.do(context.Background(), command{Cmd: "fn", fn: func(s *Session) error {
 		var err error
 		dir, err = s.save(parent)
 		return err

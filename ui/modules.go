@@ -310,11 +310,10 @@ func (m *spiketrain) Frame(*Session, *FrameWriter) error { return nil }
 // ---- weights ----
 
 type weights struct {
-	attrs     []string
-	efferent  bool
-	disp      map[*core.NeuronGroup]*display
-	colIdx    map[*core.SynapseGroup]map[int][]int32 // sparse column entries, per neuron
-	lastReads []backend.ReadRequest
+	attrs    []string
+	efferent bool
+	disp     map[*core.NeuronGroup]*display
+	colIdx   map[*core.SynapseGroup]map[int][]int32 // sparse column entries, per neuron
 }
 
 // Weights shows, for the selected neuron, the afferent (or efferent) row of

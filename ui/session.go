@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +99,6 @@ type Session struct {
 	lastFrame time.Time
 	dirty     bool // something to show without a step (selection, pause)
 	readTime  time.Duration
-	readCount int
 }
 
 func newSession(u *UI) (*Session, error) {
@@ -767,21 +765,9 @@ func (t *tracer) store() {
 	t.rows, t.iters = 0, t.iters[:0]
 }
 
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func objName(o core.Object) string {
 	if t := o.Tags(); len(t) > 0 {
 		return t[0]
 	}
 	return "network"
 }
-
-func contextBackground() context.Context { return context.Background() }

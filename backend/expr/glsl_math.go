@@ -1,103 +1,49 @@
 package expr
 
+import (
+	"io/fs"
+	"strings"
+
+	"github.com/gomonnto/gomonnto/shaders"
+)
+
 // GLSL helpers of exprel, expm1, log1p, log10, sin, cos, sign and **.
 //
 // The transcendental functions among them are computed in double and
 // rounded once to float32, as on the CPU, so the two agree to float32
 // rounding: GLSL has doubles but no double exp, log, sin or cos, so these
-// are written out. gm_dexp and gm_dlog are the range reduction and Taylor
-// series of the gl backend's shaders/mathd.glsl (accurate to a few double
+// are written out. gm_dexp and gm_dlog are the gl backend's
+// shaders/mathd.glsl (range reduction and series accurate to a few double
 // ulp, far below float32 rounding); gm_dtrig is Go's math.Sin and math.Cos
 // operation for operation (Cody-Waite reduction by pi/4 in three parts
 // below 2^29, Payne-Hanek above, the same polynomials), with every
 // operation precise, so that the double result is the CPU's and rounds to
 // the same float32 wherever the driver's double arithmetic is IEEE.
 
-// glslDexp: double exp (needs glslDcommon).
-const glslDexp = `
-double gm_dexp(double x) {
-	if (gm_disnan(x)) return x;
-	if (x > 709.8lf) return gm_dinf();
-	if (x < -745.2lf) return 0.0lf;
-	double k = floor(x * 1.44269504088896338700e+00lf + 0.5lf);
-	double r = (x - k * 6.93147180369123816490e-01lf) - k * 1.90821492927058770002e-10lf; // |r| <= 0.3466
-	// Taylor series of e^r to r^13: truncation error below 5e-18.
-	double p = 1.0lf / 6227020800.0lf;
-	p = p * r + 1.0lf / 479001600.0lf;
-	p = p * r + 1.0lf / 39916800.0lf;
-	p = p * r + 1.0lf / 3628800.0lf;
-	p = p * r + 1.0lf / 362880.0lf;
-	p = p * r + 1.0lf / 40320.0lf;
-	p = p * r + 1.0lf / 5040.0lf;
-	p = p * r + 1.0lf / 720.0lf;
-	p = p * r + 1.0lf / 120.0lf;
-	p = p * r + 1.0lf / 24.0lf;
-	p = p * r + 1.0lf / 6.0lf;
-	p = p * r + 0.5lf;
-	p = p * r + 1.0lf;
-	p = p * r + 1.0lf;
-	return gm_dscale2(p, int(k));
-}
-`
+// glslDcommon (NaN test, infinities, scaling by powers of two), glslDexp
+// and glslDlog are the gl backend's shaders/mathd.glsl, renamed into the
+// fused kernels' gm_ names: one source for the double exp and log of both.
+var glslDcommon, glslDexp, glslDlog = mathd()
 
-// glslDcommon: NaN test, infinities and scaling by powers of two.
-const glslDcommon = `
-bool gm_disnan(double x) {
-	uvec2 b = unpackDouble2x32(x);
-	return (b.y & 0x7fffffffu) > 0x7ff00000u || ((b.y & 0x7fffffffu) == 0x7ff00000u && b.x != 0u);
-}
-
-double gm_dinf() { return packDouble2x32(uvec2(0u, 0x7ff00000u)); }
-double gm_dnan() { return packDouble2x32(uvec2(0u, 0x7ff80000u)); }
-
-// gm_dpow2 returns 2^k for -1022 <= k <= 1023.
-double gm_dpow2(int k) { return packDouble2x32(uvec2(0u, uint(k + 1023) << 20)); }
-
-// gm_dscale2 returns p * 2^k for -1075 <= k <= 1024 and p in [0.5, 2].
-double gm_dscale2(double p, int k) {
-	if (k > 1023) return p * gm_dpow2(k - 1) * 2.0lf;
-	if (k < -1022) return p * gm_dpow2(k + 60) * gm_dpow2(-60);
-	return p * gm_dpow2(k);
-}
-`
-
-// glslDlog: double log (needs glslDcommon).
-const glslDlog = `
-double gm_dlog(double x) {
-	if (gm_disnan(x) || x < 0.0lf) return gm_dnan();
-	if (x == 0.0lf) return -gm_dinf();
-	if (x == gm_dinf()) return x;
-	// x = m * 2^e with m in [sqrt(1/2), sqrt(2)). Subnormal inputs are
-	// first scaled into the normal range.
-	int e = 0;
-	uvec2 b = unpackDouble2x32(x);
-	if ((b.y & 0x7ff00000u) == 0u) {
-		x *= 18014398509481984.0lf; // 2^54
-		e = -54;
-		b = unpackDouble2x32(x);
+// mathd cuts shaders/mathd.glsl into the three helpers.
+func mathd() (common, exp, log string) {
+	b, err := fs.ReadFile(shaders.FS, "mathd.glsl")
+	if err != nil {
+		panic(err) // embedded: cannot fail
 	}
-	e += int((b.y >> 20) & 0x7ffu) - 1023;
-	double m = packDouble2x32(uvec2(b.x, (b.y & 0x000fffffu) | 0x3ff00000u)); // [1, 2)
-	if (m > 1.41421356237309504880lf) { m *= 0.5lf; e += 1; }
-	// log(m) = 2 atanh(f) = 2 (f + f^3/3 + f^5/5 + ...), |f| <= 0.1716.
-	double f = (m - 1.0lf) / (m + 1.0lf);
-	double f2 = f * f;
-	double s = 1.0lf / 25.0lf;
-	s = s * f2 + 1.0lf / 23.0lf;
-	s = s * f2 + 1.0lf / 21.0lf;
-	s = s * f2 + 1.0lf / 19.0lf;
-	s = s * f2 + 1.0lf / 17.0lf;
-	s = s * f2 + 1.0lf / 15.0lf;
-	s = s * f2 + 1.0lf / 13.0lf;
-	s = s * f2 + 1.0lf / 11.0lf;
-	s = s * f2 + 1.0lf / 9.0lf;
-	s = s * f2 + 1.0lf / 7.0lf;
-	s = s * f2 + 1.0lf / 5.0lf;
-	s = s * f2 + 1.0lf / 3.0lf;
-	double de = double(e);
-	return de * 6.93147180369123816490e-01lf + (2.0lf * f + (2.0lf * f * f2 * s + de * 1.90821492927058770002e-10lf));
+	src := string(b)
+	cut := func(from, to string) string {
+		i, j := strings.Index(src, from), strings.Index(src, to)
+		if i < 0 || j < i {
+			panic("expr: shaders/mathd.glsl lacks " + from + " before " + to)
+		}
+		return src[i:j]
+	}
+	r := strings.NewReplacer("dIsNaN(", "gm_disnan(", "dInf(", "gm_dinf(", "dNaN(", "gm_dnan(", "dPow2(", "gm_dpow2(",
+		"dScale2(", "gm_dscale2(", "dexp(", "gm_dexp(", "dlog(", "gm_dlog(",
+		"dLN2HI", "6.93147180369123816490e-01lf", "dLN2LO", "1.90821492927058770002e-10lf", "dLOG2E", "1.44269504088896338700e+00lf")
+	return r.Replace(cut("bool dIsNaN(", "double dexp(")), r.Replace(cut("double dexp(", "double dlog(")), r.Replace(cut("double dlog(", "// dsinPoly"))
 }
-`
 
 // glslExpm1: expm1 and exprel (need glslDexp). Below |x| = 0.01 the
 // Taylor series (to x^8; truncation error below 1e-21 relative), above

@@ -20,6 +20,7 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/examples/internal/cli"
 	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/ui"
 )
 
 func main() {
@@ -93,27 +94,21 @@ func run(f *cli.Flags, n, c int, pym bool) error {
 	return f.Finish(net, &r)
 }
 
-// peakHz is the frequency of the largest Fourier component of x[skip:].
+// peakHz is the frequency of the largest Fourier component of x[skip:]
+// (the population rate, dt in seconds), leaving out the mean.
 func peakHz(x []float64, skip int, dt float64) float64 {
 	if skip >= len(x)-2 {
 		return math.NaN()
 	}
-	x = x[skip:]
-	mean := 0.0
-	for _, v := range x {
-		mean += v
+	y := make([]float32, len(x)-skip)
+	for k, v := range x[skip:] {
+		y[k] = float32(v)
 	}
-	mean /= float64(len(x))
+	f, p := ui.Spectrum(y, dt*1e3, 1, 0)
 	best, peak := 0.0, math.NaN()
-	for k := 1; k <= len(x)/2; k++ {
-		var re, im float64
-		for j, v := range x {
-			a := 2 * math.Pi * float64(k*j) / float64(len(x))
-			re += (v - mean) * math.Cos(a)
-			im -= (v - mean) * math.Sin(a)
-		}
-		if p := re*re + im*im; p > best {
-			best, peak = p, float64(k)/(float64(len(x))*dt)
+	for k := range p {
+		if p[k] > best {
+			best, peak = p[k], f[k]
 		}
 	}
 	return peak
