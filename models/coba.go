@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
@@ -181,12 +183,14 @@ type COBAOptions struct {
 	// P is the connection probability; 0 keeps 80 expected inputs per
 	// neuron: P = 80/N (0.02 at N = 4000).
 	P float64
+	// WE is the excitatory weight, the jump of ge per spike (0.6 if 0).
+	WE float64
 }
 
 // COBANet builds M5: groups E (4N/5) and I (the rest) of COBA neurons and
-// four sparse synapse groups, E->E and E->I tagged GLUTAMATE (ge += 0.6),
-// I->E and I->I tagged GABA (gi += 6.7), each pair (self-pairs included)
-// connected independently with probability P. One step is 0.1 ms.
+// four sparse synapse groups, E->E and E->I tagged GLUTAMATE (ge += 0.6,
+// or WE), I->E and I->I tagged GABA (gi += 6.7), each pair (self-pairs
+// included) connected independently with probability P. One step is 0.1 ms.
 func COBANet(net *core.Network, o COBAOptions) (*ClassicNet, error) {
 	return cobaNet(net, o, func() (core.Behavior, error) { return &COBA{}, nil })
 }
@@ -205,6 +209,13 @@ func cobaNet(net *core.Network, o COBAOptions, neuron func() (core.Behavior, err
 	if !(o.P > 0 && o.P <= 1) {
 		return nil, fmt.Errorf("COBANet: connection probability %v is outside (0, 1]", o.P)
 	}
+	if o.WE < 0 || math.IsNaN(o.WE) || math.IsInf(o.WE, 0) {
+		return nil, fmt.Errorf("COBANet: excitatory weight %v must be a finite non-negative number", o.WE)
+	}
+	var inputParams core.Params
+	if o.WE != 0 {
+		inputParams = core.Params{"w_e": strconv.FormatFloat(o.WE, 'g', -1, 64)}
+	}
 	ne := o.N * 4 / 5
 	mk := func(name string, n int) (*core.NeuronGroup, error) {
 		nr, err := neuron()
@@ -213,7 +224,7 @@ func cobaNet(net *core.Network, o COBAOptions, neuron func() (core.Behavior, err
 		}
 		return net.NewNeuronGroup(name, core.Size(n), core.Behaviors{
 			1: nr,
-			2: &COBAInput{P: o.P},
+			2: &COBAInput{P: o.P, Base: core.Base{Params: inputParams}},
 		})
 	}
 	e, err := mk("E", ne)

@@ -36,6 +36,7 @@ const (
 func main() {
 	f := cli.Register(10000, "sxd")
 	n := flag.Int("n", 4000, "number of neurons (80% E, 20% I; connection probability 80/n)")
+	we := flag.Float64("we", 0.6, "excitatory weight: the jump of ge (in units of the leak conductance) per E spike")
 	dur := flag.Duration("duration", time.Second, "biological time to simulate (1s = 10,000 steps of 0.1 ms)")
 	flag.Parse()
 	set := map[string]bool{}
@@ -43,10 +44,13 @@ func main() {
 	if err := steps(f, *dur, set["steps"], set["duration"]); err != nil {
 		cli.Fail(err)
 	}
+	if !(*we > 0) || math.IsInf(*we, 0) {
+		cli.Fail(fmt.Errorf("-we=%v: the excitatory weight must be a finite positive number", *we))
+	}
 	if *n < 5 {
 		cli.Fail(fmt.Errorf("-n=%d: need at least 5 neurons", *n))
 	}
-	if err := run(f, *n); err != nil {
+	if err := run(f, *n, *we); err != nil {
 		cli.Fail(err)
 	}
 }
@@ -70,13 +74,13 @@ func steps(f *cli.Flags, dur time.Duration, stepsSet, durSet bool) error {
 	return nil
 }
 
-func run(f *cli.Flags, n int) error {
+func run(f *cli.Flags, n int, we float64) error {
 	net, err := f.Network()
 	if err != nil {
 		return err
 	}
 	defer net.Backend().Close()
-	m, err := models.COBANet(net, models.COBAOptions{N: n})
+	m, err := models.COBANet(net, models.COBAOptions{N: n, WE: we})
 	if err != nil {
 		return err
 	}
