@@ -302,17 +302,21 @@ func (n *Network) Initialize() error {
 		return errors.New("core: network already initialized")
 	}
 	n.buildOrder()
-	var last []slot
+	var deferred, last []slot
 	for _, s := range n.order {
 		if _, ok := s.b.(initLast); ok {
 			last = append(last, s)
+			continue
+		}
+		if _, ok := s.b.(Deferred); ok {
+			deferred = append(deferred, s)
 			continue
 		}
 		if err := n.initBehavior(s); err != nil {
 			return err
 		}
 	}
-	for _, s := range last {
+	for _, s := range append(deferred, last...) {
 		if err := n.initBehavior(s); err != nil {
 			return err
 		}
@@ -321,6 +325,12 @@ func (n *Network) Initialize() error {
 	fmt.Fprintln(n.log, n.Summary())
 	return n.be.Flush()
 }
+
+// Deferred is implemented by behaviours initialised after the others (in
+// key order, before the recorders), whatever their keys: a synapse
+// group's behaviour that runs before the neurons but needs the variables
+// their behaviours make.
+type Deferred interface{ DeferInitialize() }
 
 // initLast marks behaviours initialised after the others (recorders).
 type initLast interface{ initializeLast() }

@@ -3,6 +3,8 @@ package equations
 import (
 	"strings"
 	"testing"
+
+	"github.com/gomonnto/gomonnto/core"
 )
 
 // TestErrors: each mistake is an error naming the line (and column) and
@@ -66,28 +68,107 @@ func TestUnits(t *testing.T) {
 	}
 }
 
-// TestSynapseErrors: on_pre statements beyond the supported form, and
-// synaptic differential equations, are errors that say what works.
+// TestSynapseErrors: statements and synaptic equations beyond what is
+// supported are errors that say what works, at NewSynapses or, where the
+// groups' units are needed, at Initialize.
 func TestSynapseErrors(t *testing.T) {
+	ns := map[string]string{"tau": "20*ms", "A": "0.01", "wmax": "1"}
 	for _, c := range []struct {
 		eqs  string
 		opt  SynapseOptions
 		want string
 	}{
 		{"w : mV", SynapseOptions{}, "OnPre"},
-		{"w : mV", SynapseOptions{OnPre: "w += 1*mV"}, "postsynaptic"},
-		{"w : mV", SynapseOptions{OnPre: "V_post = w"}, "+= and -="},
-		{"w : mV", SynapseOptions{OnPre: "V_post += w*w"}, "not a constant"},
-		{"w : mV", SynapseOptions{OnPre: "V_post += 2*mV*w"}, "unit"},
-		{"dapre/dt = -apre/taupre : 1 (event-driven)", SynapseOptions{OnPre: "V_post += 1*mV"}, "event-driven"},
+		{"w : mV", SynapseOptions{OnPre: "x += 1*mV"}, "neither a synaptic variable"},
+		{"w : mV", SynapseOptions{OnPre: "V_pre += w"}, "presynaptic variables"},
+		{"w : mV", SynapseOptions{OnPost: "V_post += w"}, "own neuron equations"},
+		{"dw/dt = -w/tau : 1", SynapseOptions{OnPre: "V_post += w", Namespace: ns}, "clock-driven"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "V_post += w", Namespace: ns}, "never stepped"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A", OnPost: "apre += A", Namespace: ns}, "both on_pre and on_post"},
+		{"w : 1\nx = 2*w : 1", SynapseOptions{OnPre: "V_post += x"}, "subexpressions"},
+		{"w : 1\nI = w : 1 (summed)", SynapseOptions{}, "name_post"},
 		{"w : mV", SynapseOptions{OnPre: "V_post += w", Delay: "2*mV"}, "time"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += w +"}, "on_pre"},
 	} {
 		_, err := NewSynapses(c.eqs, c.opt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q %+v: %v, want an error mentioning %q", c.eqs, c.opt, err, c.want)
 		}
 	}
-	if _, err := NewSynapses("w : mV", SynapseOptions{OnPre: "V_post += 0.5*w; ge_post -= J", Namespace: map[string]string{"J": "1*nS"}}); err != nil {
+	// At Initialize: units, forms the operations cannot do.
+	for _, c := range []struct {
+		eqs  string
+		opt  SynapseOptions
+		want string
+	}{
+		{"w : mV", SynapseOptions{OnPre: "V_post = w"}, "the last synapse would win"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += w*w/mV"}, "synaptic variable times a constant"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += 2*mV*w"}, "dimension"},
+		{"w : 1", SynapseOptions{OnPre: "V_post += w"}, "dimension"},
+		{"w : mV", SynapseOptions{OnPre: "V_post += q"}, "unknown name"},
+		{"w : mV", SynapseOptions{OnPre: "Z_post += w"}, "no variable \"Z\""},
+		{"w : 1\ndapre/dt = apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A; w += apre", Namespace: ns}, "grows without bound"},
+		{"w : 1\ndapre/dt = -apre/tau + A/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A; w += apre", Namespace: ns}, "decays exponentially"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += w", Namespace: ns}, "one trace per synapse"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A; w = clip(w + apre*apre, 0, wmax)", Namespace: ns}, "at most one presynaptic"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A; w += A*apre*(wmax - w)*w", Namespace: ns}, "one soft bound"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "apre += A; w = 2*w", Namespace: ns}, "a weight update is"},
+		{"w : 1\ndapre/dt = -apre/tau : 1 (event-driven)", SynapseOptions{OnPre: "V_post += w*volt; apre += A", Delay: "1*ms", Namespace: ns}, "delay"},
+		{"w : 1\nI_post = w*V_pre*w : volt (summed)", SynapseOptions{}, "two synaptic variables"},
+		{"w : 1\nI_post = exp(w)*volt : volt (summed)", SynapseOptions{}, "sum of terms"},
+		{"w : 1\nI_post = V_pre : volt (summed)", SynapseOptions{}, "no synaptic variable"},
+		{"w : 1\nZ_post = w : 1 (summed)", SynapseOptions{}, "no variable \"Z\""},
+		{"w : 1\nI_post = w : 1 (summed)", SynapseOptions{}, "in the neuron equations"},
+		{"w : 1\nV_post = w*V_pre : volt (summed)", SynapseOptions{}, "parameter"},
+		{"u : 1", SynapseOptions{OnPre: "V_post += u"}, "no matrix \"u\""},
+	} {
+		s, err := NewSynapses(c.eqs, c.opt)
+		if err != nil {
+			t.Errorf("%q %+v: NewSynapses: %v", c.eqs, c.opt, err)
+			continue
+		}
+		err = initSynapses(t, s)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q %+v: %v, want an error mentioning %q", c.eqs, c.opt, err, c.want)
+		}
+	}
+	s, err := NewSynapses("w : mV", SynapseOptions{OnPre: "V_post += 0.5*w; V_post -= J", Namespace: map[string]string{"J": "1*mV"}})
+	if err != nil {
+		t.Fatalf("two supported statements: %v", err)
+	}
+	if err := initSynapses(t, s); err != nil {
 		t.Errorf("two supported statements: %v", err)
 	}
+}
+
+// initSynapses initialises s on a group of 3 neurons of dV/dt = (I -
+// V)/tau : volt (with a spike mask) onto itself, with matrices W and w.
+func initSynapses(t *testing.T, s *Synapses) error {
+	t.Helper()
+	net, err := core.NewNetwork(core.Config{Backend: openBackend(t, "cpu"), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr, err := New("dV/dt = (I - V)/(10*ms) : volt\nI : volt", Options{Threshold: "V > 1*volt", Reset: "V = 0*volt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := net.NewNeuronGroup("g", core.Size(3), core.Behaviors{1: nr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := net.NewSynapseGroup("S", g, g, core.Behaviors{2: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"W", "w"} {
+		m, err := sg.Matrix("0.5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sg.SetVar(name, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return net.Initialize()
 }

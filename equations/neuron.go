@@ -38,6 +38,13 @@ type Options struct {
 	// units ("-65*mV"), or as init strings in the declared unit's numbers
 	// ("uniform(-70, -60)" for a v : mV); zero if absent.
 	Init map[string]string
+	// SplitReset leaves the reset out of the neuron's kernel: it runs in
+	// the behaviour Resetter returns, placed by the user after the
+	// synapses. That is Brian2's schedule (update, threshold, synapses,
+	// reset), where what the synapses add to a neuron in the step it
+	// spikes is overwritten by its reset; in one kernel the reset comes
+	// first and the synaptic input of that step survives it.
+	SplitReset bool
 }
 
 // Neuron is a behaviour built from equations: every step it integrates
@@ -61,12 +68,14 @@ type Neuron struct {
 	}
 	reset []statement
 	thr   *node
+	rsrc  string // the reset kernel with SplitReset
 }
 
 // statement is one reset statement: target op expression.
 type statement struct {
 	target, op string
 	expr       *node
+	src        string // as written, for errors
 }
 
 // New parses and checks equations for a neuron group; the kernel is made
@@ -123,7 +132,84 @@ func New(eqs string, o Options) (*Neuron, error) {
 	if nr.src, err = nr.source(); err != nil {
 		return nil, err
 	}
+	if o.SplitReset {
+		if nr.thr == nil || len(nr.reset) == 0 {
+			return nil, errors.New("equations: SplitReset needs a Threshold and a Reset")
+		}
+		if nr.rsrc, err = nr.resetSource(); err != nil {
+			return nil, err
+		}
+	}
 	return nr, nil
+}
+
+// resetSource is the reset as a kernel of its own: where the spike mask
+// is set, the statements on the stored variables.
+func (nr *Neuron) resetSource() (string, error) {
+	m := nr.m
+	env := map[string]string{}
+	for i := range m.eqs {
+		if e := &m.eqs[i]; e.Kind != Subexpression {
+			env[e.Name] = e.Name
+			if e.unit.scale != 1 {
+				env[e.Name] = fmt.Sprintf("(%s*%s)", e.Name, lit(e.unit.scale))
+			}
+		}
+	}
+	var b strings.Builder
+	for k, s := range nr.reset {
+		bad := ""
+		walkNames(s.expr, func(n *node) {
+			if reserved[n.name] || (m.by[n.name] != nil && m.by[n.name].Kind == Subexpression) {
+				bad = n.name
+			}
+		})
+		if bad != "" {
+			return "", fmt.Errorf("equations: reset %s %s %s: with SplitReset a reset uses the variables and constants, not %s", s.target, s.op, s.expr, bad)
+		}
+		e := m.by[s.target]
+		cur, val := env[s.target], m.gen(s.expr, env)
+		if s.op != "=" {
+			val = cur + " " + s.op[:1] + " " + val
+		}
+		name := fmt.Sprintf("_r%d", k)
+		fmt.Fprintf(&b, "%s := %s ? (%s) : %s\n", name, nr.spike, val, cur)
+		if e.unit.scale != 1 {
+			name = fmt.Sprintf("%s*%s", name, lit(1/e.unit.scale))
+		}
+		fmt.Fprintf(&b, "%s = %s\n", s.target, name)
+	}
+	return b.String(), nil
+}
+
+// Resetter is the behaviour that runs the reset of a Neuron made with
+// SplitReset; give it a key after the synapses'.
+func (nr *Neuron) Resetter() core.Behavior { return &resetter{nr: nr} }
+
+type resetter struct {
+	core.Base
+	nr *Neuron
+	k  *core.Kernel
+}
+
+func (r *resetter) Initialize(obj core.Object) error {
+	if r.nr.rsrc == "" {
+		return errors.New("equations: Resetter of a Neuron made without SplitReset; set Options.SplitReset")
+	}
+	if obj.Var(r.nr.spike) == nil {
+		return fmt.Errorf("equations: the Resetter runs on the Neuron's group, after it; this object has no spike mask %q", r.nr.spike)
+	}
+	var err error
+	r.k, err = core.NewKernel(obj, r.nr.rsrc, nil)
+	if err != nil {
+		return fmt.Errorf("equations: reset: %w\nkernel:\n%s", err, r.nr.rsrc)
+	}
+	return nil
+}
+
+func (r *resetter) Iteration(core.Object) error {
+	r.k.Run()
+	return nil
 }
 
 // Time reads a time such as "0.01*ms" and returns it in seconds.
@@ -406,6 +492,9 @@ func (nr *Neuron) source() (string, error) {
 		}
 		w("_spk := %s", cond)
 		for k, s := range nr.reset {
+			if nr.opt.SplitReset {
+				break
+			}
 			e := m.by[s.target]
 			cur := after[s.target]
 			val := m.gen(s.expr, after)
