@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -185,6 +186,19 @@ func (h *plibHomeostasis) init(b *core.Base, o core.Object, who string, integrat
 		src.WriteString("_avg = (_avg * _L + _m) / _L1\n_m = _avg\n")
 		extra = map[string]backend.Tensor{"_avg": h.avg}
 	}
+	plibAdjustSource(&src, adj, distance, hasTMin, hasTMax)
+	if h.step, err = core.NewKernelWith(o, src.String(), consts, extra); err != nil {
+		return fmt.Errorf("%s on %s (measurement_param %q, adjustment_param %q; the group's variables are %s): %w",
+			who, g.Name(), meas, adj, strings.Join(g.VarNames(), ", "), err)
+	}
+	return nil
+}
+
+// plibAdjustSource appends Instant_Homeostasis' adjustment of adj from
+// the measurement _m (get_target_adjustment and add_to_target_param),
+// with the constants _min_th, _max_th, _neg_dec, _inc, _adj, _tmin and
+// _tmax.
+func plibAdjustSource(src *strings.Builder, adj string, distance, hasTMin, hasTMax bool) {
 	src.WriteString("_g := (_m > _max_th) * _neg_dec\n_s := (_m < _min_th) * _inc\n")
 	if distance {
 		src.WriteString("_g = _g * (_m - _max_th)\n_s = _s * (_min_th - _m)\n")
@@ -198,12 +212,7 @@ func (h *plibHomeostasis) init(b *core.Base, o core.Object, who string, integrat
 	case hasTMax:
 		val = "min(" + val + ", _tmax)"
 	}
-	fmt.Fprintf(&src, "%s = %s\n", adj, val)
-	if h.step, err = core.NewKernelWith(o, src.String(), consts, extra); err != nil {
-		return fmt.Errorf("%s on %s (measurement_param %q, adjustment_param %q; the group's variables are %s): %w",
-			who, g.Name(), meas, adj, strings.Join(g.VarNames(), ", "), err)
-	}
-	return nil
+	fmt.Fprintf(src, "%s = %s\n", adj, val)
 }
 
 // ExhaustionHomeostasis is the paper's Homeostasis
@@ -317,11 +326,14 @@ func (b *RelativeRefractory) Iteration(core.Object) error {
 // a diversity string, one per neuron), clip_max (None). With clip_max
 // None and weights >= 0 it is also the paper's Normalization.py.
 //
-// Dense W only, in either layout. Per step and synapse group it runs |W|
-// into a scratch matrix, the sums as a MatVec with ones, the broadcast of
-// s_i to its synapses as an Outer into the scratch, and one fused kernel
-// for the division and the clip; the sums are the backend's (in its order),
-// so results differ from NumPy's pairwise sums by float32 rounding.
+// W may be dense or sparse (core's SparseMatrix), in either layout; a
+// sparse W's missing entries are synapses that do not exist (PymoNNto's
+// zeros), so they stay absent. Per step and synapse group it runs |W|
+// into a scratch matrix of W's structure, the sums as a MatVec with ones,
+// the broadcast of s_i to its synapses as an Outer into the scratch, and
+// one fused kernel for the division and the clip; the sums are the
+// backend's (in its order), so results differ from NumPy's pairwise sums
+// by float32 rounding.
 type SynapticNormalization struct {
 	core.Base
 	sum  backend.Tensor
@@ -370,11 +382,11 @@ func (b *SynapticNormalization) Initialize(o core.Object) error {
 	}
 	b.syns = b.syns[:0]
 	for _, sg := range in {
-		w, err := plibDenseW(sg, who)
+		w, err := plibW(sg, who)
 		if err != nil {
 			return err
 		}
-		d, err := sg.Matrix("zeros")
+		d, err := plibScratch(sg, w)
 		if err != nil {
 			return err
 		}
@@ -427,8 +439,11 @@ func (b *SynapticNormalization) Iteration(o core.Object) error {
 //
 // Parameters: stdp_factor (0.0015; 0.00015 in the paper's Complex.py),
 // syn_type ("GLUTAMATE"), spike_var ("spike"; the previous step's copy is
-// spike_var + "_old"), w_min (0) and w_max (10): the clip. Dense W only,
-// in either layout. Each step and synapse group: three masked Outer
+// spike_var + "_old"), w_min (0) and w_max (10): the clip. W may be dense
+// or sparse (core's SparseMatrix), in either layout; a sparse W changes
+// only its stored entries (a missing synapse is one whose enabled is 0),
+// and its enabled, if any, must be a sparse mask of W's structure. Each
+// step and synapse group: three masked Outer
 // updates add the three products into a scratch matrix (exact: they are
 // products of the spike values), and one fused kernel adds stdp_factor
 // times it to W, clips and zeroes the scratch, so W changes by one
@@ -482,7 +497,7 @@ func (b *ThreeTermSTDP) Initialize(o core.Object) error {
 	}
 	b.syns = b.syns[:0]
 	for _, sg := range in {
-		w, err := plibDenseW(sg, who)
+		w, err := plibW(sg, who)
 		if err != nil {
 			return err
 		}
@@ -498,14 +513,14 @@ func (b *ThreeTermSTDP) Initialize(o core.Object) error {
 		if err := plibZeros(src, old); err != nil {
 			return err
 		}
-		d, err := sg.Matrix("zeros")
+		d, err := plibScratch(sg, w)
 		if err != nil {
 			return err
 		}
 		prog := "W = clip(W + (_f * _D), _lo, _hi)\n_D = 0"
 		if en := sg.Var("enabled"); en != nil {
-			if en.Len() != w.Len() && en.Len() != 1 {
-				return fmt.Errorf("%s on %s: enabled of %s has %d elements, W %d; make enabled a mask of W's shape (e.g. W > 0)", who, g.Name(), sg.Name(), en.Len(), w.Len())
+			if en.Len() != 1 && !plibSameStructure(en, w) {
+				return fmt.Errorf("%s on %s: enabled of %s (%s) does not match W (%s); make enabled a mask of W's shape and storage (e.g. W > 0; for a sparse W a sparse matrix of W's structure)", who, g.Name(), sg.Name(), plibDescribe(en), plibDescribe(w))
 			}
 			prog = "W = clip(W + (_f * _D) * enabled, _lo, _hi)\n_D = 0"
 		}
@@ -1017,16 +1032,57 @@ func plibList(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// plibDenseW returns the dense W of sg.
-func plibDenseW(sg *core.SynapseGroup, who string) (backend.Tensor, error) {
+// plibW returns the W (dense or sparse) of sg.
+func plibW(sg *core.SynapseGroup, who string) (backend.Tensor, error) {
 	w := sg.Var("W")
 	if w == nil {
 		return nil, fmt.Errorf("%s: synapse group %s has no W; give it weights first (CreateWeights at a smaller key, or sg.SetVar(\"W\", ...))", who, sg.Name())
 	}
-	if backend.IsSparse(w) {
-		return nil, fmt.Errorf("%s: synapse group %s has a sparse W; this behaviour supports dense matrices (sg.Matrix) only", who, sg.Name())
-	}
 	return w, nil
+}
+
+// plibScratch makes a zero matrix of w's shape and storage: dense, or
+// sparse with w's structure (so that elementwise kernels pair its entries
+// with w's).
+func plibScratch(sg *core.SynapseGroup, w backend.Tensor) (backend.Tensor, error) {
+	sw, ok := w.(backend.SparseTensor)
+	if !ok {
+		return sg.Matrix("zeros")
+	}
+	be := sg.Net().Backend()
+	sp, ok := be.(backend.Sparser)
+	if !ok {
+		return nil, fmt.Errorf("synapse group %s: backend %s has a sparse W but builds no sparse matrices", sg.Name(), be.Name())
+	}
+	rs, ci := sw.Structure()
+	return sp.NewSparse(sw.Rows(), sw.Cols(), rs, ci, nil)
+}
+
+// plibSameStructure reports whether a and b have the same shape and
+// storage: both dense, or both sparse with the same structure.
+func plibSameStructure(a, b backend.Tensor) bool {
+	if a.Rows() != b.Rows() || a.Cols() != b.Cols() || a.Len() != b.Len() {
+		return false
+	}
+	sa, okA := a.(backend.SparseTensor)
+	sb, okB := b.(backend.SparseTensor)
+	if okA != okB {
+		return false
+	}
+	if !okA {
+		return true
+	}
+	ra, ca := sa.Structure()
+	rb, cb := sb.Structure()
+	return slices.Equal(ra, rb) && slices.Equal(ca, cb)
+}
+
+// plibDescribe names a matrix's shape and storage for error messages.
+func plibDescribe(t backend.Tensor) string {
+	if s, ok := t.(backend.SparseTensor); ok {
+		return fmt.Sprintf("sparse %dx%d, %d entries", s.Rows(), s.Cols(), s.NNZ())
+	}
+	return fmt.Sprintf("dense %dx%d", t.Rows(), t.Cols())
 }
 
 // plibZeros gives o zero vectors for the named variables it lacks.

@@ -79,10 +79,16 @@ func (c *plCase) param(key string) string {
 
 func plLoad(t *testing.T, name string) []*plCase {
 	t.Helper()
-	path := filepath.Join("testdata", "pymonnto_lib_"+name+".txt")
+	return plLoadFile(t, "pymonnto_lib_"+name+".txt", "bench/peers/pymonnto_lib.py")
+}
+
+// plLoadFile reads testdata/file, written by the script gen.
+func plLoadFile(t *testing.T, file, gen string) []*plCase {
+	t.Helper()
+	path := filepath.Join("testdata", file)
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("%v (regenerate with /usr/bin/python3 bench/peers/pymonnto_lib.py)", err)
+		t.Fatalf("%v (regenerate with /usr/bin/python3 %s)", err, gen)
 	}
 	defer f.Close()
 	var cases []*plCase
@@ -220,10 +226,54 @@ func plToLayout(sg *core.SynapseGroup, dxs []float32) []float32 {
 	return out
 }
 
-// plReadMat reads a synapse matrix as dst x src.
+// plSetSparse stores a dst x src matrix as a sparse matrix of the
+// network's layout holding the entries (i, j) (dst, src) where keep says
+// so.
+func plSetSparse(t *testing.T, sg *core.SynapseGroup, name string, dxs []float32, keep func(i, j int) bool) backend.Tensor {
+	t.Helper()
+	rows, cols := sg.Shape()
+	full := plToLayout(sg, dxs)
+	rs := []int64{0}
+	var ci []int32
+	var vals []float32
+	for r := range rows {
+		for c := range cols {
+			i, j := r, c
+			if sg.Net().Layout() == core.SxD {
+				i, j = c, r
+			}
+			if keep(i, j) {
+				ci = append(ci, int32(c))
+				vals = append(vals, full[r*cols+c])
+			}
+		}
+		rs = append(rs, int64(len(ci)))
+	}
+	m, err := sg.Net().Backend().(backend.Sparser).NewSparse(rows, cols, rs, ci, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.SetVar(name, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// plReadMat reads a synapse matrix (dense or sparse, whose missing
+// entries read as 0) as dst x src.
 func plReadMat(t *testing.T, sg *core.SynapseGroup, m backend.Tensor) []float32 {
 	t.Helper()
 	v := plRead(t, m)
+	if sp, ok := m.(backend.SparseTensor); ok {
+		rs, ci := sp.Structure()
+		full := make([]float32, m.Rows()*m.Cols())
+		for r := range m.Rows() {
+			for e := rs[r]; e < rs[r+1]; e++ {
+				full[r*m.Cols()+int(ci[e])] = v[e]
+			}
+		}
+		v = full
+	}
 	if sg.Net().Layout() == core.DxS {
 		return v
 	}
@@ -419,36 +469,48 @@ const plGLDivULP = 3
 
 // Synaptic_Normalization: step 1 exact on cpu (its sums are of multiples
 // of 1/16, exact in any order; within plGLDivULP on gl), later steps
-// within plSumULP.
+// within plSumULP. With sparse matrices ("sparse": A->C stores only its
+// non-zero weights, B->C every entry, so a group may mix stored zeros and
+// missing entries; D->C is sparse too) the expected weights are the same
+// NumPy ones: a missing entry is a zero weight, which the rule keeps 0.
 func TestPymoNNtoLibSynapticNormalization(t *testing.T) {
 	for _, be := range plBackends(t) {
 		for _, layout := range plLayouts() {
-			for _, c := range plLoad(t, "normalization") {
-				n := plNet(t, be, layout, 1)
-				C := plGroup(t, n, "C", 5, core.Behaviors{5: &models.SynapticNormalization{Base: core.Base{Params: c.paramsExcept()}}})
-				A, B, D := plGroup(t, n, "A", 7, nil), plGroup(t, n, "B", 3, nil), plGroup(t, n, "D", 4, nil)
-				sa, sb, sd := plSyn(t, n, "GLUTAMATE", A, C), plSyn(t, n, "GLUTAMATE", B, C), plSyn(t, n, "GABA", D, C)
-				plSetMat(t, sa, "W", c.arr(t, "WA").v)
-				plSetMat(t, sb, "W", c.arr(t, "WB").v)
-				plSetMat(t, sd, "W", c.arr(t, "WD").v)
-				plInit(t, n)
-				var d plDiff
-				wa, wb := c.arr(t, "WA_after"), c.arr(t, "WB_after")
-				for k := range wa.rows {
-					plStep(t, n)
-					bound := int64(plSumULP)
-					if k == 0 {
-						bound = 0
-						if be.Name() != "cpu" {
-							bound = plGLDivULP
-						}
+			for _, sparse := range []bool{false, true} {
+				for _, c := range plLoad(t, "normalization") {
+					n := plNet(t, be, layout, 1)
+					C := plGroup(t, n, "C", 5, core.Behaviors{5: &models.SynapticNormalization{Base: core.Base{Params: c.paramsExcept()}}})
+					A, B, D := plGroup(t, n, "A", 7, nil), plGroup(t, n, "B", 3, nil), plGroup(t, n, "D", 4, nil)
+					sa, sb, sd := plSyn(t, n, "GLUTAMATE", A, C), plSyn(t, n, "GLUTAMATE", B, C), plSyn(t, n, "GABA", D, C)
+					if sparse {
+						wa := c.arr(t, "WA")
+						plSetSparse(t, sa, "W", wa.v, func(i, j int) bool { return wa.v[i*wa.cols+j] != 0 })
+						plSetSparse(t, sb, "W", c.arr(t, "WB").v, func(i, j int) bool { return true })
+						plSetSparse(t, sd, "W", c.arr(t, "WD").v, func(i, j int) bool { return (i+j)%2 == 0 || c.arr(t, "WD").v[i*4+j] != 0 })
+					} else {
+						plSetMat(t, sa, "W", c.arr(t, "WA").v)
+						plSetMat(t, sb, "W", c.arr(t, "WB").v)
+						plSetMat(t, sd, "W", c.arr(t, "WD").v)
 					}
-					what := fmt.Sprintf("%s %s %s step %d", be.Name(), layout, c.name, k+1)
-					d.check(t, what+" W(A->C)", plReadMat(t, sa, sa.Var("W")), wa.row(k), bound, 0)
-					d.check(t, what+" W(B->C)", plReadMat(t, sb, sb.Var("W")), wb.row(k), bound, 0)
-					d.check(t, what+" W(D->C, GABA)", plReadMat(t, sd, sd.Var("W")), c.arr(t, "WD").v, 0, 0)
+					plInit(t, n)
+					var d plDiff
+					wa, wb := c.arr(t, "WA_after"), c.arr(t, "WB_after")
+					for k := range wa.rows {
+						plStep(t, n)
+						bound := int64(plSumULP)
+						if k == 0 {
+							bound = 0
+							if be.Name() != "cpu" {
+								bound = plGLDivULP
+							}
+						}
+						what := fmt.Sprintf("%s %s sparse=%v %s step %d", be.Name(), layout, sparse, c.name, k+1)
+						d.check(t, what+" W(A->C)", plReadMat(t, sa, sa.Var("W")), wa.row(k), bound, 0)
+						d.check(t, what+" W(B->C)", plReadMat(t, sb, sb.Var("W")), wb.row(k), bound, 0)
+						d.check(t, what+" W(D->C, GABA)", plReadMat(t, sd, sd.Var("W")), c.arr(t, "WD").v, 0, 0)
+					}
+					t.Logf("%s %s sparse=%v %s: %s", be.Name(), layout, sparse, c.name, d)
 				}
-				t.Logf("%s %s %s: %s", be.Name(), layout, c.name, d)
 			}
 		}
 	}
@@ -466,57 +528,72 @@ func plPairs(a plArray) (steps, neurons []int) {
 
 // The paper's STDP, exact (each weight changes by one rounding, as in
 // NumPy); in case "paper" followed by the normalization, within
-// plSumULP. The spike masks of the SpikeGenerators are checked too.
+// plSumULP. The spike masks of the SpikeGenerators are checked too. With
+// sparse matrices ("sparse"), A->A stores only its enabled synapses (W >
+// 0, enabled a sparse mask of that structure, all ones) and B->A every
+// entry (its zeros grow as in the dense case), so the NumPy weights are
+// expected unchanged.
 func TestPymoNNtoLibThreeTermSTDP(t *testing.T) {
 	for _, be := range plBackends(t) {
 		for _, layout := range plLayouts() {
-			for _, c := range plLoad(t, "stdp") {
-				n := plNet(t, be, layout, 1)
-				sp := c.paramsExcept("norm_factor")
-				stA, nA := plPairs(c.arr(t, "pairsA"))
-				stB, nB := plPairs(c.arr(t, "pairsB"))
-				bsA := core.Behaviors{
-					1: &models.SpikeGenerator{Steps: stA, Neurons: nA},
-					4: &models.ThreeTermSTDP{Base: core.Base{Params: sp}},
-				}
-				norm := c.param("norm_factor") != ""
-				if norm {
-					bsA[5] = &models.SynapticNormalization{Base: core.Base{Params: core.Params{"norm_factor": c.param("norm_factor")}}}
-				}
-				A := plGroup(t, n, "A", 6, bsA)
-				B := plGroup(t, n, "B", 4, core.Behaviors{
-					1: &models.SpikeGenerator{Steps: stB, Neurons: nB},
-					4: &models.ThreeTermSTDP{Base: core.Base{Params: sp}},
-				})
-				sAA, sBA, sG := plSyn(t, n, "GLUTAMATE", A, A), plSyn(t, n, "GLUTAMATE", B, A), plSyn(t, n, "GABA", B, A)
-				waa := c.arr(t, "WAA")
-				plSetMat(t, sAA, "W", waa.v)
-				en := make([]float32, len(waa.v))
-				for i, w := range waa.v {
-					if w > 0 {
-						en[i] = 1
+			for _, sparse := range []bool{false, true} {
+				for _, c := range plLoad(t, "stdp") {
+					n := plNet(t, be, layout, 1)
+					sp := c.paramsExcept("norm_factor")
+					stA, nA := plPairs(c.arr(t, "pairsA"))
+					stB, nB := plPairs(c.arr(t, "pairsB"))
+					bsA := core.Behaviors{
+						1: &models.SpikeGenerator{Steps: stA, Neurons: nA},
+						4: &models.ThreeTermSTDP{Base: core.Base{Params: sp}},
 					}
+					norm := c.param("norm_factor") != ""
+					if norm {
+						bsA[5] = &models.SynapticNormalization{Base: core.Base{Params: core.Params{"norm_factor": c.param("norm_factor")}}}
+					}
+					A := plGroup(t, n, "A", 6, bsA)
+					B := plGroup(t, n, "B", 4, core.Behaviors{
+						1: &models.SpikeGenerator{Steps: stB, Neurons: nB},
+						4: &models.ThreeTermSTDP{Base: core.Base{Params: sp}},
+					})
+					sAA, sBA, sG := plSyn(t, n, "GLUTAMATE", A, A), plSyn(t, n, "GLUTAMATE", B, A), plSyn(t, n, "GABA", B, A)
+					waa := c.arr(t, "WAA")
+					en := make([]float32, len(waa.v))
+					for i, w := range waa.v {
+						if w > 0 {
+							en[i] = 1
+						}
+					}
+					if sparse {
+						pos := func(i, j int) bool { return waa.v[i*waa.cols+j] > 0 }
+						all := func(i, j int) bool { return true }
+						plSetSparse(t, sAA, "W", waa.v, pos)
+						plSetSparse(t, sAA, "enabled", en, pos)
+						plSetSparse(t, sBA, "W", c.arr(t, "WBA").v, all)
+						plSetSparse(t, sG, "W", c.arr(t, "WG").v, all)
+					} else {
+						plSetMat(t, sAA, "W", waa.v)
+						plSetMat(t, sAA, "enabled", en)
+						plSetMat(t, sBA, "W", c.arr(t, "WBA").v)
+						plSetMat(t, sG, "W", c.arr(t, "WG").v)
+					}
+					plInit(t, n)
+					bound := int64(0)
+					if norm {
+						bound = plSumULP
+					}
+					var d plDiff
+					wantAA, wantBA := c.arr(t, "WAA_after"), c.arr(t, "WBA_after")
+					for k := range wantAA.rows {
+						plStep(t, n)
+						what := fmt.Sprintf("%s %s sparse=%v %s step %d", be.Name(), layout, sparse, c.name, k+1)
+						d.check(t, what+" A.spike", plRead(t, A.Var("spike")), c.arr(t, "spikesA").row(k), 0, 0)
+						d.check(t, what+" B.spike", plRead(t, B.Var("spike")), c.arr(t, "spikesB").row(k), 0, 0)
+						d.check(t, what+" W(A->A)", plReadMat(t, sAA, sAA.Var("W")), wantAA.row(k), bound, 0)
+						d.check(t, what+" W(B->A)", plReadMat(t, sBA, sBA.Var("W")), wantBA.row(k), bound, 0)
+						d.check(t, what+" W(B->A, GABA)", plReadMat(t, sG, sG.Var("W")), c.arr(t, "WG").v, 0, 0)
+					}
+					t.Logf("%s %s sparse=%v %s: %s", be.Name(), layout, sparse, c.name, d)
 				}
-				plSetMat(t, sAA, "enabled", en)
-				plSetMat(t, sBA, "W", c.arr(t, "WBA").v)
-				plSetMat(t, sG, "W", c.arr(t, "WG").v)
-				plInit(t, n)
-				bound := int64(0)
-				if norm {
-					bound = plSumULP
-				}
-				var d plDiff
-				wantAA, wantBA := c.arr(t, "WAA_after"), c.arr(t, "WBA_after")
-				for k := range wantAA.rows {
-					plStep(t, n)
-					what := fmt.Sprintf("%s %s %s step %d", be.Name(), layout, c.name, k+1)
-					d.check(t, what+" A.spike", plRead(t, A.Var("spike")), c.arr(t, "spikesA").row(k), 0, 0)
-					d.check(t, what+" B.spike", plRead(t, B.Var("spike")), c.arr(t, "spikesB").row(k), 0, 0)
-					d.check(t, what+" W(A->A)", plReadMat(t, sAA, sAA.Var("W")), wantAA.row(k), bound, 0)
-					d.check(t, what+" W(B->A)", plReadMat(t, sBA, sBA.Var("W")), wantBA.row(k), bound, 0)
-					d.check(t, what+" W(B->A, GABA)", plReadMat(t, sG, sG.Var("W")), c.arr(t, "WG").v, 0, 0)
-				}
-				t.Logf("%s %s %s: %s", be.Name(), layout, c.name, d)
 			}
 		}
 	}
@@ -843,6 +920,16 @@ func TestPymoNNtoLibZeroAllocs(t *testing.T) {
 				if _, err := n.NewSynapseGroup("GLUTAMATE", src, a, core.Behaviors{0: &models.CreateWeights{}}); err != nil {
 					t.Fatal(err)
 				}
+			}
+			// A sparse afferent group: STDP and normalization on sparse W.
+			q := plGroup(t, n, "Q", N, core.Behaviors{1: &models.PoissonInput{Base: core.Base{Params: core.Params{"rate": "100"}}}, 4: &models.ThreeTermSTDP{}})
+			sq := plSyn(t, n, "GLUTAMATE", q, a)
+			wq, err := sq.SparseMatrix(0.3, "uniform")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sq.SetVar("W", wq); err != nil {
+				t.Fatal(err)
 			}
 			plInit(t, n)
 			for range 5 {
