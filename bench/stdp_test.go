@@ -117,3 +117,8 @@ func BenchmarkM6(b *testing.B) { benchSTDP(b, models.LIFSTDP) }
 // BenchmarkM7 is the PymoNNtorch paper's Izhikevich network with trace STDP
 // (dense W = U[0,1), about 1.1% of the neurons spike per step).
 func BenchmarkM7(b *testing.B) { benchSTDP(b, models.IzhSTDP) }
+
+// BenchmarkM7Eq is M7 with its plasticity written as synaptic equations
+// (models.IzhSTDPEq: event-driven traces, soft-bound on_pre/on_post), to
+// set beside BenchmarkM7's hand-written TraceSTDP.
+func BenchmarkM7Eq(b *testing.B) { benchSTDP(b, models.IzhSTDPEq) }

@@ -94,6 +94,12 @@ type trace struct {
 	side   int // sidePre or sidePost
 	factor float32
 	t      backend.Tensor
+	// seen marks the neurons that have stepped the trace: where it is 0
+	// the trace is exactly 0, so an Outer with the trace as a factor
+	// skips those rows or columns (in SxD a postsynaptic spike's update
+	// walks a column, one cache line per synapse). A variable of the
+	// group, name_seen, so that checkpoints keep it.
+	seen backend.Tensor
 }
 
 type synOpKind int
@@ -109,6 +115,8 @@ type synOp struct {
 	kind      synOpKind
 	target, w backend.Tensor
 	u, v      backend.Tensor // post and pre factors of opOuter (nil: ones)
+	tu, tv    *trace         // the traces among them
+	tr        *trace         // the trace of opTraceAdd and opTraceSet
 	p         backend.OuterParams
 }
 
@@ -382,6 +390,27 @@ func (s *Synapses) Initialize(obj core.Object) error {
 	if s.postOps, err = s.compile(s.post, sidePost); err != nil {
 		return err
 	}
+	// A trace that is a factor on the side an update does not mask by
+	// spikes lets it skip the neurons that never stepped it.
+	for _, op := range append(append([]synOp(nil), s.preOps...), s.postOps...) {
+		for _, tr := range []*trace{op.tu, op.tv} {
+			// (Not with a clip: it changes weights outside the bounds
+			// even where the trace is 0.)
+			if tr == nil || tr.seen != nil || op.kind != opOuter || op.p.Clip {
+				continue
+			}
+			g := s.sg.Src
+			if tr.side == sidePost {
+				g = s.sg.Dst
+			}
+			if tr.seen, err = g.Vector("zeros"); err != nil {
+				return err
+			}
+			if err := s.sg.SetVar(tr.eq.Name+"_seen", tr.seen); err != nil {
+				return err
+			}
+		}
+	}
 	if s.steps > 0 || sg.MaxDelay() > 0 {
 		for _, op := range s.preOps {
 			if op.kind != opPropagate {
@@ -563,7 +592,8 @@ func (s *Synapses) compile(list []statement, side int) ([]synOp, error) {
 			if st.op == "=" {
 				kind = opTraceSet
 			}
-			ops = append(ops, synOp{kind: kind, target: s.trace(st.target).t, p: backend.OuterParams{Alpha: float32(sign * c / target.unit.scale)}})
+			tr := s.trace(st.target)
+			ops = append(ops, synOp{kind: kind, target: tr.t, tr: tr, p: backend.OuterParams{Alpha: float32(sign * c / target.unit.scale)}})
 		default: // a synaptic variable
 			op, err := s.weightUpdate(st, sign, side)
 			if err != nil {
@@ -628,12 +658,12 @@ func (s *Synapses) weightUpdate(st statement, sign float64, side int) (synOp, er
 			if op.v != nil {
 				return op, errors.New(why)
 			}
-			op.v = t
+			op.v, op.tv = t, s.trace(n)
 		case sidePost:
 			if op.u != nil {
 				return op, errors.New(why)
 			}
-			op.u = t
+			op.u, op.tu = t, s.trace(n)
 		default:
 			return op, fmt.Errorf("the change depends on the synaptic variable %s other than through one soft bound (wmax - %s); %s", n, n, why)
 		}
@@ -930,16 +960,29 @@ func (s *Synapses) run(ops []synOp, mask backend.Tensor, pre bool) {
 			} else {
 				sg.Propagate(op.target, op.w, mask, op.p.Alpha)
 			}
-		case opTraceAdd:
-			be.Axpy(op.target, op.p.Alpha, mask)
-		case opTraceSet:
-			be.WhereScalar(op.target, mask, op.p.Alpha)
-		case opOuter:
-			if pre {
-				sg.Outer(op.w, nil, mask, op.u, op.v, op.p)
+		case opTraceAdd, opTraceSet:
+			if op.kind == opTraceAdd {
+				be.Axpy(op.target, op.p.Alpha, mask)
 			} else {
-				sg.Outer(op.w, mask, nil, op.u, op.v, op.p)
+				be.WhereScalar(op.target, mask, op.p.Alpha)
 			}
+			if op.tr.seen != nil {
+				be.Binary(backend.Max, op.tr.seen, op.tr.seen, mask)
+			}
+		case opOuter:
+			var postMask, preMask backend.Tensor
+			if op.tu != nil && !op.p.Clip {
+				postMask = op.tu.seen
+			}
+			if op.tv != nil && !op.p.Clip {
+				preMask = op.tv.seen
+			}
+			if pre {
+				preMask = mask
+			} else {
+				postMask = mask
+			}
+			sg.Outer(op.w, postMask, preMask, op.u, op.v, op.p)
 		}
 	}
 }

@@ -537,3 +537,39 @@ func Synfire(net *core.Network, o SynfireOptions) (*core.NeuronGroup, *core.Neur
 	}
 	return p, in, nil
 }
+
+// TraceSTDPEquations is TraceSTDP written as Brian2 users write it, with
+// event-driven traces (they decay by exp(-dt/tau) per step, where
+// TraceSTDP's Euler step multiplies by 1 - dt/tau, and on_pre runs
+// before the postsynaptic trace takes this step's spikes).
+const TraceSTDPEquations = `
+w : 1
+dtpre/dt = -tpre/(20*ms) : 1 (event-driven)
+dtpost/dt = -tpost/(20*ms) : 1 (event-driven)
+`
+
+// IzhSTDPEq is M7 (IzhSTDP) with its plasticity from equations.Synapses
+// (TraceSTDPEquations; on_pre depresses, on_post potentiates, soft
+// bounds [0, 1], dt 1 ms): the benchmark of synaptic equations against
+// the hand-written TraceSTDP.
+func IzhSTDPEq(net *core.Network, o STDPOptions) (*STDPNet, error) {
+	n, err := stdpSize(o)
+	if err != nil {
+		return nil, err
+	}
+	syn, err := equations.NewSynapses(TraceSTDPEquations, equations.SynapseOptions{
+		OnPre:      "tpre += 1; w -= a_minus*tpost*(w - w_min)",
+		OnPost:     "tpost += 1; w += a_plus*tpre*(w_max - w)",
+		DT:         "1*ms",
+		Spikes:     "spikes",
+		PostSpikes: "spikes",
+		Namespace:  map[string]string{"a_minus": "0.012", "a_plus": "0.01", "w_min": "0", "w_max": "1"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stdp(net, n, core.Behaviors{
+		1: &DenseInput{Base: core.Base{Params: core.Params{"var": "I", "reset": "1", "offset": "15", "noise": "1", "strength": fmt.Sprint(1 / float32(n))}}},
+		2: &IzhikevichSTDP{},
+	}, core.Behaviors{5: syn})
+}
