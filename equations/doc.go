@@ -38,13 +38,26 @@
 // lastspike (with a threshold), not_refractory, xi, and Brian2's unit
 // names (mV, nS, uF/cm2, ...) where no variable or constant hides them.
 //
-// Synapses (NewSynapses) gives a synapse group Brian2's on_pre in its
-// first form: statements that add the weight, a constant (the group's W as
-// 0/1 connectivity) or a constant times the weight to a postsynaptic
-// variable (V_post += w), with a delay, dense or sparse: one spike
-// propagation each.
+// Synapses (NewSynapses) gives a synapse group Brian2's synaptic model:
 //
-// Not there yet (issue 15): on_pre statements that change synaptic or
-// presynaptic variables, on_post, event-driven traces (pair STDP as Brian2
-// users write it) and summed variables.
+//	w : 1
+//	dapre/dt = -apre/taupre : 1 (event-driven)
+//	dapost/dt = -apost/taupost : 1 (event-driven)
+//	on_pre:  ge_post += w; apre += Apre; w = clip(w + apost, 0, wmax)
+//	on_post: apost += Apost; w = clip(w + apre, 0, wmax)
+//
+// A propagation (V_post += w, with a delay if asked) is one spike
+// propagation; an event-driven trace decays exponentially and is stored
+// once per pre- or postsynaptic neuron (the side whose pathway steps it);
+// a weight change, a constant times a pre- and a postsynaptic factor
+// (traces, name_pre, name_post) and at most one soft bound (wmax - w),
+// then clipped, is one masked Outer over the spiking rows or columns. A
+// summed variable (Igap_post = w*(v_pre - v_post) : 1 (summed)) is one
+// matrix-vector product per term. Dense and sparse matrices, both
+// layouts. Neuron's SplitReset gives Brian2's schedule, where the reset
+// follows the synapses.
+//
+// Not there: per-synapse clock-driven equations, traces stepped by
+// expressions of synaptic variables, on_pre statements on presynaptic
+// variables, delays on plastic statements.
 package equations
