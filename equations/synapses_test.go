@@ -168,6 +168,20 @@ func synapseMatrix(t *testing.T, net *core.Network, sg *core.SynapseGroup, spars
 	return m
 }
 
+// runWith gives sg the matrix w, initialises the network and runs steps.
+func runWith(t *testing.T, net *core.Network, sg *core.SynapseGroup, w backend.Tensor, steps int) {
+	t.Helper()
+	if err := sg.SetVar("w", w); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // readSynapses reads the matrix's values at the synapses (i, j).
 func readSynapses(t *testing.T, net *core.Network, sg *core.SynapseGroup, m backend.Tensor, i, j []float64) []float64 {
 	t.Helper()
@@ -252,15 +266,7 @@ func TestPairSTDPBrian2(t *testing.T) {
 						t.Fatal(err)
 					}
 					m := synapseMatrix(t, net, sg, c == "stdp_sparse", ref["i"], ref["j"], w0)
-					if err := sg.SetVar("w", m); err != nil {
-						t.Fatal(err)
-					}
-					if err := net.Initialize(); err != nil {
-						t.Fatal(err)
-					}
-					if err := net.SimulateIterations(int(ref["steps"][0]), core.SimOptions{Quiet: true}); err != nil {
-						t.Fatal(err)
-					}
+					runWith(t, net, sg, m, int(ref["steps"][0]))
 					got := readSynapses(t, net, sg, m, ref["i"], ref["j"])
 					worst, clipped := 0.0, 0
 					for k := range got {
@@ -324,15 +330,7 @@ func TestSTDPNeuronsBrian2(t *testing.T) {
 				w0[k] = 0.02 * (0.3 + 0.6*float64((int(ref["i"][k])*7+int(ref["j"][k])*3)%10)/10)
 			}
 			m := synapseMatrix(t, net, sg, false, ref["i"], ref["j"], w0)
-			if err := sg.SetVar("w", m); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.Initialize(); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.SimulateIterations(int(ref["steps"][0]), core.SimOptions{Quiet: true}); err != nil {
-				t.Fatal(err)
-			}
+			runWith(t, net, sg, m, int(ref["steps"][0]))
 			ev, err := rec.Events("fired")
 			if err != nil {
 				t.Fatal(err)
