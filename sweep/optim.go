@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/gonum/optimize"
 )
@@ -54,11 +55,17 @@ func dedupe(s *Spec, gen int, params []map[string]float64) []Point {
 	return out
 }
 
-// cmaPoint maps CMA-ES's x (in units of the ranges) to parameters.
+// cmaPoint maps CMA-ES's x (in units of the ranges) to parameters,
+// reflected into [min, max].
 func (s *Spec) cmaPoint(x []float64) map[string]float64 {
 	m := make(map[string]float64, len(x))
 	for k, p := range s.Params {
-		t := math.Min(math.Max(x[k], 0), 1)
+		// Reflect at the bounds (0 and 1), rather than clamp, so that
+		// samples beyond a bound stay distinct points.
+		t := math.Mod(math.Abs(x[k]), 2)
+		if t > 1 {
+			t = 2 - t
+		}
 		if math.IsNaN(t) {
 			t = 0.5
 		}
@@ -327,7 +334,11 @@ func (s *Spec) validGenome(m map[string]float64, src []string, cons []cexpr) (bo
 	}
 	for k, c := range cons {
 		if c(m) == 0 {
-			return false, fmt.Sprintf("constraint %q does not hold", src[k])
+			what := fmt.Sprint("number ", k)
+			if k < len(src) {
+				what = strconv.Quote(src[k])
+			}
+			return false, "constraint " + what + " does not hold"
 		}
 	}
 	return true, ""

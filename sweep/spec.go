@@ -84,7 +84,7 @@ type Param struct {
 
 // CMAESSpec configures CMA-ES. Parameters are searched in units of
 // their range: x = (p - min) / (max - min) (of the logarithms with Log),
-// clamped to [0, 1] when a point is made.
+// reflected at 0 and 1 into the range when a point is made.
 type CMAESSpec struct {
 	// Step is the initial step size in those units (0.25 if 0).
 	Step float64 `json:"step,omitempty"`
