@@ -143,8 +143,8 @@ func TestCMAESResume(t *testing.T) {
 
 func gaSpec(gens int) Spec {
 	return Spec{Name: "ga", Seed: 5, Method: GA, Generations: gens, Population: 8,
-		Params: []Param{{Name: "a", Init: f64(0.5)}, {Name: "b", Init: f64(3), Min: f64(0), Max: f64(10)}},
-		GA:     &GASpec{Constraints: []string{"b >= a"}},
+		Params:    []Param{{Name: "a", Init: f64(0.5)}, {Name: "b", Init: f64(3), Min: f64(0), Max: f64(10)}},
+		GA:        &GASpec{Constraints: []string{"b >= a"}},
 		Objective: ObjectiveSpec{Score: "f"}}
 }
 
