@@ -244,3 +244,70 @@ func TestSlurmArray(t *testing.T) {
 	}
 	t.Logf("resubmit of 2 points done; %.1f s in all", time.Since(t0).Seconds())
 }
+
+// TestSlurmCMAES runs CMA-ES on Slurm: one array per generation, each
+// gather job submitting the next; it proposes what the local run
+// proposes and the tables agree.
+func TestSlurmCMAES(t *testing.T) {
+	needSlurm(t)
+	t0 := time.Now()
+	deadline := t0.Add(4 * time.Minute)
+	drv := build(t, "cmd/gomonnto")
+	spec := cobaSpec(t, "slurmcma", nil, 400, 10000, 2500)
+	spec.Method, spec.Generations, spec.Population = CMAES, 3, 4
+	spec.Params = []Param{{Name: "we", Min: f64(0.3), Max: f64(0.9), Init: f64(0.45)}}
+	spec.CMAES = &CMAESSpec{Step: 0.2}
+	spec.Objective.Score, spec.Objective.Target = "rate_hz", f64(8)
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	s, err := Create(filepath.Join(root, "slurm"), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := SlurmOptions{Throttle: 2, Driver: drv}
+	if _, err := s.Submit(context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		subs, err := s.Submissions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := subs[len(subs)-1]
+		if last.GatherJob != "" && len(queued(t, last.ArrayJob))+len(queued(t, last.GatherJob)) == 0 {
+			if rep, _ := s.Status(context.Background(), o); rep.Generation < 0 {
+				if len(subs) != spec.Generations {
+					t.Fatalf("%d submissions for %d generations", len(subs), spec.Generations)
+				}
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			gl, _ := filepath.Glob(filepath.Join(root, "slurm", "slurm", "logs", "gather-*.out"))
+			var logs []string
+			for _, g := range gl {
+				b, _ := os.ReadFile(g)
+				logs = append(logs, g+":\n"+string(b))
+			}
+			t.Fatalf("the generations did not finish; %d submissions; gather logs:\n%s", len(subs), strings.Join(logs, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("3 generations on Slurm in %.1f s", time.Since(t0).Seconds())
+	local, err := Create(filepath.Join(root, "local"), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.Run(context.Background(), nil, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n := sameGenerations(t, s, local)
+	local.Gather()
+	_, a := readTable(t, filepath.Join(root, "slurm", "results.csv"))
+	_, b := readTable(t, filepath.Join(root, "local", "results.csv"))
+	if d := diffTables(a, b, func(id, c string) bool { return timing[c] }); len(d) > 0 {
+		t.Fatalf("tables differ:\n%s", strings.Join(d, "\n"))
+	}
+	doneOnce(t, s)
+	t.Logf("%d proposals, the same on Slurm and locally; %.1f s in all", n, time.Since(t0).Seconds())
+}

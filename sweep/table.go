@@ -89,6 +89,8 @@ type column struct {
 	name string
 	kind int
 	get  func(r *Row) any // nil for a missing value
+	// optional columns may miss values (parameters, results)
+	optional bool
 }
 
 // resultPrefix starts the name of the columns of the results' fields.
@@ -100,9 +102,9 @@ const resultPrefix = "result_"
 // device, and result_<field> for every field of the results (sorted).
 func (s *Sweep) columns(rows []Row) []column {
 	cols := []column{
-		{"id", kString, func(r *Row) any { return r.ID }},
-		{"generation", kInt, func(r *Row) any { return int64(r.Generation) }},
-		{"index", kInt, func(r *Row) any { return int64(r.Index) }},
+		{"id", kString, func(r *Row) any { return r.ID }, false},
+		{"generation", kInt, func(r *Row) any { return int64(r.Generation) }, false},
+		{"index", kInt, func(r *Row) any { return int64(r.Index) }, false},
 	}
 	params := s.Spec.paramNames()
 	extra := map[string]bool{}
@@ -120,19 +122,19 @@ func (s *Sweep) columns(rows []Row) []column {
 				return v
 			}
 			return nil
-		}})
+		}, true})
 	}
 	cols = append(cols,
-		column{"seed", kInt, func(r *Row) any { return int64(r.Seed) }},
-		column{"status", kString, func(r *Row) any { return r.Status }},
-		column{"attempts", kInt, func(r *Row) any { return int64(r.Attempts) }},
-		column{"failures", kInt, func(r *Row) any { return int64(r.Failures) }},
-		column{"restarts", kInt, func(r *Row) any { return int64(r.Restarts) }},
-		column{"resumed_from", kInt, func(r *Row) any { return int64(r.ResumedFrom) }},
-		column{"error", kString, func(r *Row) any { return r.Error }},
-		column{"wall_s", kFloat, func(r *Row) any { return r.WallS }},
-		column{"backend", kString, func(r *Row) any { return r.Backend }},
-		column{"device", kString, func(r *Row) any { return r.Device }},
+		column{"seed", kInt, func(r *Row) any { return int64(r.Seed) }, false},
+		column{"status", kString, func(r *Row) any { return r.Status }, false},
+		column{"attempts", kInt, func(r *Row) any { return int64(r.Attempts) }, false},
+		column{"failures", kInt, func(r *Row) any { return int64(r.Failures) }, false},
+		column{"restarts", kInt, func(r *Row) any { return int64(r.Restarts) }, false},
+		column{"resumed_from", kInt, func(r *Row) any { return int64(r.ResumedFrom) }, false},
+		column{"error", kString, func(r *Row) any { return r.Error }, false},
+		column{"wall_s", kFloat, func(r *Row) any { return r.WallS }, false},
+		column{"backend", kString, func(r *Row) any { return r.Backend }, false},
+		column{"device", kString, func(r *Row) any { return r.Device }, false},
 	)
 	kinds := map[string]int{}
 	for _, r := range rows {
@@ -173,7 +175,7 @@ func (s *Sweep) columns(rows []Row) []column {
 				return string(b)
 			}
 			return v
-		}})
+		}, true})
 	}
 	return cols
 }
@@ -223,8 +225,9 @@ func (s *Sweep) WriteCSV(w io.Writer, rows []Row) error {
 }
 
 // WriteParquet writes the rows as a Parquet file: parameters and numeric
-// results as optional doubles, counts as int64, text as UTF-8 strings,
-// results that are lists or objects as their JSON text. Parquet orders a
+// results as optional doubles (null where missing), counts as int64,
+// text as UTF-8 strings, results that are lists or objects as their JSON
+// text. Parquet orders a
 // file's columns by name.
 func (s *Sweep) WriteParquet(w io.Writer, rows []Row) error {
 	cols := s.columns(rows)
@@ -241,7 +244,10 @@ func (s *Sweep) WriteParquet(w io.Writer, rows []Row) error {
 		default:
 			n = parquet.String()
 		}
-		group[c.name] = parquet.Optional(n)
+		if c.optional {
+			n = parquet.Optional(n)
+		}
+		group[c.name] = n
 	}
 	schema := parquet.NewSchema("sweep", group)
 	pw := parquet.NewGenericWriter[map[string]any](w, schema)
@@ -249,7 +255,20 @@ func (s *Sweep) WriteParquet(w io.Writer, rows []Row) error {
 	for i := range rows {
 		m := make(map[string]any, len(cols))
 		for _, c := range cols {
-			m[c.name] = c.get(&rows[i])
+			v := c.get(&rows[i])
+			if c.optional && v != nil {
+				// parquet-go writes an optional column's zero value as
+				// null, unless it is given through a pointer.
+				switch x := v.(type) {
+				case float64:
+					v = &x
+				case bool:
+					v = &x
+				case string:
+					v = &x
+				}
+			}
+			m[c.name] = v
 		}
 		batch[i] = m
 	}
