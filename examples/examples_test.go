@@ -47,6 +47,7 @@ func TestExamplesRun(t *testing.T) {
 		{"hopfield", nil, []string{"hopfield_overlap.png"}},
 		{"synfire", []string{"-pymonnto"}, []string{"synfire_raster.png"}},
 		{"brunel_hakim", []string{"-n", "1000", "-c", "200", "-pymonnto"}, []string{"brunel_hakim_raster.png", "brunel_hakim_rate.png"}},
+		{"stdp", nil, []string{"stdp_weights_sorted.png", "stdp_weights_hist.png", "stdp_mean_w.png"}},
 	}
 	for _, c := range cases {
 		bin := build(t, c.name, dir)

@@ -64,6 +64,7 @@ func TestExamplesKeep(t *testing.T) {
 		{"brunel_hakim", []string{"-n", "1000", "-c", "200"}},
 		{"hopfield", nil},
 		{"synfire", nil},
+		{"stdp", nil},
 	}
 	const n = 50
 	for _, c := range cases {

@@ -573,3 +573,94 @@ func IzhSTDPEq(net *core.Network, o STDPOptions) (*STDPNet, error) {
 		2: &IzhikevichSTDP{},
 	}, core.Behaviors{5: syn})
 }
+
+// SongEquations is the postsynaptic neuron of Song, Miller & Abbott
+// (2000) as Brian2's STDP example writes it: a conductance-based LIF.
+const SongEquations = `
+dv/dt = (ge*(Ee - v) + El - v)/taum : volt
+dge/dt = -ge/taue : 1
+`
+
+// SongSynapseEquations is its pair STDP with event-driven traces.
+const SongSynapseEquations = `
+w : 1
+dApre/dt = -Apre/taupre : 1 (event-driven)
+dApost/dt = -Apost/taupost : 1 (event-driven)
+`
+
+// SongOptions configure SongSTDP; zero fields take Brian2's example's
+// values.
+type SongOptions struct {
+	Inputs int     // Poisson inputs (1000)
+	Rate   float64 // their rate in Hz (15)
+	GMax   float64 // the weight bound (0.01)
+}
+
+// SongNet is SongSTDP's groups.
+type SongNet struct {
+	In, Out *core.NeuronGroup
+	S       *core.SynapseGroup
+}
+
+// SongSTDP builds Brian2's STDP example (examples/synapses/STDP.py, after
+// Song, Miller & Abbott 2000): Inputs Poisson neurons (Rate Hz) drive one
+// neuron (SongEquations, threshold v > -54 mV, reset v = -60 mV, euler,
+// dt 0.1 ms, v from 0 as in the example) through all-to-all synapses
+// ge_post += w with pair STDP (SongSynapseEquations; dApre = 0.01*GMax,
+// dApost = -1.05*dApre, tau 20 ms, w = U[0, GMax)). Competition between
+// the inputs drives the weights to the bounds: a bimodal distribution.
+func SongSTDP(net *core.Network, o SongOptions) (*SongNet, error) {
+	if o.Inputs == 0 {
+		o.Inputs = 1000
+	}
+	if o.Rate == 0 {
+		o.Rate = 15
+	}
+	if o.GMax == 0 {
+		o.GMax = 0.01
+	}
+	switch {
+	case o.Inputs < 0:
+		return nil, fmt.Errorf("SongOptions.Inputs = %d: give a positive number of inputs", o.Inputs)
+	case o.Rate < 0 || math.IsInf(o.Rate, 0) || math.IsNaN(o.Rate):
+		return nil, fmt.Errorf("SongOptions.Rate = %v: give a rate in Hz, >= 0", o.Rate)
+	case !(o.GMax > 0):
+		return nil, fmt.Errorf("SongOptions.GMax = %v: the weight bound must be positive", o.GMax)
+	}
+	nr, err := equations.New(SongEquations, equations.Options{DT: "0.1*ms", Threshold: "v > -54*mV", Reset: "v = -60*mV",
+		Namespace: map[string]string{"Ee": "0*mV", "El": "-74*mV", "taum": "10*ms", "taue": "5*ms"}})
+	if err != nil {
+		return nil, err
+	}
+	dApre := 0.01 * o.GMax
+	syn, err := equations.NewSynapses(SongSynapseEquations, equations.SynapseOptions{
+		OnPre:  "ge_post += w; Apre += dApre; w = clip(w + Apost, 0, gmax)",
+		OnPost: "Apost += dApost; w = clip(w + Apre, 0, gmax)",
+		DT:     "0.1*ms", Spikes: "spike",
+		Namespace: map[string]string{"taupre": "20*ms", "taupost": "20*ms", "gmax": fmt.Sprint(o.GMax),
+			"dApre": fmt.Sprint(dApre), "dApost": fmt.Sprint(-1.05 * dApre)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	in, err := net.NewNeuronGroup("input", core.Size(o.Inputs), core.Behaviors{0: &PoissonInput{Base: core.Base{Params: core.Params{"rate": fmt.Sprint(o.Rate), "dt": "0.0001"}}}})
+	if err != nil {
+		return nil, err
+	}
+	out, err := net.NewNeuronGroup("neuron", core.Size(1), core.Behaviors{1: nr})
+	if err != nil {
+		return nil, err
+	}
+	sg, err := net.NewSynapseGroup("GLU", in, out, core.Behaviors{2: syn})
+	if err != nil {
+		return nil, err
+	}
+	w, err := sg.Matrix(fmt.Sprintf("uniform(0, %v)", o.GMax))
+	if err != nil {
+		return nil, err
+	}
+	if err := sg.SetVar("w", w); err != nil {
+		return nil, err
+	}
+	return &SongNet{In: in, Out: out, S: sg}, nil
+}

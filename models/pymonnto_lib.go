@@ -952,8 +952,8 @@ func (s *SpikeGenerator) UnmarshalState(b []byte) error {
 // step in seconds), var ("spike": the mask, made as zeros if missing).
 type PoissonInput struct {
 	core.Base
-	rate backend.Tensor
-	step *core.Kernel
+	rate, u backend.Tensor
+	step    *core.Kernel
 }
 
 func (p *PoissonInput) Initialize(o core.Object) error {
@@ -989,11 +989,18 @@ func (p *PoissonInput) Initialize(o core.Object) error {
 	if err := plibZeros(g, name); err != nil {
 		return err
 	}
-	p.step, err = core.NewKernelWith(o, name+" = uniform() < _rate * _dt", core.Consts{"_dt": dt}, map[string]backend.Tensor{"_rate": p.rate})
+	// The uniform numbers come from one random fill per step (four per
+	// Philox block, a quarter of the generator work of uniform() inside
+	// the kernel).
+	if p.u, err = g.Vector("zeros"); err != nil {
+		return err
+	}
+	p.step, err = core.NewKernelWith(o, name+" = _u < _rate * _dt", core.Consts{"_dt": dt}, map[string]backend.Tensor{"_rate": p.rate, "_u": p.u})
 	return err
 }
 
-func (p *PoissonInput) Iteration(core.Object) error {
+func (p *PoissonInput) Iteration(o core.Object) error {
+	o.Net().Rand(p.u, backend.UniformDist(0, 1))
 	p.step.Run()
 	return nil
 }
