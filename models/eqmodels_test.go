@@ -698,3 +698,82 @@ func simulate(t *testing.T, be string, opt backend.Options, cfg core.Config, ste
 		t.Fatal(err)
 	}
 }
+
+// songRun runs SongSTDP for steps on be and returns the post spikes and the
+// final weights over gmax.
+func songRun(t *testing.T, be string, seed uint64, steps int) (*core.Events, []float64) {
+	t.Helper()
+	var m *SongNet
+	rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{})
+	simulate(t, be, backend.Options{}, core.Config{Seed: seed, Layout: core.SxD}, steps, func(net *core.Network) (*core.NeuronGroup, error) {
+		var err error
+		m, err = SongSTDP(net, SongOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return m.Out, nil
+	}, rec)
+	w32 := make([]float32, m.S.Var("w").Len())
+	if err := m.Out.Net().Backend().Read(w32, m.S.Var("w"), 0); err != nil {
+		t.Fatal(err)
+	}
+	w := make([]float64, len(w32))
+	for k, x := range w32 {
+		w[k] = float64(x) / 0.01
+	}
+	ev, _ := rec.Events("fired")
+	return ev, w
+}
+
+// TestSongSTDPAgainstBrian2: Brian2's STDP example for its 100 s, against
+// Brian2 2.5.1 running it (bench/peers/brian2_stdp.py, seeds 1-8): the
+// fraction of weights below 0.1 gmax was 0.228-0.265 (mean 0.240), above
+// 0.9 gmax 0.168-0.199 (0.186), the mean weight 0.469-0.476 gmax, the
+// output rate over the last 10 s 18.5-24.6 Hz (21.2). Ours over the same
+// number of seeds: 0.219-0.253 (0.239), 0.188-0.203 (0.196), 0.469-0.478,
+// 19.6-25.9 Hz (22.0). One run must fall within bounds of about twice
+// Brian2's range around its mean. Then gl against cpu on the same seed:
+// the Poisson inputs are the same numbers, so the post spikes must be the
+// same and the weights equal to float32 rounding.
+func TestSongSTDPAgainstBrian2(t *testing.T) {
+	ev, w := songRun(t, "cpu", 1, 1000000)
+	low, high, mean := 0.0, 0.0, 0.0
+	for _, x := range w {
+		low += b2f(x < 0.1)
+		high += b2f(x > 0.9)
+		mean += x
+	}
+	n := float64(len(w))
+	low, high, mean = low/n, high/n, mean/n
+	last := 0
+	for _, it := range ev.Iterations {
+		if it > 900000 {
+			last++
+		}
+	}
+	rate := float64(last) / 10
+	t.Logf("cpu 100 s: low %.3f high %.3f mean %.3f gmax, %.1f Hz", low, high, mean, rate)
+	if low < 0.19 || low > 0.30 || high < 0.14 || high > 0.23 || mean < 0.46 || mean > 0.49 || rate < 14 || rate > 30 {
+		t.Fatalf("the weights or the rate are not Brian2's: low %.3f (0.19-0.30), high %.3f (0.14-0.23), mean %.3f (0.46-0.49), %.1f Hz (14-30)", low, high, mean, rate)
+	}
+	ca, wa := songRun(t, "cpu", 2, 8000)
+	ga, wg := songRun(t, "gl", 2, 8000)
+	if ca.Len() < 20 || fmt.Sprint(ca.Iterations) != fmt.Sprint(ga.Iterations) {
+		t.Fatalf("gl fires %d spikes, cpu %d, or at other steps", ga.Len(), ca.Len())
+	}
+	worst := 0.0
+	for k := range wa {
+		worst = max(worst, math.Abs(wa[k]-wg[k]))
+	}
+	if worst > 1e-5 {
+		t.Fatalf("gl weights differ from cpu's by up to %.3g gmax", worst)
+	}
+	t.Logf("gl = cpu over 8,000 steps: %d spikes, weights within %.2g gmax", ca.Len(), worst)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
