@@ -42,6 +42,8 @@ type Summary struct {
 	// the sweep has nothing left to evaluate.
 	Generations int
 	Finished    bool
+
+	results int // points this run brought to a result
 }
 
 // Failure is a point that failed, with the reason.
@@ -157,7 +159,6 @@ func (s *Sweep) Run(ctx context.Context, obj Objective, o RunOptions) (Summary, 
 			if m, err := s.result(p.ID); err != nil {
 				return sum, err
 			} else if m != nil {
-				sum.Skipped++
 				continue
 			}
 			todo = append(todo, p)
@@ -207,6 +208,7 @@ func (s *Sweep) count(sum *Summary) error {
 			sum.Failed++
 		}
 	}
+	sum.Skipped = sum.Done + sum.Failed - sum.results
 	return nil
 }
 
@@ -279,6 +281,7 @@ func (s *Sweep) runPoints(ctx context.Context, obj Objective, pts []Point, worke
 					say("point %s (%s) interrupted: %v", p.ID, describe(p.Params), err)
 				default:
 					sum.Evaluated++
+					sum.results++
 					done++
 					what := fmt.Sprintf("done in %.1f s", time.Since(pt0).Seconds())
 					if status == statusFailed {

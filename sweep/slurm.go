@@ -420,12 +420,16 @@ func (r *Report) Print(w io.Writer, all bool) {
 		fmt.Fprintf(w, "warning: Slurm's queue was not read (%v): pending and running points show as interrupted or missing\n", r.QueueErr)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "id\tgen\tparams\tstatus\tattempts\trestarts\terror")
 	rows := append([]Row(nil), r.Rows...)
 	sort.SliceStable(rows, func(a, b int) bool { return rows[a].Generation < rows[b].Generation })
+	head := false
 	for _, row := range rows {
 		if !all && row.Status == statusDone {
 			continue
+		}
+		if !head {
+			fmt.Fprintln(tw, "id\tgen\tparams\tstatus\tattempts\trestarts\terror")
+			head = true
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%d\t%s\n", row.ID, row.Generation, describe(row.Params), row.Status, row.Attempts, row.Restarts, row.Error)
 	}

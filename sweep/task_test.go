@@ -23,7 +23,7 @@ func TestTaskSignals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs COBA")
 	}
-	const steps = 1500000
+	const steps = 2500000
 	spec := cobaSpec(t, "sig", []float64{0.6}, 100, steps, 0)
 	spec.Objective.Command = "{bin} -backend cpu -n 100 -seed {seed} -we {we} -json -steps {steps} {resume} -checkpoint {ckpt}"
 	s, err := Create(t.TempDir(), spec)
