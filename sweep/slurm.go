@@ -345,20 +345,54 @@ func (s *Sweep) queue(ctx context.Context, o SlurmOptions) (map[string]string, e
 		if !ok {
 			continue
 		}
-		id, ok := task[jid]
-		if !ok {
-			continue
-		}
-		switch state {
-		case "RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING":
-			out[id] = statusRunning
-		case "PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "SUSPENDED", "RESIZING":
-			if out[id] != statusRunning {
-				out[id] = statusPending
+		for _, jt := range expandTasks(jid) {
+			id, ok := task[jt]
+			if !ok {
+				continue
 			}
+			setState(out, id, state)
 		}
 	}
 	return out, nil
+}
+
+// expandTasks expands squeue's "<job>_[2-5,7%2]" (pending tasks not
+// split out yet) into "<job>_2", ... ("<job>_3" stays as it is).
+func expandTasks(jid string) []string {
+	job, rest, ok := strings.Cut(jid, "_[")
+	if !ok || !strings.HasSuffix(rest, "]") {
+		return []string{jid}
+	}
+	rest, _, _ = strings.Cut(strings.TrimSuffix(rest, "]"), "%")
+	var out []string
+	for _, r := range strings.Split(rest, ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || b-a > 1<<20 {
+			continue
+		}
+		for i := a; i <= b; i++ {
+			out = append(out, job+"_"+strconv.Itoa(i))
+		}
+	}
+	return out
+}
+
+// setState records Slurm's state of a point's task: running, or pending
+// (queued, held, requeued, suspended); the others are ignored.
+func setState(out map[string]string, id, state string) {
+	switch state {
+	case "RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING":
+		out[id] = statusRunning
+	case "PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "SUSPENDED", "RESIZING":
+		if out[id] != statusRunning {
+			out[id] = statusPending
+		}
+	}
 }
 
 // Report is the state of a sweep (Status).

@@ -287,3 +287,13 @@ func TestKubeManifest(t *testing.T) {
 		t.Logf("kubectl at %s is not run (no cluster needed)", p)
 	}
 }
+
+func TestExpandTasks(t *testing.T) {
+	got := strings.Join(expandTasks("41_[2-4,7%2]"), " ")
+	if got != "41_2 41_3 41_4 41_7" {
+		t.Fatalf("expandTasks: %s", got)
+	}
+	if got := expandTasks("41_3"); len(got) != 1 || got[0] != "41_3" {
+		t.Fatalf("expandTasks: %v", got)
+	}
+}
