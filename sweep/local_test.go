@@ -49,13 +49,24 @@ func TestLocalKillRerun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for countResults(dir) < 5 {
+	inFlight := func() int { // started, no result yet
+		n := 0
+		ps, _ := filepath.Glob(filepath.Join(dir, "points", "*", "point.json"))
+		for _, p := range ps {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(p), "manifest.json")); err != nil {
+				n++
+			}
+		}
+		return n
+	}
+	for countResults(dir) < 5 || inFlight() == 0 {
 		if time.Since(t0) > 2*time.Minute {
 			cmd.Process.Kill()
 			t.Fatalf("no 5 results in 2 minutes:\n%s", first.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	time.Sleep(50 * time.Millisecond) // into the running points' simulation
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	time.Sleep(200 * time.Millisecond) // the children die with the driver (Pdeathsig)
@@ -94,6 +105,11 @@ func TestLocalKillRerun(t *testing.T) {
 	_, a := readTable(t, filepath.Join(dir, "results.csv"))
 	_, b := readTable(t, filepath.Join(clean, "results.csv"))
 	resumed := 0
+	defer func() {
+		if resumed == 0 {
+			t.Errorf("no point was running when the driver was killed")
+		}
+	}()
 	for id, r := range a {
 		if _, ok := before[id]; ok && r["attempts"] != "1" {
 			t.Errorf("point %s was done before the kill but has %s attempts", id, r["attempts"])

@@ -31,6 +31,25 @@ func needSlurm(t *testing.T) {
 	}
 }
 
+// cancelJobs cancels the sweep's jobs when the test ends (a failed test
+// leaves none behind).
+func cancelJobs(t *testing.T, s *Sweep) {
+	t.Cleanup(func() {
+		subs, _ := s.Submissions()
+		var jobs []string
+		for _, sub := range subs {
+			for _, j := range []string{sub.ArrayJob, sub.GatherJob} {
+				if j != "" {
+					jobs = append(jobs, j)
+				}
+			}
+		}
+		if len(jobs) > 0 {
+			exec.Command("scancel", jobs...).Run()
+		}
+	})
+}
+
 func scontrol(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("scontrol", args...).CombinedOutput()
@@ -107,6 +126,7 @@ func TestSlurmArray(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelJobs(t, s)
 	var log bytes.Buffer
 	o := SlurmOptions{Throttle: 2, SignalBefore: 30, Driver: drv}
 	sub, err := s.Submit(context.Background(), o, &log)
@@ -264,6 +284,7 @@ func TestSlurmCMAES(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelJobs(t, s)
 	o := SlurmOptions{Throttle: 2, Driver: drv}
 	if _, err := s.Submit(context.Background(), o, nil); err != nil {
 		t.Fatal(err)
