@@ -137,6 +137,9 @@ func (s *Sweep) Run(ctx context.Context, obj Objective, o RunOptions) (Summary, 
 		prog = io.Discard
 	}
 	if o.RetryFailed {
+		if s.Spec.Method == CMAES || s.Spec.Method == GA {
+			return sum, fmt.Errorf("sweep: retrying failed points of an optimiser would change the scores its later generations were drawn from; start it again in a new folder")
+		}
 		if err := s.clearFailed(); err != nil {
 			return sum, err
 		}

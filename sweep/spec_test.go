@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPointIDAndSeed(t *testing.T) {
@@ -295,5 +296,29 @@ func TestExpandTasks(t *testing.T) {
 	}
 	if got := expandTasks("41_3"); len(got) != 1 || got[0] != "41_3" {
 		t.Fatalf("expandTasks: %v", got)
+	}
+}
+
+// TestTimeout: an attempt past the spec's timeout is stopped and counts
+// as a failure with the reason.
+func TestTimeout(t *testing.T) {
+	bin := build(t, "sweep/testdata/fakeobj")
+	s := Spec{Name: "slow", Method: List, Params: []Param{{Name: "x"}, {Name: "mode"}},
+		Points:    []map[string]float64{{"x": 1, "mode": 4}, {"x": 2, "mode": 0}},
+		Objective: ObjectiveSpec{Command: "{bin} {flags}", Vars: map[string]string{"bin": bin}}, Timeout: "300ms"}
+	sw, err := Create(t.TempDir(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	sum, err := sw.Run(context.Background(), nil, RunOptions{Workers: 2})
+	if err != nil || sum.Failed != 1 || sum.Done != 1 || !strings.Contains(sum.Failures[0].Err.Error(), "timed out after 300ms") {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Fatalf("the timed-out point took %v", d)
+	}
+	if _, err := sw.Run(context.Background(), nil, RunOptions{RetryFailed: true}); err != nil {
+		t.Fatal(err)
 	}
 }
