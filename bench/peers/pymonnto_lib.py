@@ -1,22 +1,49 @@
 #!/usr/bin/python3
-"""NumPy replicas of PymoNNto's behaviour library on fixed inputs.
+"""Independent NumPy implementations of PymoNNto's behaviour library, run
+on fixed inputs.
 
 Writes models/testdata/pymonnto_lib_*.txt, the expected outputs that
 models/pymonnto_lib_test.go compares GoMoNNto's behaviours
 (models/pymonnto_lib.go) with, step by step, on cpu and gl.
 
-The behaviours below are PymoNNto's code (trieschlab/PymoNNto 1fefe55,
-NetworkBehavior/Basics and Examples_Paper/STDP_Hom_Norm), copied with only
-the framework replaced by the stubs Behavior and Group (parameter() returns
-the keyword or the default; synapses() lists the synapse groups by tag).
-Arrays are float32, PymoNNto's default def_dtype. The factors that multiply
-boolean arrays (inc, dec, adj_strength) are made np.float32 by the stub's
-parameter(): with Python
-floats NumPy promotes bool*float to float64 and PymoNNto then stores a
-float64 threshold; every other parameter is a Python float, as in PymoNNto
-(it is rounded to float32 where it meets a float32 array). The inputs are
-deterministic (no random numbers), mostly multiples of 1/16, and are written
-to the files too, so the Go test reads them instead of recomputing them.
+What is reproduced is the behaviour of trieschlab/PymoNNto 1fefe55
+(NetworkBehavior/Basics: Instant_Homeostasis, Time_Integration_Homeostasis,
+Synaptic_Normalization, refractory, CreateWeights; Examples_Paper/
+STDP_Hom_Norm: STDP, Homeostasis, Normalization). The rules here are our
+own NumPy code, written from the documented equations (the doc comments of
+models/pymonnto_lib.go, which give each rule's equations and order of
+operations), not PymoNNto's code: no framework, each rule is a small class
+with a step() on plain arrays. PymoNNto's parameter names and defaults are
+kept, since users know them.
+
+Number types. Every state array is float32, PymoNNto's default def_dtype.
+A parameter is a Python float, as in PymoNNto, and NumPy rounds it to
+float32 where it meets a float32 array. Two facts about PymoNNto's
+arithmetic that the outputs depend on:
+- Instant_Homeostasis multiplies the boolean masks m > max_th and
+  m < min_th by dec and inc. With Python floats NumPy promotes
+  bool * float to float64, so PymoNNto's adjusted variable becomes
+  float64. Here inc, dec and adj_strength are np.float32, which keeps the
+  whole update float32 (what GoMoNNto computes).
+- min_th and max_th from threshold and gap_percent are Python floats,
+  th - th/100*gap and th + th/100*gap; Time_Integration_Homeostasis starts
+  its average at the Python float (min_th + max_th)/2, so the first step's
+  avg*integration_length is computed in float64 and rounded to float32 once,
+  when it meets the float32 measurement.
+Other PymoNNto behaviour reproduced: Synaptic_Normalization divides by the
+sum over all afferent groups of the tag together, leaves a neuron whose sum
+is 0 alone (it divides by sum + (sum == 0)) and clips at 0 also without
+clip_max; the paper's Normalization is the same division with no clip. The
+paper's STDP copies the group's spike into spike_old after all its
+afferent groups, so a source group keeps its own spike_old only with an
+STDP of its own (run after the destination's, it still holds the previous
+step's spikes when the destination reads it). CreateWeights always does 10
+row/column normalisations (its loop count is fixed) and calls its factor
+nomr_fac.
+
+The inputs are deterministic (no random numbers), mostly multiples of 1/16,
+and are written to the files too, so the Go test reads them instead of
+recomputing them.
 
 Run: /usr/bin/python3 bench/peers/pymonnto_lib.py  (needs numpy only)
 
@@ -32,257 +59,198 @@ import os
 import numpy as np
 
 f32 = np.float32
-afferent, efferent = 0, 1
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "testdata")
 
 
-# ---- framework stubs ----
+# ---- neurons and synapses ----
 
-class Behavior:
-    def __init__(self, **kw):
-        self.kw = kw
+class Neurons:
+    """A neuron group: a size and float32 variables set as attributes."""
 
-    def parameter(self, key, default, neurons=None):
-        v = self.kw.get(key, default)
-        if key in F32_KEYS and v is not None:
-            v = f32(v)
-        return v
-
-
-# The factors that multiply boolean arrays: np.float32 keeps the products
-# float32 (see the module doc).
-F32_KEYS = {'inc', 'dec', 'adj_strength'}
-
-
-class Group:
-    def __init__(self, size, net):
+    def __init__(self, size):
         self.size = size
-        self.net = net
-        self.def_dtype = f32
 
-    def vector(self):
+    def zeros(self):
         return np.zeros(self.size, dtype=f32)
 
-    def synapses(self, mode, tag):
-        if mode == afferent:
-            return [s for s in self.net if s.dst is self and tag in s.tags]
-        return [s for s in self.net if s.src is self and tag in s.tags]
 
+class Projection:
+    """Synapses src -> dst with tags: W (dst x src, float32) and enabled
+    (a boolean mask of W's shape, or True for all)."""
 
-class Syn:
     def __init__(self, src, dst, tags, W):
-        self.src, self.dst, self.tags = src, dst, tags
-        self.W = W.astype(f32)
+        self.src, self.dst, self.tags = src, dst, set(tags)
+        self.W = np.array(W, dtype=f32)
         self.enabled = True
 
 
-# ---- PymoNNto's code ----
-
-class Instant_Homeostasis(Behavior):  # NetworkBehavior/Basics/BasicHomeostasis.py
-
-    def get_measurement_param(self, n):
-        if self.compiled_mp is None:
-            self.compiled_mp = compile(self.measurement_param, '<string>', 'eval')
-
-        result = eval(self.compiled_mp)
-
-        if self.measurement_min is not None: result = np.clip(result, self.measurement_min, None)
-        if self.measurement_max is not None: result = np.clip(result, None, self.measurement_max)
-        return result
-
-    def add_to_target_param(self, neurons, add):
-        val = getattr(neurons, self.adjustment_param)+add
-        if self.target_clip_min is not None or self.target_clip_max is not None:
-            val = np.clip(val, self.target_clip_min, self.target_clip_max)
-        setattr(neurons, self.adjustment_param, val)
-
-    def get_target_adjustment(self, measure_or_average):
-
-        greater = (measure_or_average > self.max_th) * (-self.dec)
-        smaller = (measure_or_average < self.min_th) * self.inc
-
-        if self.distance_sensitive:
-            greater *= measure_or_average - self.max_th
-            smaller *= self.min_th - measure_or_average
-
-        return (greater+smaller)*self.adj_strength
-
-    def set_threshold(self, th, gap_percent=None):
-        self.th = th  # just for readout and copying
-
-        if th is not None:
-            self.min_th = th
-            self.max_th = th
-
-            if gap_percent is not None:
-                self.min_th -= self.min_th/100*gap_percent
-                self.max_th += self.max_th/100*gap_percent
-
-    def initialize(self, neurons):
-
-        self.compiled_mp = None
-
-        self.min_th = self.parameter('min_th', None, neurons)
-        self.max_th = self.parameter('max_th', None, neurons)
-
-        self.set_threshold(
-            self.parameter('threshold', None, neurons),
-            self.parameter('gap_percent', None, neurons)
-        )
-
-        self.distance_sensitive = self.parameter('distance_sensitive', True, neurons)
-
-        self.inc = self.parameter('inc', 1.0, neurons)
-        self.dec = self.parameter('dec', 1.0, neurons)
-        self.adj_strength = self.parameter('adj_strength', 1.0, neurons)
-
-        self.adjustment_param = self.parameter('adjustment_param', None, neurons)
-
-        self.measurement_param = self.parameter('measurement_param', None, neurons)
-
-        self.measurement_min = self.parameter('measurement_min', None, neurons)
-        self.measurement_max = self.parameter('measurement_max', None, neurons)
-
-        self.target_clip_min = self.parameter('target_clip_min', None, neurons)
-        self.target_clip_max = self.parameter('target_clip_max', None, neurons)
-
-    def iteration(self, neurons):
-        measure_or_average = self.get_measurement_param(neurons)
-        self.add = self.get_target_adjustment(measure_or_average)
-        self.add_to_target_param(neurons, self.add)
-
-
-class Time_Integration_Homeostasis(Instant_Homeostasis):
-
-    def get_measurement_param(self, n):
-
-        value = super().get_measurement_param(n)
-        self.average = (self.average * self.integration_length + value) / (self.integration_length+1)
-        return self.average
-
-    def initialize(self, neurons):
-        super().initialize(neurons)
-
-        self.integration_length = self.parameter('integration_length', 1, neurons)
-
-        self.average = self.parameter('init_avg', (self.min_th+self.max_th)/2, neurons)
-
-
-class Homeostasis(Behavior):  # Examples_Paper/STDP_Hom_Norm/Homeostasis.py
-
-    def initialize(self, neurons):
-        target_act = self.parameter('target_voltage', 0.05, neurons)
-
-        self.max_ta = self.parameter('max_ta', target_act, neurons)
-        self.min_ta = self.parameter('min_ta', target_act, neurons)
-
-        self.adj_strength = -self.parameter('eta_ip', 0.001, neurons)
-
-        neurons.exhaustion = neurons.vector()
-
-    def iteration(self, neurons):
-
-        greater = ((neurons.voltage > self.max_ta) * -1).astype(neurons.def_dtype)
-        smaller = ((neurons.voltage < self.min_ta) * 1).astype(neurons.def_dtype)
-
-        greater *= neurons.voltage - self.max_ta
-        smaller *= self.min_ta - neurons.voltage
-
-        change = (greater + smaller) * self.adj_strength
-        neurons.exhaustion += change
-
-        neurons.voltage -= neurons.exhaustion
-
-
-class refractory(Behavior):  # NetworkBehavior/Basics/Refractory.py
-
-    def initialize(self, neurons):
-        neurons.refractory_counter = neurons.vector()
-        self.decayfactor = self.parameter('decayfactor', 0.5, neurons)
-        self.strengthfactor = self.parameter('strengthfactor', 1.0, neurons)
-
-    def iteration(self, neurons):
-        neurons.refractory_counter *= self.decayfactor
-        neurons.refractory_counter += neurons.output
-
-        neurons.activity -= neurons.refractory_counter * self.strengthfactor
-
-
-class Synaptic_Normalization(Behavior):  # NetworkBehavior/Basics/Normalization.py
-
-    def initialize(self, neurons):
-        self.syn_type = self.parameter('syn_type', 'GLU', neurons)
-        self.clip_max = self.parameter('clip_max', None, neurons)
-        neurons.weight_norm_factor = neurons.vector()+self.parameter('norm_factor', 1.0, neurons)
-
-    def iteration(self, neurons):
-        normalize_synapse_attr('W', 'W', neurons.weight_norm_factor, neurons, self.syn_type)
-        for s in neurons.synapses(afferent, self.syn_type):
-            s.W = np.clip(s.W, 0, self.clip_max)
-
-
-def normalize_synapse_attr(src_attr, target_attr, target_value, neurons, synapse_type):
-    neurons.temp_weight_sum = neurons.vector()
-
-    for s in neurons.synapses(afferent, synapse_type):
-        s.dst.temp_weight_sum += np.sum(np.abs(getattr(s, src_attr)), axis=1)
-
-    neurons.temp_weight_sum /= target_value
-
-    for s in neurons.synapses(afferent, synapse_type):
-        setattr(s, target_attr, getattr(s, target_attr) / (s.dst.temp_weight_sum[:, None] + (s.dst.temp_weight_sum[:, None] == 0)))
-
-
-class Normalization(Behavior):  # Examples_Paper/STDP_Hom_Norm/Normalization.py
-
-    def initialize(self, neurons):
-        self.syn_type = self.parameter('syn_type', 'GLUTAMATE', neurons)
-        self.norm_factor = self.parameter('norm_factor', 1.0, neurons)
-        neurons.temp_weight_sum = neurons.vector()
-
-    def iteration(self, neurons):
-
-        neurons.temp_weight_sum *= 0.0
-
-        for s in neurons.synapses(afferent, self.syn_type):
-            s.dst.temp_weight_sum += np.sum(np.abs(s.W), axis=1)
-
-        neurons.temp_weight_sum /= self.norm_factor
-
-        for s in neurons.synapses(afferent, self.syn_type):
-            s.W = s.W / (s.dst.temp_weight_sum[:, None] + (s.dst.temp_weight_sum[:, None] == 0))
-
-
-class STDP(Behavior):  # Examples_Paper/STDP_Hom_Norm/STDP.py
-
-    def initialize(self, neurons):
-        self.stdp_factor = self.parameter('stdp_factor', 0.0015, neurons)
-        self.syn_type = self.parameter('syn_type', 'GLUTAMATE', neurons)
-        neurons.spike_old = neurons.vector()
-
-    def iteration(self, neurons):
-
-        for s in neurons.synapses(afferent, self.syn_type):
-
-            pre_post = s.dst.spike[:, None] * s.src.spike_old[None, :]
-            simu = s.dst.spike[:, None] * s.src.spike[None, :]
-            post_pre = s.dst.spike_old[:, None] * s.src.spike[None, :]
-
-            dw = self.stdp_factor * (pre_post - post_pre + simu)
-
-            s.W = np.clip(s.W+dw*s.enabled, 0.0, 10.0)
-
-        neurons.spike_old = neurons.spike.copy()
-
-
-def create_weights_normalize(W, iterations=10, nomr_fac=1.0):
-    """CreateWeights.initialize (Behavior_Weight_Initialization.py) after
-    the draw: range(10) is range(iterations)."""
-    for i in range(iterations):
-        W /= np.sum(W, axis=1)[:, None]
-        W /= np.sum(W, axis=0)
-    W *= nomr_fac
-    return W
+def incoming(projections, group, tag):
+    """The projections into group with the tag, in the order given."""
+    return [p for p in projections if p.dst is group and tag in p.tags]
+
+
+def clip_opt(x, lo, hi):
+    """x clipped to [lo, hi], where None is no bound."""
+    if lo is None and hi is None:
+        return x
+    return np.clip(x, lo, hi)
+
+
+# ---- homeostasis of a variable towards a target range ----
+
+def target_range(min_th=None, max_th=None, threshold=None, gap_percent=None):
+    """[min_th, max_th] as Python floats: threshold (with gap_percent the
+    range th -/+ th/100*gap_percent) overrides min_th and max_th."""
+    if threshold is None:
+        return min_th, max_th
+    if gap_percent is None:
+        return threshold, threshold
+    d = threshold / 100 * gap_percent
+    return threshold - d, threshold + d
+
+
+def range_adjustment(m, lo, hi, inc, dec, strength, distance_sensitive):
+    """The change of the adjusted variable for the measurement m:
+    strength*(inc*(lo - m) below lo - dec*(m - hi) above hi), where without
+    distance_sensitive the distances (lo - m) and (m - hi) are 1."""
+    zero, one = f32(0), f32(1)
+    if distance_sensitive:
+        over = np.where(m > hi, m - hi, zero)
+        under = np.where(m < lo, lo - m, zero)
+    else:
+        over = np.where(m > hi, one, zero)
+        under = np.where(m < lo, one, zero)
+    return (inc * under - dec * over) * strength
+
+
+class RangeHomeostasis:
+    """Instant_Homeostasis, and with integrate Time_Integration_Homeostasis.
+    Each step: m = clip(measurement, measurement_min, measurement_max),
+    where the measurement is the expression measurement_param of the group
+    n (e.g. 'n.activity'); integrating, m is replaced by the running average
+    avg = (avg*integration_length + m)/(integration_length + 1) (starting at
+    init_avg, by default (min_th + max_th)/2); then the variable
+    adjustment_param += range_adjustment(m), clipped to [target_clip_min,
+    target_clip_max]."""
+
+    def __init__(self, group, measurement_param, adjustment_param, min_th=None, max_th=None,
+                 threshold=None, gap_percent=None, distance_sensitive=True, inc=1.0, dec=1.0,
+                 adj_strength=1.0, measurement_min=None, measurement_max=None,
+                 target_clip_min=None, target_clip_max=None, integrate=False,
+                 integration_length=1, init_avg=None):
+        self.lo, self.hi = target_range(min_th, max_th, threshold, gap_percent)
+        self.expr = compile(measurement_param, measurement_param, 'eval')
+        self.var = adjustment_param
+        self.gain = (f32(inc), f32(dec), f32(adj_strength))
+        self.distance = distance_sensitive
+        self.mbounds = (measurement_min, measurement_max)
+        self.tbounds = (target_clip_min, target_clip_max)
+        self.integrate = integrate
+        self.length = integration_length
+        self.average = (self.lo + self.hi) / 2 if init_avg is None else init_avg
+
+    def step(self, group):
+        m = clip_opt(eval(self.expr, {'np': np}, {'n': group}), *self.mbounds)
+        if self.integrate:
+            self.average = (self.average * self.length + m) / (self.length + 1)
+            m = self.average
+        add = range_adjustment(m, self.lo, self.hi, *self.gain, self.distance)
+        setattr(group, self.var, clip_opt(getattr(group, self.var) + add, *self.tbounds))
+
+
+class Exhaustion:
+    """The paper's Homeostasis: exhaustion grows by eta_ip times the signed
+    distance of the voltage outside [min_ta, max_ta] (v - max_ta above,
+    v - min_ta below, 0 inside) and is subtracted from the voltage."""
+
+    def __init__(self, group, target_voltage=0.05, max_ta=None, min_ta=None, eta_ip=0.001):
+        self.hi = target_voltage if max_ta is None else max_ta
+        self.lo = target_voltage if min_ta is None else min_ta
+        self.eta = eta_ip
+        group.exhaustion = group.zeros()
+
+    def step(self, group):
+        v, zero = group.voltage, f32(0)
+        outside = np.where(v > self.hi, v - self.hi, zero) + np.where(v < self.lo, v - self.lo, zero)
+        group.exhaustion += self.eta * outside
+        group.voltage -= group.exhaustion
+
+
+class OutputTrace:
+    """refractory (relative): a decaying trace of the output, subtracted
+    from the activity: trace = trace*decayfactor + output; activity -=
+    trace*strengthfactor."""
+
+    def __init__(self, group, decayfactor=0.5, strengthfactor=1.0):
+        self.decay, self.strength = decayfactor, strengthfactor
+        group.refractory_counter = group.zeros()
+
+    def step(self, group):
+        group.refractory_counter = group.refractory_counter * self.decay + group.output
+        group.activity -= group.refractory_counter * self.strength
+
+
+# ---- weights ----
+
+class RowNormalization:
+    """Synaptic_Normalization (clip True, syn_type 'GLU' by default) and the
+    paper's Normalization (clip False, 'GLUTAMATE'): per destination neuron,
+    s = (sum of |W| over every incoming projection of the tag) / norm_factor;
+    each such W is divided by s (by 1 where s is 0); with clip it is then
+    clipped to [0, clip_max]."""
+
+    def __init__(self, group, projections, clip, syn_type=None, norm_factor=1.0, clip_max=None):
+        if syn_type is None:
+            syn_type = 'GLU' if clip else 'GLUTAMATE'
+        self.projections = incoming(projections, group, syn_type)
+        self.norm = norm_factor
+        self.clip, self.clip_max = clip, clip_max
+
+    def step(self, group):
+        total = group.zeros()
+        for p in self.projections:
+            total += np.abs(p.W).sum(axis=1)
+        total /= self.norm
+        divisor = np.where(total == 0, f32(1), total)[:, None]
+        for p in self.projections:
+            p.W = p.W / divisor
+        if self.clip:
+            for p in self.projections:
+                p.W = np.clip(p.W, 0, self.clip_max)
+
+
+class ThreeTermSTDP:
+    """The paper's STDP on the group post: for every incoming projection of
+    the tag, dw = stdp_factor*(post(t)pre(t-1) - post(t-1)pre(t) +
+    post(t)pre(t)) and W = clip(W + dw*enabled, 0, 10); afterwards the
+    group's spike becomes its spike_old (see the module doc)."""
+
+    def __init__(self, group, projections, stdp_factor=0.0015, syn_type='GLUTAMATE'):
+        self.projections = incoming(projections, group, syn_type)
+        self.factor = stdp_factor
+        group.spike_old = group.zeros()
+
+    def step(self, post):
+        for p in self.projections:
+            pre = p.src
+            pairs = np.outer(post.spike, pre.spike_old) - np.outer(post.spike_old, pre.spike) \
+                + np.outer(post.spike, pre.spike)
+            p.W = np.clip(p.W + (self.factor * pairs) * p.enabled, 0.0, 10.0)
+        post.spike_old = np.array(post.spike, dtype=f32)
+
+
+def sinkhorn(W, iterations=10, nomr_fac=1.0, check=None):
+    """CreateWeights' normalisation of a drawn W (dst x src): iterations
+    times each row and then each column divided by its sum, then times
+    nomr_fac. check(W) is called before each division."""
+    for _ in range(iterations):
+        if check:
+            check(W)
+        W = W / W.sum(axis=1)[:, None]
+        if check:
+            check(W)
+        W = W / W.sum(axis=0)[None, :]
+    return W * nomr_fac
 
 
 # ---- the order of NumPy's sums, which the Go CreateWeights reproduces ----
@@ -331,16 +299,22 @@ def table(rows, cols, a, b, c, m, scale, off):
 
 
 class File:
+    prefix = "pymonnto_lib_"
+
     def __init__(self, name, doc):
         self.name = name
         self.lines = ["# " + l for l in doc.strip().splitlines()]
-        self.lines.append("# generated by bench/peers/pymonnto_lib.py (numpy %s)" % np.__version__)
+        self.lines.append("# generated by bench/peers/%s.py (numpy %s)" % (self.prefix.rstrip("_"), np.__version__))
 
     def case(self, name):
         self.lines.append("case " + name)
 
     def param(self, key, value):
         self.lines.append("param %s %s" % (key, value))
+
+    def params(self, kw):
+        for key, v in kw.items():
+            self.param(key, v)
 
     def array(self, name, a):
         a = np.asarray(a, dtype=f32)
@@ -351,7 +325,7 @@ class File:
         self.lines.append(" ".join("%.9g" % float(x) for x in a.ravel()))
 
     def write(self):
-        path = os.path.join(OUT, "pymonnto_lib_%s.txt" % self.name)
+        path = os.path.join(OUT, "%s%s.txt" % (self.prefix, self.name))
         with open(path, "w") as f:
             f.write("\n".join(self.lines) + "\n")
         print("wrote", os.path.normpath(path))
@@ -366,38 +340,36 @@ the table 'activity' at each step (row k at step k), then the behaviour runs;
     act = table(S, N, 3, 5, 1, 13, 1 / 8, -0.25)
     th0 = table(1, N, 1, 3, 0, 7, 1 / 16, -0.125)[0]
     cases = [
-        ("instant", Instant_Homeostasis, dict(
+        ("instant", "Instant_Homeostasis", dict(
             measurement_param='n.activity', adjustment_param='threshold', threshold=0.5, gap_percent=20.0,
             inc=1.5, dec=0.5, adj_strength=0.25, measurement_min=0.0, measurement_max=1.0,
             target_clip_min=-0.125, target_clip_max=0.375)),
-        ("instant_plain", Instant_Homeostasis, dict(
+        ("instant_plain", "Instant_Homeostasis", dict(
             measurement_param='n.activity', adjustment_param='threshold', min_th=0.25, max_th=0.75,
             distance_sensitive=False)),
-        ("integration", Time_Integration_Homeostasis, dict(
+        ("integration", "Time_Integration_Homeostasis", dict(
             measurement_param='n.activity', adjustment_param='threshold', threshold=0.5, gap_percent=10.0,
             adj_strength=0.5, integration_length=3, target_clip_min=0.0)),
     ]
-    for name, cls, kw in cases:
-        n = Group(N, [])
+    for name, behaviour, kw in cases:
+        integrate = behaviour == "Time_Integration_Homeostasis"
+        n = Neurons(N)
         n.threshold = th0.copy()
-        b = cls(**kw)
-        b.initialize(n)
+        rule = RangeHomeostasis(n, integrate=integrate, **kw)
         ths, avgs = [], []
         for k in range(S):
             n.activity = act[k].copy()
-            b.iteration(n)
+            rule.step(n)
             assert n.threshold.dtype == f32
             ths.append(n.threshold.copy())
-            if hasattr(b, 'average'):
-                avgs.append(b.average.copy())
+            avgs.append(np.copy(rule.average))
         f.case(name)
-        f.param("behaviour", cls.__name__)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.param("behaviour", behaviour)
+        f.params(kw)
         f.array("activity", act)
         f.array("threshold0", th0)
         f.array("threshold", np.array(ths))
-        if avgs:
+        if integrate:
             f.array("average", np.array(avgs))
     f.write()
 
@@ -411,20 +383,18 @@ hold the values after each step.""")
     inp = table(S, N, 5, 3, 2, 11, 1 / 16, -0.125)
     for name, kw in [("target", dict(target_voltage=0.25, eta_ip=0.125)),
                      ("band", dict(max_ta=0.5, min_ta=0.125, eta_ip=0.0625))]:
-        n = Group(N, [])
-        n.voltage = n.vector()
-        b = Homeostasis(**kw)
-        b.initialize(n)
+        n = Neurons(N)
+        n.voltage = n.zeros()
+        rule = Exhaustion(n, **kw)
         vs, es = [], []
         for k in range(S):
             n.voltage += inp[k]
-            b.iteration(n)
+            rule.step(n)
             assert n.voltage.dtype == f32 and n.exhaustion.dtype == f32
             vs.append(n.voltage.copy())
             es.append(n.exhaustion.copy())
         f.case(name)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.params(kw)
         f.array("input", inp)
         f.array("voltage", np.array(vs))
         f.array("exhaustion", np.array(es))
@@ -440,20 +410,19 @@ activity += activity_in[k] (add), then the behaviour runs; 'activity' and
     out = (table(S, N, 2, 3, 1, 5, 1, 0) == 0).astype(f32)
     ain = table(S, N, 3, 1, 0, 9, 1 / 8, -0.25)
     for name, kw in [("default", {}), ("custom", dict(decayfactor=0.75, strengthfactor=0.375))]:
-        n = Group(N, [])
-        n.activity = n.vector()
-        b = refractory(**kw)
-        b.initialize(n)
+        n = Neurons(N)
+        n.activity = n.zeros()
+        rule = OutputTrace(n, **kw)
         acts, rcs = [], []
         for k in range(S):
             n.output = out[k].copy()
             n.activity += ain[k]
-            b.iteration(n)
+            rule.step(n)
+            assert n.activity.dtype == f32 and n.refractory_counter.dtype == f32
             acts.append(n.activity.copy())
             rcs.append(n.refractory_counter.copy())
         f.case(name)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.params(kw)
         f.array("output_in", out)
         f.array("activity_in", ain)
         f.array("activity", np.array(acts))
@@ -471,28 +440,25 @@ exact in any order (multiples of 1/16).""")
     S = 3
     for name, kw, zero_row in [("clip", dict(syn_type='GLUTAMATE', norm_factor=2.0, clip_max=0.375), None),
                                ("noclip", dict(syn_type='GLUTAMATE'), 2)]:
-        net = []
-        C = Group(5, net)
-        A, B, D = Group(7, net), Group(3, net), Group(4, net)
+        C, A, B, D = Neurons(5), Neurons(7), Neurons(3), Neurons(4)
         WA = table(5, 7, 3, 5, 1, 13, 1 / 16, -0.25)
         WB = table(5, 3, 1, 4, 2, 11, 1 / 16, -0.125)
         WD = table(5, 4, 2, 1, 0, 7, 1 / 16, 0)
         if zero_row is not None:
             WA[zero_row] = 0
             WB[zero_row] = 0
-        sa, sb, sd = Syn(A, C, ['GLUTAMATE'], WA), Syn(B, C, ['GLUTAMATE'], WB), Syn(D, C, ['GABA'], WD)
-        net += [sa, sb, sd]
-        b = Synaptic_Normalization(**kw)
-        b.initialize(C)
+        pa, pb, pd = Projection(A, C, ['GLUTAMATE'], WA), Projection(B, C, ['GLUTAMATE'], WB), \
+            Projection(D, C, ['GABA'], WD)
+        rule = RowNormalization(C, [pa, pb, pd], clip=True, **kw)
         wa, wb = [], []
         for k in range(S):
-            b.iteration(C)
-            wa.append(sa.W.ravel().copy())
-            wb.append(sb.W.ravel().copy())
-        assert np.array_equal(sd.W, WD)
+            rule.step(C)
+            assert pa.W.dtype == f32 and pb.W.dtype == f32
+            wa.append(pa.W.ravel().copy())
+            wb.append(pb.W.ravel().copy())
+        assert np.array_equal(pd.W, WD)
         f.case(name)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.params(kw)
         f.array("WA", WA)
         f.array("WB", WB)
         f.array("WD", WD)
@@ -528,35 +494,27 @@ the weights after each step.""")
     for name, kw, norm in [("big", dict(stdp_factor=0.75), None),
                            ("default", {}, None),
                            ("paper", dict(stdp_factor=0.00015), dict(norm_factor=10.0))]:
-        net = []
-        A, B = Group(6, net), Group(4, net)
-        sAA, sBA, sG = Syn(A, A, ['GLUTAMATE'], WAA0), Syn(B, A, ['GLUTAMATE'], WBA0), Syn(B, A, ['GABA'], WG0)
-        sAA.enabled = WAA0 > 0
-        net += [sAA, sBA, sG]
-        A.spike, B.spike = A.vector(), B.vector()
-        ba, bb = STDP(**kw), STDP(**kw)
-        ba.initialize(A)
-        bb.initialize(B)
-        nb = None
+        A, B = Neurons(6), Neurons(4)
+        pAA, pBA, pG = Projection(A, A, ['GLUTAMATE'], WAA0), Projection(B, A, ['GLUTAMATE'], WBA0), \
+            Projection(B, A, ['GABA'], WG0)
+        pAA.enabled = WAA0 > 0
+        net = [pAA, pBA, pG]
+        rules = [(A, ThreeTermSTDP(A, net, **kw)), (B, ThreeTermSTDP(B, net, **kw))]
         if norm is not None:
-            nb = Normalization(**norm)
-            nb.initialize(A)
+            rules.append((A, RowNormalization(A, net, clip=False, **norm)))
         waa, wba = [], []
         for k in range(S):
             A.spike, B.spike = mA[k].copy(), mB[k].copy()
-            ba.iteration(A)
-            bb.iteration(B)
-            if nb is not None:
-                nb.iteration(A)
-            assert sAA.W.dtype == f32 and sBA.W.dtype == f32
-            waa.append(sAA.W.ravel().copy())
-            wba.append(sBA.W.ravel().copy())
-        assert np.array_equal(sG.W, WG0)
+            for group, rule in rules:
+                rule.step(group)
+            assert pAA.W.dtype == f32 and pBA.W.dtype == f32
+            waa.append(pAA.W.ravel().copy())
+            wba.append(pBA.W.ravel().copy())
+        assert np.array_equal(pG.W, WG0)
         f.case(name)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.params(kw)
         if norm is not None:
-            f.param("norm_factor", norm["norm_factor"])
+            f.params(norm)
         f.array("spikesA", mA)
         f.array("spikesB", mB)
         f.array("pairsA", np.array([stA, nA]))
@@ -579,14 +537,7 @@ sequential (axis=0) orders, which the Go code reproduces.""")
     en = table(10, 12, 3, 7, 1, 15, 1 / 16, 1 / 16)
     for name, iters, fac in [("default", 10, 2.0), ("three", 3, 0.5)]:
         W = en * f32(1)
-        check_sum_order(W)
-        W2 = W.copy()
-        for i in range(iters):
-            check_sum_order(W2)
-            W2 /= np.sum(W2, axis=1)[:, None]
-            check_sum_order(W2)
-            W2 /= np.sum(W2, axis=0)
-        W = create_weights_normalize(W, iters, fac)
+        W = sinkhorn(W, iters, fac, check=check_sum_order)
         assert W.dtype == f32
         f.case(name)
         f.param("distribution", "1")

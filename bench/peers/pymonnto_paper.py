@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""NumPy replicas of PymoNNto's paper networks and Structure code.
+"""Independent NumPy implementations of PymoNNto's paper networks, its
+Structure code and NOX_Diffusion, run on fixed inputs.
 
 Writes models/testdata/pymonnto_paper_*.txt, the expected outputs that
 models/pymonnto_paper_test.go and models/structure_test.go compare
@@ -9,26 +10,41 @@ ReceptiveFieldMask, MaxReceptiveField, PartitionBlocks, Box_/
 Circle_Receptive_Fields, Remove_Autapses and NOX_Diffusion
 (models/structure.go) with.
 
-The code below is PymoNNto's (trieschlab/PymoNNto 1fefe55:
-Examples_Paper/Basic/Basic.py, Examples_Paper/STDP_Hom_Norm/*.py,
-NetworkCore/Neuron_Group.py, NetworkCore/Synapse_Group.py,
-NetworkBehavior/Structure/*.py, NetworkBehavior/Basics/Nox_diffusion.py),
-with the framework replaced by stubs (those of pymonnto_lib.py, plus a
-grid group with NeuronDimension's positions and NeuronSubGroup's masked
-attributes). Three changes, each marked "CHANGE":
-- the noise neurons.vector('uniform', density=0.01) is a fixed table
-  (random numbers cannot be compared point by point), added at the same
-  place;
-- Input_Behavior's W is a fixed matrix (multiples of 1/16, so that
-  W.dot(spike) is exact in any order of summation) instead of
-  matrix('uniform', density=0.1);
-- NOX_Diffusion calls self.split_grid_into_sub_group_blocks (a method of
-  the neuron group, not of the behaviour) and np.mean(sg_rf.output_new)
-  with sg_rf a boolean mask: both raise AttributeError in PymoNNto; here
-  neurons.split_grid_into_sub_group_blocks and neurons.subGroup(sg_rf).
-As in pymonnto_lib.py, the factors that multiply boolean arrays (inc,
-dec, adj_strength, and eta_nox, which becomes adj_strength) are
-np.float32, so that everything stays float32.
+What is reproduced is the behaviour of trieschlab/PymoNNto 1fefe55
+(Examples_Paper/Basic/Basic.py, Examples_Paper/STDP_Hom_Norm/*.py,
+NeuronDimension's positions, the neuron group's partition_masks and
+get_subgroup_receptive_field_mask, the synapse group's
+get_max_receptive_field_size, NetworkBehavior/Structure: Partition,
+Box_/Circle_Receptive_Fields, Remove_Autapses; NetworkBehavior/Basics/
+Nox_diffusion.py). The code is our own, written from the documented
+semantics (the doc comments of models/pymonnto_paper.go and
+models/structure.go), not PymoNNto's; the rules of the paper's
+STDP_Hom_Norm come from pymonnto_lib.py.
+
+Inputs and number types:
+- PymoNNto's noise, neurons.vector('uniform', density=0.01), is random and
+  cannot be compared point by point: here it is a fixed table, added at the
+  same place in the step. Likewise Input_Behavior's W, drawn there as
+  matrix('uniform', density=0.1), is a fixed matrix (multiples of 1/16, so
+  that W.spike is exact in any order of summation).
+- Positions are float32. In NumPy 1.x a float32 scalar combined with a
+  Python number gives a float64, so PymoNNto computes the block bounds of
+  partition_masks and the receptive-field bounds in float64; NumPy rounds
+  them to float32 where they meet the float32 positions. The bounds here
+  are computed as Python floats and rounded to float32 explicitly, which
+  gives the same masks on any NumPy.
+- As in pymonnto_lib.py, the factors that multiply boolean masks in the
+  homeostasis adjustment (inc, dec, and eta_nox, which becomes
+  adj_strength) are np.float32, so that everything stays float32.
+PymoNNto behaviour reproduced: partition_masks gives a neuron on a bound
+between two blocks to the earlier block (x outermost, z innermost), so
+blocks can differ in size or be empty; Partition with split_size 'auto'
+does not partition when every axis has fewer than 3 pieces; the maximum
+receptive field is at least 1 on every axis. PymoNNto's NOX_Diffusion does
+not run as written (it calls split_grid_into_sub_group_blocks on the
+behaviour instead of the neuron group, and reads output_new of a boolean
+mask: both raise AttributeError); what it computes here is what it means,
+the mean of output_new over each block's receptive field.
 
 Run: /usr/bin/python3 bench/peers/pymonnto_paper.py  (needs numpy only)
 
@@ -42,316 +58,193 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pymonnto_lib as lib  # noqa: E402
-from pymonnto_lib import (Behavior, Group, Syn, Homeostasis, STDP, Normalization,  # noqa: E402
-                          Instant_Homeostasis, table, f32, afferent)
-
-lib.F32_KEYS.add('eta_nox')
+from pymonnto_lib import f32, table, clip_opt, incoming  # noqa: E402
 
 
 class File(lib.File):
-    def write(self):
-        path = os.path.join(lib.OUT, "pymonnto_paper_%s.txt" % self.name)
-        with open(path, "w") as f:
-            f.write("\n".join(self.lines) + "\n")
-        print("wrote", os.path.normpath(path))
+    prefix = "pymonnto_paper_"
 
 
-# ---- framework stubs: a group on a grid (NeuronDimension) ----
+# ---- neurons on a grid ----
 
-class Grid(Group):
-    def __init__(self, width, height, depth, net, centered=True):
-        super().__init__(width * height * depth, net)
+class Grid(lib.Neurons):
+    """width x height x depth neurons, index i at x = i mod width,
+    y = (i div width) mod height, z = i div (width*height), each axis
+    centred on 0 when centered (NeuronDimension's default)."""
+
+    def __init__(self, width, height, depth, centered=True):
+        super().__init__(width * height * depth)
         self.width, self.height, self.depth = width, height, depth
-        # NeuronDimension.set_positions and move (centered=True)
-        self.x = np.array([i % width for i in range(self.size)]).astype(f32)
-        self.y = np.array([np.floor(i / width) % height for i in range(self.size)]).astype(f32)
-        self.z = np.array([np.floor(i / (width * height)) for i in range(self.size)]).astype(f32)
+        i = np.arange(self.size)
+        self.x = (i % width).astype(f32)
+        self.y = (i // width % height).astype(f32)
+        self.z = (i // (width * height)).astype(f32)
         if centered:
-            self.x += -(width - 1) / 2
-            self.y += -(height - 1) / 2
-            self.z += -(depth - 1) / 2
+            self.x -= (width - 1) / 2
+            self.y -= (height - 1) / 2
+            self.z -= (depth - 1) / 2
 
-    # NetworkCore/Neuron_Group.py
-
-    def subGroup(self, mask=None):
-        return NeuronSubGroup(self, mask)
-
-    def partition_masks(self, steps=[1, 1, 1]):
-
-        dst_min = [np.min(p) for p in [self.x, self.y, self.z]]
-        dst_max = [np.max(p) for p in [self.x, self.y, self.z]]
-
-        def get_start_end(step, dim):
-            start = dst_min[dim] + (dst_max[dim] - dst_min[dim]) / steps[dim] * step
-            end = dst_min[dim] + (dst_max[dim] - dst_min[dim]) / steps[dim] * (step + 1)
-            return start, end
-
-        results = []
-
-        masks = []
-        for w_step in range(steps[0]):  # x_steps
-            dst_x_start, dst_x_end = get_start_end(w_step, 0)
-            for h_step in range(steps[1]):  # y_steps
-                dst_y_start, dst_y_end = get_start_end(h_step, 1)
-                for d_step in range(steps[2]):  # z_steps
-                    dst_z_start, dst_z_end = get_start_end(d_step, 2)
-
-                    sub_group_mask = (self.x >= dst_x_start) * (self.x <= dst_x_end) * (self.y >= dst_y_start) * (self.y <= dst_y_end) * (self.z >= dst_z_start) * (self.z <= dst_z_end)
-
-                    # remove redundancies
-                    for old_dst_mask in masks:
-                        sub_group_mask[old_dst_mask] *= False
-                    masks.append(sub_group_mask)
-
-                    results.append(sub_group_mask)
-
-        return results
-
-    def split_grid_into_sub_group_blocks(self, steps=[1, 1, 1]):
-        return [self.subGroup(mask) for mask in self.partition_masks(steps)]
-
-    def get_subgroup_receptive_field_mask(self, subgroup, xyz_rf=[1, 1, 1]):
-        rf_x, rf_y, rf_z = xyz_rf
-
-        src_x_start = np.min(subgroup.x) - rf_x
-        src_x_end = np.max(subgroup.x) + rf_x
-
-        src_y_start = np.min(subgroup.y) - rf_y
-        src_y_end = np.max(subgroup.y) + rf_y
-
-        src_z_start = np.min(subgroup.z) - rf_z
-        src_z_end = np.max(subgroup.z) + rf_z
-
-        mask = (self.x >= src_x_start) * (self.x <= src_x_end) * (self.y >= src_y_start) * (self.y <= src_y_end) * (self.z >= src_z_start) * (self.z <= src_z_end)
-
-        return mask
+    def axes(self):
+        return self.x, self.y, self.z
 
 
-class NeuronSubGroup:  # NetworkCore/Neuron_Group.py, numpy branches only
-
-    def __init__(self, BaseNeuronGroup, mask):
-        self.BaseNeuronGroup = BaseNeuronGroup
-        self.mask = mask
-
-    def __getattr__(self, attr_name):
-        if attr_name in ['BaseNeuronGroup', 'mask']:
-            return super().__getattr__(attr_name)
-        if attr_name == 'size':
-            return np.sum(self.mask)
-        attr = getattr(self.BaseNeuronGroup, attr_name)
-        if type(attr) == np.ndarray:
-            if attr.shape[0] != self.mask.shape[0]:
-                return attr[:, self.mask]
-            else:
-                return attr[self.mask]
-        return attr
-
-    def __setattr__(self, attr_name, value):
-        if attr_name in ['BaseNeuronGroup', 'mask']:
-            super().__setattr__(attr_name, value)
-            return
-        attr = getattr(self.BaseNeuronGroup, attr_name)
-        if type(attr) == np.ndarray:
-            if attr.shape[0] != self.mask.shape[0]:
-                attr[:, self.mask] = value
-            else:
-                attr[self.mask] = value
-        else:
-            setattr(self.BaseNeuronGroup, attr, value)
+def in_box(g, lower, upper):
+    """The neurons of g with lower <= position <= upper on every axis (the
+    bounds are Python floats, rounded to float32 for the comparison)."""
+    inside = np.ones(g.size, dtype=bool)
+    for p, lo, hi in zip(g.axes(), lower, upper):
+        inside &= (p >= f32(lo)) & (p <= f32(hi))
+    return inside
 
 
-class GridSyn(Syn):
-    def __init__(self, src, dst, tags, W=None):
-        super().__init__(src, dst, tags, np.zeros((dst.size, src.size), dtype=f32) if W is None else W)
-
-    def get_max_receptive_field_size(self):  # NetworkCore/Synapse_Group.py
-        max_dx = 1
-        max_dy = 1
-        max_dz = 1
-
-        for i in range(self.dst.size):
-            if type(self.enabled) is np.ndarray:
-                mask = self.enabled[i]
-            else:
-                mask = self.enabled
-
-            if np.sum(mask) > 0:
-                x = self.dst.x[i]
-                y = self.dst.y[i]
-                z = self.dst.z[i]
-
-                sx_v = self.src.x[mask]
-                sy_v = self.src.y[mask]
-                sz_v = self.src.z[mask]
-
-                max_dx = np.maximum(np.max(np.abs(x - sx_v)), max_dx)
-                max_dy = np.maximum(np.max(np.abs(y - sy_v)), max_dy)
-                max_dz = np.maximum(np.max(np.abs(z - sz_v)), max_dz)
-
-        return max_dx, max_dy, max_dz
-
-
-# ---- NetworkBehavior/Structure/Receptive_Fields.py ----
-
-class Receptive_Fields(Behavior):
-
-    def initialize(self, synapses):
-        src = synapses.src
-        dst = synapses.dst
-
-        s_id = np.tile(np.arange(src.size), (1, dst.size)).reshape(dst.size, src.size)
-        sx = np.tile(src.x, (1, dst.size)).reshape(dst.size, src.size)
-        sy = np.tile(src.y, (1, dst.size)).reshape(dst.size, src.size)
-        sz = np.tile(src.z, (1, dst.size)).reshape(dst.size, src.size)
-
-        d_id = np.tile(np.arange(dst.size), (1, src.size)).reshape(src.size, dst.size).transpose()
-        dx = np.tile(dst.x, (1, src.size)).reshape(src.size, dst.size).transpose()
-        dy = np.tile(dst.y, (1, src.size)).reshape(src.size, dst.size).transpose()
-        dz = np.tile(dst.z, (1, src.size)).reshape(src.size, dst.size).transpose()
-
-        synapses.enabled *= self.get_enabled_mat(synapses, s_id, sx, sy, sz, d_id, dx, dy, dz)
-
-        if self.parameter('remove_autapses', False):
-            synapses.enabled *= (s_id != d_id)
-
-
-class Box_Receptive_Fields(Receptive_Fields):
-
-    def get_enabled_mat(self, synapses, s_id, sx, sy, sz, d_id, dx, dy, dz):
-        range = self.parameter('range', None)
-        x_diff = np.abs(sx - dx)
-        y_diff = np.abs(sy - dy)
-        z_diff = np.abs(sz - dz)
-        return (x_diff <= range) * (y_diff <= range) * (z_diff <= range)
-
-
-class Circle_Receptive_Fields(Receptive_Fields):
-
-    def get_enabled_mat(self, synapses, s_id, sx, sy, sz, d_id, dx, dy, dz):
-        radius = self.parameter('radius', None)
-        x_diff = np.abs(sx - dx)
-        y_diff = np.abs(sy - dy)
-        z_diff = np.abs(sz - dz)
-        return np.sqrt(x_diff * x_diff + y_diff * y_diff + z_diff * z_diff) <= radius
-
-
-class Remove_Autapses(Behavior):
-
-    def initialize(self, synapses):
-        src = synapses.src
-        dst = synapses.dst
-
-        s_id = np.tile(np.arange(src.size), (1, dst.size)).reshape(dst.size, src.size)
-        d_id = np.tile(np.arange(dst.size), (1, src.size)).reshape(src.size, dst.size).transpose()
-
-        synapses.enabled *= (s_id != d_id)
-
-
-def partition_blocks(synapses, split_size='auto'):
-    """NetworkBehavior/Structure/Partition.py without the sub synapse
-    groups: the (dst mask, src mask) pairs it builds them from."""
-    if split_size == 'auto':
-        best_block_size = 7
-        w = int((synapses.src.width / best_block_size + synapses.dst.width / best_block_size) / 2)
-        h = int((synapses.src.height / best_block_size + synapses.dst.height / best_block_size) / 2)
-        d = int((synapses.src.depth / best_block_size + synapses.dst.depth / best_block_size) / 2)
-        split_size = [np.maximum(w, 1), np.maximum(h, 1), np.maximum(d, 1)]
-        if split_size[0] < 3 and split_size[1] < 3 and split_size[2] < 3:
-            return None  # do not partition in this case
-    dst_group_masks = synapses.dst.partition_masks(split_size)
-    rf_x, rf_y, rf_z = synapses.get_max_receptive_field_size()
+def block_masks(g, steps):
+    """partition_masks(steps): each axis' range [min, max] cut into
+    steps[axis] equal pieces; block (a, b, c) holds the neurons inside its
+    box that no earlier block holds (x outermost, z innermost)."""
+    cuts = []
+    for p, n in zip(g.axes(), steps):
+        lo, hi = float(np.min(p)), float(np.max(p))
+        cuts.append([(lo + (hi - lo) / n * k, lo + (hi - lo) / n * (k + 1)) for k in range(n)])
+    taken = np.zeros(g.size, dtype=bool)
     out = []
-    for dst_mask in dst_group_masks:
-        dst_subgroup = synapses.dst.subGroup(dst_mask)
-        if np.sum(dst_mask) == 0:
-            continue  # PymoNNto: np.min of an empty array raises
-        src_mask = synapses.src.get_subgroup_receptive_field_mask(dst_subgroup, [rf_x, rf_y, rf_z])
-        out.append((dst_mask, src_mask))
-    return out, split_size, (rf_x, rf_y, rf_z)
+    for bx in cuts[0]:
+        for by in cuts[1]:
+            for bz in cuts[2]:
+                mask = in_box(g, (bx[0], by[0], bz[0]), (bx[1], by[1], bz[1])) & ~taken
+                taken |= mask
+                out.append(mask)
+    return out
 
 
-# ---- NetworkBehavior/Basics/Nox_diffusion.py ----
-
-class NOX_Diffusion(Instant_Homeostasis):
-
-    def partition_sum(self, neurons):
-        neurons._temp_act_sum = neurons.vector()
-        for sg, sg_rf in zip(self.subgroups, self.subgroups_rf):
-            # CHANGE: PymoNNto's np.mean(sg_rf.output_new), sg_rf being a mask
-            sg._temp_act_sum += np.mean(neurons.subGroup(sg_rf).output_new)
-        return neurons._temp_act_sum
-
-    def initialize(self, neurons):
-        super().initialize(neurons)
-
-        # CHANGE: PymoNNto's self.split_grid_into_sub_group_blocks
-        self.subgroups = neurons.split_grid_into_sub_group_blocks(steps=self.parameter('steps', [5, 5, 1]))
-
-        receptive_field = self.parameter('receptive_field', 5)
-        self.subgroups_rf = []
-        for sg in self.subgroups:
-            sg_rf = neurons.get_subgroup_receptive_field_mask(sg, [receptive_field, receptive_field, receptive_field])
-            self.subgroups_rf.append(sg_rf)
-
-        neurons.nox = neurons.vector()
-        self.adjustment_param = 'nox'
-
-        self.measurement_param = self.parameter('mp', 'self.partition_sum(n)', None)
-
-        self.set_threshold(self.parameter('th_nox', 0, neurons))
-        self.adj_strength = -self.parameter('eta_nox', 0.002, neurons)
-
-    def iteration(self, neurons):
-        neurons.nox.fill(0)
-        super().iteration(neurons)
+def field_mask(g, members, mask, rf):
+    """get_subgroup_receptive_field_mask: the neurons of g inside the
+    bounding box of the positions of members' neurons in mask, widened by
+    rf[axis] on both sides. np.min of an empty mask raises, as in
+    PymoNNto."""
+    lower = [float(np.min(p[mask])) - r for p, r in zip(members.axes(), rf)]
+    upper = [float(np.max(p[mask])) + r for p, r in zip(members.axes(), rf)]
+    return in_box(g, lower, upper)
 
 
-# ---- Examples_Paper ----
-
-class Basic_Behavior(Behavior):  # Examples_Paper/Basic/Basic.py
-
-    def initialize(self, neurons):
-        neurons.voltage = neurons.vector()
-        self.threshold = 0.5
-        self.leak_factor = self.parameter('leak_factor', 0.9, neurons)
-
-    def iteration(self, neurons):
-        neurons.spike = neurons.voltage > self.threshold  # spikes
-        neurons.voltage[neurons.spike] = 0.0  # reset
-
-        neurons.voltage *= self.leak_factor  # voltage decay
-        neurons.voltage += NOISE[neurons.k]  # CHANGE: neurons.vector('uniform', density=0.01)
+def distances(src, dst):
+    """|dst - src| along each axis, dst x src, float32."""
+    return [np.abs(d[:, None] - s[None, :]) for s, d in zip(src.axes(), dst.axes())]
 
 
-class Complex_Basic_Behavior(Behavior):  # Examples_Paper/STDP_Hom_Norm/Complex.py: Basic_Behavior
-
-    def initialize(self, neurons):
-        neurons.voltage = neurons.vector()
-        self.threshold = 0.5
-
-    def iteration(self, neurons):
-        firing = neurons.voltage > self.threshold
-        neurons.spike = firing.astype(neurons.def_dtype)  # spikes
-        neurons.voltage[firing] = 0.0  # reset
-
-        neurons.voltage *= 0.9  # voltage decay
-        neurons.voltage += NOISE[neurons.k]  # CHANGE: neurons.vector('uniform', density=0.01)
+def box_field(src, dst, range):
+    dx, dy, dz = distances(src, dst)
+    return (dx <= range) & (dy <= range) & (dz <= range)
 
 
-class Input_Behavior(Behavior):  # Basic.py and Complex.py
-
-    def initialize(self, neurons):
-        for synapse in neurons.synapses(afferent, 'GLUTAMATE'):
-            synapse.W = W0.copy()  # CHANGE: synapse.matrix('uniform', density=0.1)
-            synapse.enabled = synapse.W > 0
-
-    def iteration(self, neurons):
-        for synapse in neurons.synapses(afferent, 'GLUTAMATE'):
-            neurons.voltage += synapse.W.dot(synapse.src.spike) / synapse.src.size * 10
+def circle_field(src, dst, radius):
+    dx, dy, dz = distances(src, dst)
+    return np.sqrt(dx * dx + dy * dy + dz * dz) <= radius
 
 
-NOISE = None
-W0 = None
+def no_autapses(src, dst):
+    return np.arange(dst.size)[:, None] != np.arange(src.size)[None, :]
+
+
+def max_field(src, dst, enabled):
+    """get_max_receptive_field_size: per axis the largest distance between a
+    destination and an enabled source of it, at least 1."""
+    enabled = np.broadcast_to(enabled, (dst.size, src.size))
+    return tuple(max(1.0, float(np.max(d[enabled], initial=0))) for d in distances(src, dst))
+
+
+def partition(src, dst, enabled, split_size='auto'):
+    """Partition's blocks: (dst mask, src mask) for every non-empty
+    destination block of block_masks(dst, split), the source mask being the
+    field of the block widened by max_field; with 'auto' about one piece per
+    7 neurons, averaged over src and dst, and None when every axis has
+    fewer than 3."""
+    if split_size == 'auto':
+        split = [max(int((s / 7 + d / 7) / 2), 1) for s, d in
+                 ((src.width, dst.width), (src.height, dst.height), (src.depth, dst.depth))]
+        if all(n < 3 for n in split):
+            return None
+    else:
+        split = list(split_size)
+    rf = max_field(src, dst, enabled)
+    blocks = [(m, field_mask(src, dst, m, rf)) for m in block_masks(dst, split) if m.any()]
+    return blocks, split, rf
+
+
+# ---- NOX_Diffusion ----
+
+class NOXDiffusion:
+    """NOX_Diffusion: the grid is split into steps blocks (block_masks);
+    each step every neuron's measurement is the mean of output_new over its
+    block's field (field_mask widened by receptive_field on every axis),
+    clipped to [measurement_min, measurement_max], and nox is set to 0 and
+    then to clip(0 + range_adjustment(m) with min_th = max_th = th_nox and
+    adj_strength = -eta_nox, target_clip_min, target_clip_max)."""
+
+    def __init__(self, g, steps=(5, 5, 1), receptive_field=5, th_nox=0, eta_nox=0.002,
+                 distance_sensitive=True, inc=1.0, dec=1.0, measurement_min=None, measurement_max=None,
+                 target_clip_min=None, target_clip_max=None):
+        self.blocks = block_masks(g, steps)
+        self.fields = [field_mask(g, g, b, [receptive_field] * 3) for b in self.blocks]
+        self.th = th_nox
+        self.gain = (f32(inc), f32(dec), -f32(eta_nox))
+        self.distance = distance_sensitive
+        self.mbounds = (measurement_min, measurement_max)
+        self.tbounds = (target_clip_min, target_clip_max)
+        g.nox = g.zeros()
+
+    def step(self, g):
+        m = g.zeros()
+        for block, field in zip(self.blocks, self.fields):
+            m[block] += np.mean(g.output_new[field])
+        m = clip_opt(m, *self.mbounds)
+        g.nox.fill(0)
+        add = lib.range_adjustment(m, self.th, self.th, *self.gain, self.distance)
+        g.nox = clip_opt(g.nox + add, *self.tbounds)
+
+
+# ---- the paper's networks ----
+
+class ThresholdUnit:
+    """Basic_Behavior: spike = voltage > 0.5; a spiking neuron's voltage is
+    reset to 0; voltage *= leak; voltage += noise[k]. Basic.py keeps spike
+    boolean and takes leak_factor; Complex.py makes spike float32 and fixes
+    the leak at 0.9."""
+
+    def __init__(self, group, noise, leak_factor=0.9, float_spikes=False):
+        self.noise, self.leak, self.float_spikes = noise, leak_factor, float_spikes
+        group.voltage = group.zeros()
+
+    def step(self, group, k):
+        fired = group.voltage > 0.5
+        group.spike = fired.astype(f32) if self.float_spikes else fired
+        group.voltage = np.where(fired, f32(0), group.voltage) * self.leak
+        group.voltage += self.noise[k]
+
+
+class RecurrentInput:
+    """Input_Behavior: every incoming GLUTAMATE projection gets the fixed W
+    and enabled = W > 0; each step voltage += (W . src.spike)/src.size*10,
+    projection by projection."""
+
+    def __init__(self, group, projections, W):
+        self.projections = incoming(projections, group, 'GLUTAMATE')
+        for p in self.projections:
+            p.W = W.copy()
+            p.enabled = p.W > 0
+
+    def step(self, group, k):
+        for p in self.projections:
+            group.voltage += p.W.dot(p.src.spike) / p.src.size * 10
+
+
+class Step:
+    """A rule of pymonnto_lib.py as a step(group, k)."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def step(self, group, k):
+        self.rule.step(group)
 
 
 def fixed_inputs(N, S, every):
@@ -370,7 +263,6 @@ def margin(v_before, th=0.5):
 
 
 def basic():
-    global NOISE, W0
     f = File("basic", """
 The paper's Basic.py on 64 neurons (8 x 8) with a recurrent GLUTAMATE group:
 Basic_Behavior (key 1), the fixed noise 'noise' (step x neuron) added where
@@ -380,31 +272,25 @@ W (dst x src). 'spike' and 'voltage' hold the values after each step;
 0.5 from it (a bound for how far rounding could move a voltage without
 changing a spike).""")
     N, S = 64, 40
-    NOISE, W0 = fixed_inputs(N, S, 10)
+    noise, W = fixed_inputs(N, S, 10)
     for name, kw in [("default", {}), ("leak", dict(leak_factor=0.75))]:
-        net = []
-        g = Grid(8, 8, 1, net)
-        syn = GridSyn(g, g, ['GLUTAMATE'])
-        net.append(syn)
-        b1, b2 = Basic_Behavior(**kw), Input_Behavior()
-        b1.initialize(g)
-        b2.initialize(g)
+        g = Grid(8, 8, 1)
+        net = [lib.Projection(g, g, ['GLUTAMATE'], np.zeros((N, N)))]
+        rules = [ThresholdUnit(g, noise, **kw), RecurrentInput(g, net, W)]
         spikes, volts, m = [], [], 1.0
         for k in range(S):
-            g.k = k
             m = min(m, margin(g.voltage))
-            b1.iteration(g)
-            b2.iteration(g)
+            for r in rules:
+                r.step(g, k)
             assert g.voltage.dtype == f32
             spikes.append(g.spike.astype(f32))
             volts.append(g.voltage.copy())
         assert m > 1e-4, m
         assert 0 < np.sum(spikes) < S * N
         f.case(name)
-        for key, v in kw.items():
-            f.param(key, v)
-        f.array("noise", NOISE)
-        f.array("W", W0)
+        f.params(kw)
+        f.array("noise", noise)
+        f.array("W", W)
         f.array("spike", np.array(spikes))
         f.array("voltage", np.array(volts))
         f.array("margin", np.array([m]))
@@ -412,7 +298,6 @@ changing a spike).""")
 
 
 def complex_():
-    global NOISE, W0
     f = File("complex", """
 The paper's Complex.py on 32 neurons (4 x 8) with a recurrent GLUTAMATE
 group: Basic_Behavior (1) with the fixed noise 'noise', Input_Behavior (2)
@@ -423,22 +308,20 @@ Recorder's second expression) hold the values after each step; 'W_after'
 holds W (dst x src) after the steps listed in 'W_steps' (1-based);
 'margin' as in pymonnto_paper_basic.txt.""")
     N, S = 32, 40
-    NOISE, W0 = fixed_inputs(N, S, 20)
-    net = []
-    g = Grid(4, 8, 1, net)
-    syn = GridSyn(g, g, ['GLUTAMATE'])
-    net.append(syn)
-    bs = [Complex_Basic_Behavior(), Input_Behavior(), Homeostasis(target_voltage=0.05),
-          STDP(stdp_factor=0.00015), Normalization(norm_factor=10)]
-    for b in bs:
-        b.initialize(g)
+    noise, W = fixed_inputs(N, S, 20)
+    g = Grid(4, 8, 1)
+    syn = lib.Projection(g, g, ['GLUTAMATE'], np.zeros((N, N)))
+    net = [syn]
+    rules = [ThresholdUnit(g, noise, float_spikes=True), RecurrentInput(g, net, W),
+             Step(lib.Exhaustion(g, target_voltage=0.05)),
+             Step(lib.ThreeTermSTDP(g, net, stdp_factor=0.00015)),
+             Step(lib.RowNormalization(g, net, clip=False, norm_factor=10))]
     wsteps = [1, 2, 3, 5, 10, 20, 30, 40]
     spikes, volts, exh, means, ws, m = [], [], [], [], [], 1.0
     for k in range(S):
-        g.k = k
         m = min(m, margin(g.voltage))
-        for b in bs:
-            b.iteration(g)
+        for r in rules:
+            r.step(g, k)
         assert g.voltage.dtype == f32 and syn.W.dtype == f32 and g.exhaustion.dtype == f32
         spikes.append(g.spike.copy())
         volts.append(g.voltage.copy())
@@ -449,8 +332,8 @@ holds W (dst x src) after the steps listed in 'W_steps' (1-based);
     assert m > 1e-3, m
     assert 0 < np.sum(spikes) < S * N
     f.case("complex")
-    f.array("noise", NOISE)
-    f.array("W", W0)
+    f.array("noise", noise)
+    f.array("W", W)
     f.array("spike", np.array(spikes))
     f.array("voltage", np.array(volts))
     f.array("exhaustion", np.array(exh))
@@ -483,14 +366,10 @@ per non-empty block), 'split' and 'max_rf'.""")
         ("grid_3x4_empty", (3, 4, 1, True), [5, 2, 1], [1, 1, 1]),
     ]
     for name, (w, h, d, c), steps, rf in grids:
-        g = Grid(w, h, d, [], centered=c)
-        masks = g.partition_masks(steps)
-        fields = []
-        for mk in masks:
-            if np.sum(mk) == 0:
-                fields.append(np.zeros(g.size, dtype=bool))  # PymoNNto: np.min of nothing raises
-                continue
-            fields.append(g.get_subgroup_receptive_field_mask(g.subGroup(mk), rf))
+        g = Grid(w, h, d, centered=c)
+        masks = block_masks(g, steps)
+        # an empty block has no field (PymoNNto: np.min of nothing raises)
+        fields = [field_mask(g, g, mk, rf) if mk.any() else np.zeros(g.size, dtype=bool) for mk in masks]
         assert np.all(np.sum(np.array(masks), axis=0) <= 1)
         f.case(name)
         f.param("width", w)
@@ -511,31 +390,33 @@ per non-empty block), 'split' and 'max_rf'.""")
         ("rf_autapses", (4, 3, 1), None, dict(kind="autapses")),
     ]
     for name, sd, dd, kw in rfs:
-        src = Grid(*sd, [])
-        dst = src if dd is None else Grid(*dd, [])
-        s = GridSyn(src, dst, ['GLUTAMATE'])
+        src = Grid(*sd)
+        dst = src if dd is None else Grid(*dd)
+        kw = dict(kw)
         kind = kw.pop("kind")
-        b = {"box": Box_Receptive_Fields, "circle": Circle_Receptive_Fields, "autapses": Remove_Autapses}[kind](**kw)
-        b.initialize(s)
-        assert type(s.enabled) is np.ndarray
+        enabled = np.ones((dst.size, src.size), dtype=bool)
+        if kind == "box":
+            enabled &= box_field(src, dst, kw["range"])
+        elif kind == "circle":
+            enabled &= circle_field(src, dst, kw["radius"])
+        if kind == "autapses" or kw.get("remove_autapses", False):
+            enabled &= no_autapses(src, dst)
         f.case(name)
         f.param("kind", kind)
-        for key, v in kw.items():
-            f.param(key, v)
+        f.params(kw)
         f.array("src", np.array(sd, dtype=f32))
         f.array("dst", np.array(sd if dd is None else dd, dtype=f32))
-        f.array("enabled", s.enabled.astype(f32))
-        f.array("max_rf", np.array(s.get_max_receptive_field_size(), dtype=f32))
+        f.array("enabled", enabled.astype(f32))
+        f.array("max_rf", np.array(max_field(src, dst, enabled), dtype=f32))
     parts = [
         ("partition_auto", (21, 21, 1), (21, 21, 1), 2.0, 'auto'),
         ("partition_given", (10, 8, 1), (7, 6, 1), 1.0, [2, 3, 1]),
         ("partition_none", (14, 14, 1), (14, 14, 1), 1.0, 'auto'),
     ]
     for name, sd, dd, rng, split in parts:
-        src, dst = Grid(*sd, []), Grid(*dd, [])
-        s = GridSyn(src, dst, ['GLUTAMATE'])
-        Box_Receptive_Fields(range=rng).initialize(s)
-        res = partition_blocks(s, split)
+        src, dst = Grid(*sd), Grid(*dd)
+        enabled = box_field(src, dst, rng)
+        res = partition(src, dst, enabled, split)
         f.case(name)
         f.param("range", rng)
         f.param("split_size", split if split == 'auto' else ",".join(str(x) for x in split))
@@ -545,10 +426,10 @@ per non-empty block), 'split' and 'max_rf'.""")
             f.param("partitioned", False)
             continue
         blocks, used, mrf = res
-        cover = np.zeros_like(s.enabled)
+        cover = np.zeros_like(enabled)
         for dm, sm in blocks:
             cover |= dm[:, None] & sm[None, :]
-        assert np.all(cover[s.enabled]), "an enabled synapse outside every block"
+        assert np.all(cover[enabled]), "an enabled synapse outside every block"
         f.param("partitioned", True)
         f.array("split", np.array(used, dtype=f32))
         f.array("max_rf", np.array(mrf, dtype=f32))
@@ -572,21 +453,20 @@ neuron), then the behaviour runs; 'nox' holds nox after each step and
                        measurement_min=-0.0625)),
     ]
     for name, kw in cases:
-        g = Grid(12, 11, 2, [])
+        g = Grid(12, 11, 2)
         out = table(S, g.size, 3, 7, 1, 23, 1 / 16, -0.5)
-        b = NOX_Diffusion(**kw)
-        b.initialize(g)
+        rule = NOXDiffusion(g, **kw)
         noxes = []
         for k in range(S):
             g.output_new = out[k].copy()
-            b.iteration(g)
+            rule.step(g)
             assert g.nox.dtype == f32, g.nox.dtype
             noxes.append(g.nox.copy())
         f.case(name)
         for key, v in kw.items():
             f.param(key, ",".join(str(x) for x in v) if isinstance(v, list) else v)
         f.array("output_new", out)
-        f.array("blocks", np.array([sg.mask for sg in b.subgroups]).astype(f32))
+        f.array("blocks", np.array(rule.blocks).astype(f32))
         f.array("nox", np.array(noxes))
     f.write()
 
