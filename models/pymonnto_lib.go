@@ -25,8 +25,8 @@ import (
 // Every per-step update runs on the device (fused kernels and backend
 // operations; no allocation, no host copy). The arithmetic is float32, as
 // PymoNNto's with its default def_dtype float32; models/pymonnto_lib_test.go
-// checks each behaviour against NumPy replicas of the Python code
-// (bench/peers/pymonnto_lib.py) on cpu and gl.
+// checks each behaviour against our NumPy implementations of PymoNNto's
+// behaviour (bench/peers/pymonnto_lib.py) on cpu and gl.
 //
 // Where a parameter is PymoNNto's None (no bound), leave it out or give
 // "None". Booleans are "True"/"False" (or "true"/"false", "1"/"0").

@@ -17,8 +17,8 @@ import (
 	"github.com/gomonnto/gomonnto/models"
 )
 
-// The behaviours of models/pymonnto_lib.go against NumPy replicas of
-// PymoNNto's code (bench/peers/pymonnto_lib.py, which wrote
+// The behaviours of models/pymonnto_lib.go against our NumPy
+// implementations of PymoNNto's behaviour (bench/peers/pymonnto_lib.py, which wrote
 // testdata/pymonnto_lib_*.txt), step by step on cpu and gl and, for
 // synapse behaviours, in both layouts.
 //

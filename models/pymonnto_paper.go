@@ -13,8 +13,8 @@ import (
 // recurrent input) and STDP_Hom_Norm/Complex.py (Basic plus the paper's
 // three rules: ExhaustionHomeostasis, ThreeTermSTDP and
 // SynapticNormalization, in models/pymonnto_lib.go, and recorders).
-// models/pymonnto_paper_test.go checks both against NumPy replicas of the
-// Python code (bench/peers/pymonnto_paper.py) on a fixed input, on cpu
+// models/pymonnto_paper_test.go checks both against our NumPy implementations of
+// PymoNNto's behaviour (bench/peers/pymonnto_paper.py) on a fixed input, on cpu
 // and gl.
 
 // PaperNeuron is the paper's Basic_Behavior (Examples_Paper/Basic/Basic.py

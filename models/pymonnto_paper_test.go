@@ -11,8 +11,8 @@ import (
 	"github.com/gomonnto/gomonnto/models"
 )
 
-// The paper's networks (models/pymonnto_paper.go) against NumPy replicas
-// of PymoNNto's Basic.py and Complex.py (bench/peers/pymonnto_paper.py,
+// The paper's networks (models/pymonnto_paper.go) against our NumPy
+// implementations of PymoNNto's Basic.py and Complex.py (bench/peers/pymonnto_paper.py,
 // which wrote testdata/pymonnto_paper_{basic,complex}.txt), step by step
 // on cpu and gl, in both layouts, with dense and sparse W. The random
 // noise is replaced by a fixed table added where PaperNeuron adds its

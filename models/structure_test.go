@@ -11,7 +11,7 @@ import (
 	"github.com/gomonnto/gomonnto/models"
 )
 
-// models/structure.go against NumPy replicas of PymoNNto's Structure code
+// models/structure.go against our NumPy implementations of PymoNNto's Structure
 // and NOX_Diffusion (bench/peers/pymonnto_paper.py, which wrote
 // testdata/pymonnto_paper_{structure,nox}.txt). Masks are compared
 // exactly (the geometry runs on the host in NumPy's float types); the

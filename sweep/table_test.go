@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,5 +88,47 @@ func TestTable(t *testing.T) {
 			t.Fatalf("%s read the Parquet table: %v: %s", mod, err, out)
 		}
 		t.Logf("%s: %s", mod, strings.TrimSpace(string(out)))
+	}
+}
+
+// TestTableNumpy runs the README's numpy lines on a table: the CSV loads
+// with Python's csv module into numpy arrays (quoted fields and all), and
+// with pandas where it is installed. numpy is required in CI.
+func TestTableNumpy(t *testing.T) {
+	if exec.Command("/usr/bin/python3", "-c", "import numpy").Run() != nil {
+		if os.Getenv("CI") == "true" || os.Getenv("GOMONNTO_REQUIRE_NUMPY") != "" {
+			t.Fatal("numpy is required here (CI=true or GOMONNTO_REQUIRE_NUMPY) but /usr/bin/python3 -c 'import numpy' fails; bash .ci/setup installs python3-numpy")
+		}
+		t.Skip("/usr/bin/python3 has no numpy")
+	}
+	dir := t.TempDir()
+	sw, err := Create(dir, Spec{Name: "np", Seed: 3, Method: Grid, Params: []Param{{Name: "we", Values: []float64{0.3, 0.45, 0.6}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := func(ctx context.Context, tk *Task) (map[string]any, error) {
+		return map[string]any{"rate_hz": 10 * tk.Params["we"], "device": "cpu (a, b)"}, nil
+	}
+	if _, err := sw.Run(context.Background(), obj, RunOptions{Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.Gather(); err != nil {
+		t.Fatal(err)
+	}
+	// As in the README.
+	py := `import csv, sys, numpy as np
+rows = list(csv.DictReader(open(sys.argv[1])))
+we = np.array([float(r["we"]) for r in rows])
+rate = np.array([float(r["result_rate_hz"]) for r in rows])
+print(len(rows), round(float(we.sum()), 6), round(float(rate.sum()), 6), rows[0]["result_device"])`
+	out, err := exec.Command("/usr/bin/python3", "-c", py, filepath.Join(dir, "results.csv")).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "3 1.35 13.5 cpu (a, b)" {
+		t.Fatalf("numpy read the table: %v: %s", err, out)
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import pandas").Run() == nil {
+		out, err := exec.Command("/usr/bin/python3", "-c", `import pandas, sys; d = pandas.read_csv(sys.argv[1]); print(len(d), round(d["result_rate_hz"].sum(), 6))`, filepath.Join(dir, "results.csv")).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "3 13.5" {
+			t.Fatalf("pandas read the table: %v: %s", err, out)
+		}
 	}
 }
