@@ -45,8 +45,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeAtomic writes the file path with write, atomically. On an error
-// the temporary file is removed and path is left as it was.
+// WriteAtomic writes the file path with write, atomically (see above):
+// after a crash path holds the old file or the whole new one. On an error
+// the temporary file is removed and path is left as it was. The other
+// packages that keep files (sweep) write through it.
+func WriteAtomic(path string, write func(w io.Writer) error) error { return writeAtomic(path, write) }
+
+// writeAtomic is WriteAtomic.
 func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*"+tmpSuffix)

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -255,45 +254,10 @@ func writeFile(path string, b []byte) error {
 	})
 }
 
-// writeAtomic writes path with write: into a temporary file of the same
-// folder, fsync'd, renamed over path, and the folder fsync'd, so that
-// path holds the old file or the whole new one, never a part (as
-// store's files).
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("sweep: create a temporary file for %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sweep: fsync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("sweep: close %s: %w", tmp, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("sweep: chmod %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("sweep: rename %s: %w", tmp, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+// writeAtomic writes path with write atomically, as store's files.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	if err := store.WriteAtomic(path, write); err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil
 }
