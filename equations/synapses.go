@@ -391,9 +391,17 @@ func (s *Synapses) Initialize(obj core.Object) error {
 		return err
 	}
 	// A trace that is a factor on the side an update does not mask by
-	// spikes lets it skip the neurons that never stepped it.
+	// spikes lets it skip the neurons that never stepped it, where they
+	// are rows of the matrix.
+	rows := sidePost
+	if sg.Src.Net().Layout() == core.SxD {
+		rows = sidePre
+	}
 	for _, op := range append(append([]synOp(nil), s.preOps...), s.postOps...) {
 		for _, tr := range []*trace{op.tu, op.tv} {
+			if tr != nil && tr.side != rows {
+				continue
+			}
 			// (Not with a clip: it changes weights outside the bounds
 			// even where the trace is 0.)
 			if tr == nil || tr.seen != nil || op.kind != opOuter || op.p.Clip {
@@ -970,11 +978,15 @@ func (s *Synapses) run(ops []synOp, mask backend.Tensor, pre bool) {
 				be.Binary(backend.Max, op.tr.seen, op.tr.seen, mask)
 			}
 		case opOuter:
+			// The skip helps where it drops whole rows of the matrix (the
+			// sources in SxD, the targets in DxS); within a row a mask
+			// test per synapse costs more than the update it saves.
 			var postMask, preMask backend.Tensor
-			if op.tu != nil && !op.p.Clip {
+			sxd := sg.Src.Net().Layout() == core.SxD
+			if op.tu != nil && !op.p.Clip && !sxd {
 				postMask = op.tu.seen
 			}
-			if op.tv != nil && !op.p.Clip {
+			if op.tv != nil && !op.p.Clip && sxd {
 				preMask = op.tv.seen
 			}
 			if pre {
