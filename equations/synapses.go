@@ -100,6 +100,7 @@ type trace struct {
 	// walks a column, one cache line per synapse). A variable of the
 	// group, name_seen, so that checkpoints keep it.
 	seen backend.Tensor
+	k    *core.Kernel // decay, step and seen in one (fuseTraces)
 }
 
 type synOpKind int
@@ -419,6 +420,7 @@ func (s *Synapses) Initialize(obj core.Object) error {
 			}
 		}
 	}
+
 	if s.steps > 0 || sg.MaxDelay() > 0 {
 		for _, op := range s.preOps {
 			if op.kind != opPropagate {
@@ -429,7 +431,7 @@ func (s *Synapses) Initialize(obj core.Object) error {
 			}
 		}
 	}
-	return nil
+	return s.fuseTraces()
 }
 
 // declared finds the equations' declaration of v in g, if any.
@@ -935,13 +937,75 @@ func (s *Synapses) buildSums() error {
 	return nil
 }
 
+// fuseTraces folds a trace's decay, its step and its seen mask into one
+// kernel run at the start of its pathway, where that gives the same
+// values: when the step is the first statement of the pathway that uses
+// the trace, and no summed variable reads traces (they see them before
+// the pathways). A postsynaptic trace read by on_pre, which runs first,
+// is then not yet decayed there: its reads there (factors of outer
+// updates, linear) take the decay factor into their constant.
+func (s *Synapses) fuseTraces() error {
+	if len(s.sums) > 0 {
+		return nil
+	}
+	for _, tr := range s.traces {
+		ops, mask, g := s.preOps, s.preMask, s.sg.Src
+		if tr.side == sidePost {
+			ops, mask, g = s.postOps, s.postMask, s.sg.Dst
+		}
+		first := -1
+		for k, op := range ops {
+			if op.tu == tr || op.tv == tr {
+				break
+			}
+			if op.tr == tr {
+				first = k
+				break
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		op := ops[first]
+		consts := core.Consts{"_F": tr.factor, "_A": op.p.Alpha}
+		src := "_x = _x*_F + _A*_s"
+		if op.kind == opTraceSet {
+			src = "_x = _s != 0 ? _A : _x*_F"
+		}
+		bind := map[string]backend.Tensor{"_x": tr.t, "_s": mask}
+		if tr.seen != nil {
+			src += "\n_seen = max(_seen, _s)"
+			bind["_seen"] = tr.seen
+		}
+		k, err := core.NewKernelWith(g, src, consts, bind)
+		if err != nil {
+			return fmt.Errorf("equations: trace %s: %w", tr.eq.Name, err)
+		}
+		tr.k = k
+		ops = append(ops[:first:first], ops[first+1:]...)
+		if tr.side == sidePre {
+			s.preOps = ops
+			continue
+		}
+		s.postOps = ops
+		for k := range s.preOps {
+			if p := &s.preOps[k]; p.tu == tr || p.tv == tr {
+				p.p.Alpha *= tr.factor
+			}
+		}
+	}
+	return nil
+}
+
 // Iteration decays the traces, sets the summed variables and runs the
 // pathways.
 func (s *Synapses) Iteration(obj core.Object) error {
 	sg := s.sg
 	be := sg.Src.Net().Backend()
 	for _, tr := range s.traces {
-		be.BinaryScalar(backend.Mul, tr.t, tr.t, tr.factor)
+		if tr.k == nil {
+			be.BinaryScalar(backend.Mul, tr.t, tr.t, tr.factor)
+		}
 	}
 	for _, sm := range s.sums {
 		for _, t := range sm.terms {
@@ -952,9 +1016,20 @@ func (s *Synapses) Iteration(obj core.Object) error {
 		}
 		sm.k.Run()
 	}
+	s.runFused(sidePre)
 	s.run(s.preOps, s.preMask, true)
+	s.runFused(sidePost)
 	s.run(s.postOps, s.postMask, false)
 	return nil
+}
+
+// runFused runs the fused trace kernels of a pathway.
+func (s *Synapses) runFused(side int) {
+	for _, tr := range s.traces {
+		if tr.k != nil && tr.side == side {
+			tr.k.Run()
+		}
+	}
 }
 
 func (s *Synapses) run(ops []synOp, mask backend.Tensor, pre bool) {
