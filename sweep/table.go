@@ -388,7 +388,7 @@ func textTable(w io.Writer, cols []column, rows []Row) error {
 			case nil:
 				v = "-"
 			case float64:
-				if x != math.Trunc(x) || math.Abs(x) >= 1e6 {
+				if x != math.Trunc(x) || math.Abs(x) >= 1<<53 { // whole numbers (seeds, steps) in full
 					v = strconv.FormatFloat(x, 'g', 6, 64)
 				}
 			case string:
