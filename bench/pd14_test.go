@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/models/pd14"
 )
 
 var pd14Scale = flag.Float64("pd14.scale", 0.1, "BenchmarkPD14: the scale of the circuit (1 = full)")
@@ -34,7 +34,7 @@ func BenchmarkPD14(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := models.PD14Net(net, models.PD14Options{Scale: *pd14Scale}); err != nil {
+			if _, err := pd14.Build(net, pd14.Options{Scale: *pd14Scale}); err != nil {
 				b.Fatal(err)
 			}
 			recordSpikes(b, net, rec, "fired")
@@ -78,7 +78,7 @@ func BenchmarkPD14RecordAlternated(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := models.PD14Net(net, models.PD14Options{Scale: *pd14Scale}); err != nil {
+			if _, err := pd14.Build(net, pd14.Options{Scale: *pd14Scale}); err != nil {
 				b.Fatal(err)
 			}
 			recordSpikes(b, net, true, "fired")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/models/pd14"
 	"github.com/gomonnto/gomonnto/ui"
 	"github.com/gomonnto/gomonnto/ui/uitest"
 )
@@ -27,7 +28,7 @@ func uiNet(b *testing.B, be string, n int, scale float64) *core.Network {
 	if n > 0 {
 		_, err = models.COBANet(net, models.COBAOptions{N: n})
 	} else {
-		_, err = models.PD14Net(net, models.PD14Options{Scale: scale})
+		_, err = pd14.Build(net, pd14.Options{Scale: scale})
 	}
 	if err != nil {
 		b.Fatal(err)

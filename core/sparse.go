@@ -9,7 +9,8 @@ import (
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
-// SparseOption configures SparseMatrix and SparseMatrixInDegree.
+// SparseOption configures SparseMatrix, SparseMatrixInDegree and
+// SparseMatrixTotal.
 type SparseOption func(*sparseConfig)
 
 type sparseConfig struct {
@@ -139,6 +140,23 @@ func (s *SynapseGroup) sparseConfig(opts []SparseOption) sparseConfig {
 	return c
 }
 
+// sparseDist is the distribution of the values of a sparse matrix: the
+// init string values with the ValueOptions of cfg.
+func (s *SynapseGroup) sparseDist(values string, cfg sparseConfig) (backend.Dist, error) {
+	in, err := ParseInit(values)
+	if err != nil {
+		return backend.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
+	}
+	d := in.Dist()
+	for _, o := range cfg.init {
+		o(&d)
+	}
+	if err := d.Validate(); err != nil {
+		return backend.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
+	}
+	return d, nil
+}
+
 // sparseFrom builds the matrix from compressed lists whose major
 // dimension is the destinations (dstMajor) or the sources, transposing
 // them when the layout's rows are the other dimension, and draws the
@@ -148,16 +166,9 @@ func (s *SynapseGroup) sparseFrom(start []int64, idx []int32, dstMajor bool, val
 	if !ok {
 		return nil, fmt.Errorf("synapse group %q: backend %s does not store sparse matrices; use Matrix with core.Density instead", s.name, s.net.be.Name())
 	}
-	in, err := ParseInit(values)
+	d, err := s.sparseDist(values, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
-	}
-	d := in.Dist()
-	for _, o := range cfg.init {
-		o(&d)
-	}
-	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
+		return nil, err
 	}
 	rows, cols := s.Shape()
 	rowsAreDst := s.layout == DxS

@@ -457,27 +457,6 @@ func TestBrunelHakimAgainstBrian2(t *testing.T) {
 	}
 }
 
-// TestPD14FreePotential: under the DC of the reference's K_scaling
-// compensation, every population of PD14 settles above threshold at full
-// in-degrees and every one but L6I below it at K_scaling 0.1, which is why
-// the DC-driven circuit is silent there (in NEST too: helpers.py's formula).
-func TestPD14FreePotential(t *testing.T) {
-	for i := range 8 {
-		if v := PD14FreePotential(i, 1); v <= PD14VTh {
-			t.Errorf("%s at k = 1: %.2f mV, want above threshold", PD14Populations[i], v)
-		}
-		v := PD14FreePotential(i, 0.1)
-		if above := v > PD14VTh; above != (PD14Populations[i] == "L6I") {
-			t.Errorf("%s at k = 0.1: %.2f mV", PD14Populations[i], v)
-		}
-	}
-	// L23E by hand: DC = 8 Hz * 1600 * 87.81 pA * 0.5 ms = 561.9 pA, so
-	// E_L + 561.9 pA * 10 ms / 250 pF = -42.52 mV.
-	if v := PD14FreePotential(0, 1); math.Abs(v-(-42.52)) > 0.01 {
-		t.Errorf("L23E free potential %.3f mV, want -42.52", v)
-	}
-}
-
 // TestHopfield: from a stored pattern with a fifth of its units flipped,
 // PymoNNto's recall v = (9v + sign(Wv))/10 returns to the pattern (overlap
 // of sign(v) with it 1, with the others near 0: 4 patterns in 784 units are

@@ -12,6 +12,7 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/models/pd14"
 	"github.com/gomonnto/gomonnto/store"
 )
 
@@ -47,11 +48,11 @@ var resumeModels = []model{
 		return err
 	}},
 	{"M9 PD14 merged", core.SxD, 40, "fired", func(net *core.Network) error {
-		_, err := models.PD14Net(net, models.PD14Options{Scale: 0.01})
+		_, err := pd14.Build(net, pd14.Options{Scale: 0.01})
 		return err
 	}},
 	{"M9 PD14 separate", core.SxD, 30, "fired", func(net *core.Network) error {
-		_, err := models.PD14Net(net, models.PD14Options{Scale: 0.01, Separate: true})
+		_, err := pd14.Build(net, pd14.Options{Scale: 0.01, Separate: true})
 		return err
 	}},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/models/pd14"
 )
 
 // small builds a small network with delays, a shared-nothing sparse
@@ -43,7 +44,7 @@ func buildSmall(scale float64, seed uint64) (*core.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.PD14Net(net, models.PD14Options{Scale: scale})
+	m, err := pd14.Build(net, pd14.Options{Scale: scale})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@
 // (scaled with the neuron numbers, so in-degrees stay full unless -kscale
 // scales them, with the model's DC compensation), per-synapse
 // delays and DC background input, or Poisson input with -poisson (see
-// models.PD14Net). It simulates a
+// pd14.Build). It simulates a
 // -warmup (0.5 s, the model's t_presim) and then -duration of biological
 // time (or -steps steps of 0.1 ms), and reports the real-time factor of the measured part (wall time
 // / biological time), the firing rate of each population over it, the
@@ -13,7 +13,7 @@
 // population's mean ISI CV (the neurons with at least three spikes;
 // "cv_isi" in the JSON); with -out it also writes a spike raster of the
 // last 100 ms (pd14_raster.png). The circuit is one neuron group and one
-// synapse group (models.PD14Net's merged form; -separate builds a group
+// synapse group (pd14.Build's merged form; -separate builds a group
 // per population and projection, the same network, slower). Recording
 // gathers the spikes where they are computed, so it costs a few percent.
 //
@@ -34,7 +34,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/examples/internal/cli"
-	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/models/pd14"
 )
 
 const (
@@ -89,7 +89,7 @@ func main() {
 	flag.Visit(func(fl *flag.Flag) { poissonSet = poissonSet || fl.Name == "poisson" })
 	if silent := silentUnderDC(*kscale); !*poisson && len(silent) > 4 {
 		// At small -kscale the reference's DC compensation leaves most
-		// populations below threshold (models.PD14FreePotential): the
+		// populations below threshold (pd14.FreePotential): the
 		// DC-driven circuit is silent, in NEST as here.
 		if poissonSet {
 			fmt.Fprintf(os.Stderr, "pd14: warning: with DC input at -kscale %g, %s settle below threshold and stay silent; -poisson fires\n", *kscale, strings.Join(silent, ", "))
@@ -107,8 +107,8 @@ func main() {
 // scale k is below threshold.
 func silentUnderDC(k float64) []string {
 	var out []string
-	for i, name := range models.PD14Populations {
-		if models.PD14FreePotential(i, k) < models.PD14VTh {
+	for i, name := range pd14.Populations {
+		if pd14.FreePotential(i, k) < pd14.VTh {
 			out = append(out, name)
 		}
 	}
@@ -123,7 +123,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	be := net.Backend()
 	defer be.Close()
 	t0 := time.Now()
-	m, err := models.PD14Net(net, models.PD14Options{Scale: scale, KScale: kscale, Poisson: *poisson, Separate: *separate})
+	m, err := pd14.Build(net, pd14.Options{Scale: scale, KScale: kscale, Poisson: *poisson, Separate: *separate})
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	r := cli.Result{Model: model, Steps: f.StepsRun(), WallS: wall}
 	r.Counts(net)
 	rates := map[string]any{}
-	for k, name := range models.PD14Populations {
+	for k, name := range pd14.Populations {
 		g, lo, size := m.Population(k)
 		c := make([]float32, g.Size)
 		if err := be.Read(c, g.Var("count"), 0); err != nil {
@@ -218,7 +218,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	}
 	if *record {
 		cvs := map[string]any{}
-		for k, name := range models.PD14Populations {
+		for k, name := range pd14.Populations {
 			_, lo, size := m.Population(k)
 			all, err := recs[k].Events("fired")
 			if err != nil {
@@ -239,7 +239,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 	if *f.Out != "" {
 		var raster []cli.RasterGroup
 		offset := 0
-		for k, name := range models.PD14Populations {
+		for k, name := range pd14.Populations {
 			_, lo, size := m.Population(k)
 			all, err := recs[k].Events("fired")
 			if err != nil {

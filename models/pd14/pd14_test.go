@@ -1,4 +1,4 @@
-package models_test
+package pd14_test
 
 import (
 	"fmt"
@@ -11,7 +11,8 @@ import (
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/opengl/gltest"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/models"
+	"github.com/gomonnto/gomonnto/cpu"
+	"github.com/gomonnto/gomonnto/models/pd14"
 )
 
 // TestPD14PSCOverPSP checks the PSP -> PSC conversion against the peak of
@@ -24,8 +25,8 @@ func TestPD14PSCOverPSP(t *testing.T) {
 		a := c.tm * c.ts / (c.tm - c.ts)
 		ts := a * math.Log(c.tm/c.ts)
 		v := a / c.cm * (math.Exp(-ts/c.tm) - math.Exp(-ts/c.ts))
-		if got, want := models.PD14PSCOverPSP(c.cm, c.tm, c.ts), 1/v; math.Abs(got-want) > 1e-9*want {
-			t.Errorf("PD14PSCOverPSP(%v, %v, %v) = %v, want %v", c.cm, c.tm, c.ts, got, want)
+		if got, want := pd14.PSCOverPSP(c.cm, c.tm, c.ts), 1/v; math.Abs(got-want) > 1e-9*want {
+			t.Errorf("PSCOverPSP(%v, %v, %v) = %v, want %v", c.cm, c.tm, c.ts, got, want)
 		}
 	}
 }
@@ -38,14 +39,14 @@ func TestPD14PSCOverPSP(t *testing.T) {
 // log(1-p)/log((N1 N2 - 1)/(N1 N2)), independently of this code.
 func TestPD14Counts(t *testing.T) {
 	n := 0
-	for _, s := range models.PD14Sizes(1) {
+	for _, s := range pd14.Sizes(1) {
 		n += s
 	}
 	if n != 77169 {
 		t.Errorf("full scale: %d neurons, want 77169", n)
 	}
 	tot := 0
-	for _, row := range models.PD14Synapses(1) {
+	for _, row := range pd14.Synapses(1) {
 		for _, k := range row {
 			tot += k
 		}
@@ -54,7 +55,7 @@ func TestPD14Counts(t *testing.T) {
 		t.Errorf("full scale: %d synapses, want 298880968", tot)
 	}
 	tot = 0
-	for _, row := range models.PD14Synapses(0.1) {
+	for _, row := range pd14.Synapses(0.1) {
 		for _, k := range row {
 			tot += k
 		}
@@ -64,23 +65,54 @@ func TestPD14Counts(t *testing.T) {
 	}
 	// L2/3E -> L2/3E: -ln(1 - 0.1009) / -ln(1 - 1/20683^2) at scale 0.1.
 	want := math.Log(1-0.1009) / math.Log(1-1/(20683.0*20683.0)) * 0.1
-	if got := models.PD14Synapses(0.1)[0][0]; math.Abs(float64(got)-want) > 0.5 {
+	if got := pd14.Synapses(0.1)[0][0]; math.Abs(float64(got)-want) > 0.5 {
 		t.Errorf("scale 0.1: L23E->L23E has %d synapses, want %.1f", got, want)
 	}
 	// DC for L2/3E: 8 Hz * 1600 * 0.15 mV * PSC/PSP * 0.5 ms * 1e-3.
-	if got, want := models.PD14DC(0), 8*1600*0.15*models.PD14PSCOverPSP(250, 10, 0.5)*0.5e-3; math.Abs(got-want) > 1e-9 {
-		t.Errorf("PD14DC(L23E) = %v, want %v", got, want)
+	if got, want := pd14.DC(0), 8*1600*0.15*pd14.PSCOverPSP(250, 10, 0.5)*0.5e-3; math.Abs(got-want) > 1e-9 {
+		t.Errorf("DC(L23E) = %v, want %v", got, want)
 	}
+}
+
+// TestPD14FreePotential: under the DC of the reference's K_scaling
+// compensation, every population of PD14 settles above threshold at full
+// in-degrees and every one but L6I below it at K_scaling 0.1, which is why
+// the DC-driven circuit is silent there (in NEST too: helpers.py's formula).
+func TestPD14FreePotential(t *testing.T) {
+	for i := range 8 {
+		if v := pd14.FreePotential(i, 1); v <= pd14.VTh {
+			t.Errorf("%s at k = 1: %.2f mV, want above threshold", pd14.Populations[i], v)
+		}
+		v := pd14.FreePotential(i, 0.1)
+		if above := v > pd14.VTh; above != (pd14.Populations[i] == "L6I") {
+			t.Errorf("%s at k = 0.1: %.2f mV", pd14.Populations[i], v)
+		}
+	}
+	// L23E by hand: DC = 8 Hz * 1600 * 87.81 pA * 0.5 ms = 561.9 pA, so
+	// E_L + 561.9 pA * 10 ms / 250 pF = -42.52 mV.
+	if v := pd14.FreePotential(0, 1); math.Abs(v-(-42.52)) > 0.01 {
+		t.Errorf("L23E free potential %.3f mV, want -42.52", v)
+	}
+}
+
+func cpuBackend(t testing.TB) backend.Backend {
+	t.Helper()
+	b, err := cpu.New(backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 // pd14Run builds PD14 at scale s on be, runs warm steps, resets the spike
 // counts, runs steps more and returns the rates (Hz) per population.
 func pd14Run(t *testing.T, be backend.Backend, layout core.Layout, s float64, warm, steps int) [8]float64 {
 	t.Helper()
-	return pd14RunOpts(t, be, layout, models.PD14Options{Scale: s, Separate: true}, warm, steps)
+	return pd14RunOpts(t, be, layout, pd14.Options{Scale: s, Separate: true}, warm, steps)
 }
 
-func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.PD14Options, warm, steps int) [8]float64 {
+func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o pd14.Options, warm, steps int) [8]float64 {
 	t.Helper()
 	t0 := time.Now()
 	net, m := pd14BuiltOpts(t, be, 3, layout, o)
@@ -106,7 +138,7 @@ func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o models.
 		for _, x := range c[lo : lo+n] {
 			sum += float64(x)
 		}
-		rates[i] = sum / float64(n) / (float64(steps) * models.PD14Dt * 1e-3)
+		rates[i] = sum / float64(n) / (float64(steps) * pd14.Dt * 1e-3)
 	}
 	t.Logf("%s: build %.1f s, %d steps %.1f s", be.Name(), t1.Sub(t0).Seconds(), warm+steps, time.Since(t1).Seconds())
 	return rates
@@ -132,24 +164,24 @@ func TestPD14Rates(t *testing.T) {
 		t.Skip("PD14 at scale 0.05 takes tens of seconds")
 	}
 	const s, warm, steps = 0.05, 500, 1500
-	cpuRates := pd14Run(t, cobaCPU(t), core.SxD, s, warm, steps)
+	cpuRates := pd14Run(t, cpuBackend(t), core.SxD, s, warm, steps)
 	t.Logf("cpu rates (Hz): %v", cpuRates)
 	for i, r := range cpuRates {
 		if !(r >= 0.05 && r <= 30) {
-			t.Errorf("cpu: %s fires at %.3f Hz, want 0.05..30 Hz", models.PD14Populations[i], r)
+			t.Errorf("cpu: %s fires at %.3f Hz, want 0.05..30 Hz", pd14.Populations[i], r)
 		}
 	}
 	for _, l := range []int{0, 2} {
 		if !(cpuRates[l+1] > cpuRates[l]) {
-			t.Errorf("cpu: %s fires at %.3f Hz, not faster than %s (%.3f Hz)", models.PD14Populations[l+1], cpuRates[l+1], models.PD14Populations[l], cpuRates[l])
+			t.Errorf("cpu: %s fires at %.3f Hz, not faster than %s (%.3f Hz)", pd14.Populations[l+1], cpuRates[l+1], pd14.Populations[l], cpuRates[l])
 		}
 	}
 	gl := gltest.Open(t)
-	glRates := pd14RunOpts(t, gl, core.SxD, models.PD14Options{Scale: s}, warm, steps)
+	glRates := pd14RunOpts(t, gl, core.SxD, pd14.Options{Scale: s}, warm, steps)
 	t.Logf("gl rates (Hz): %v", glRates)
 	for i := range glRates {
 		if d := math.Abs(glRates[i] - cpuRates[i]); d > 0.25*cpuRates[i]+0.3 {
-			t.Errorf("gl: %s fires at %.3f Hz, cpu at %.3f Hz", models.PD14Populations[i], glRates[i], cpuRates[i])
+			t.Errorf("gl: %s fires at %.3f Hz, cpu at %.3f Hz", pd14.Populations[i], glRates[i], cpuRates[i])
 		}
 	}
 }
@@ -159,7 +191,7 @@ func TestPD14Rates(t *testing.T) {
 // alike) simulates exactly the network of the SxD layout: same spike
 // counts to the last spike.
 func TestPD14Layouts(t *testing.T) {
-	be := cobaCPU(t)
+	be := cpuBackend(t)
 	a := pd14Run(t, be, core.SxD, 0.01, 0, 1000)
 	b := pd14Run(t, be, core.DxS, 0.01, 0, 1000)
 	if a != b {
@@ -174,8 +206,8 @@ func TestPD14Layouts(t *testing.T) {
 // both forms.
 func TestPD14NoAllocs(t *testing.T) {
 	for _, separate := range []bool{false, true} {
-		be := cobaCPU(t)
-		net, _ := pd14BuiltOpts(t, be, 1, core.SxD, models.PD14Options{Scale: 0.01, Separate: separate})
+		be := cpuBackend(t)
+		net, _ := pd14BuiltOpts(t, be, 1, core.SxD, pd14.Options{Scale: 0.01, Separate: separate})
 		if err := net.SimulateIterations(50, core.SimOptions{Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -195,23 +227,23 @@ func TestPD14NoAllocs(t *testing.T) {
 // below 2^-25, and sum_k (1 - F(k)) = E[count] = lambda.
 func TestPD14PoissonCDF(t *testing.T) {
 	for i := range 8 {
-		lambda := float64(models.PD14KExt[i]) * 8 * 1e-4
-		f := models.PD14PoissonCDF(i)
+		lambda := float64(pd14.KExt[i]) * 8 * 1e-4
+		f := pd14.PoissonCDF(i)
 		if math.Abs(f[0]-math.Exp(-lambda)) > 1e-15 {
-			t.Errorf("%s: F(0) = %v, want exp(-%v)", models.PD14Populations[i], f[0], lambda)
+			t.Errorf("%s: F(0) = %v, want exp(-%v)", pd14.Populations[i], f[0], lambda)
 		}
 		mean := 0.0
 		for k := range f {
 			if k > 0 && !(f[k] > f[k-1]) {
-				t.Errorf("%s: F(%d) = %v not above F(%d) = %v", models.PD14Populations[i], k, f[k], k-1, f[k-1])
+				t.Errorf("%s: F(%d) = %v not above F(%d) = %v", pd14.Populations[i], k, f[k], k-1, f[k-1])
 			}
 			mean += 1 - f[k]
 		}
 		if tail := 1 - f[len(f)-1]; tail >= 1.0/(1<<25) || tail < 0 {
-			t.Errorf("%s: tail 1 - F(%d) = %v, want in [0, 2^-25)", models.PD14Populations[i], len(f)-1, tail)
+			t.Errorf("%s: tail 1 - F(%d) = %v, want in [0, 2^-25)", pd14.Populations[i], len(f)-1, tail)
 		}
 		if math.Abs(mean-lambda) > 1e-6 {
-			t.Errorf("%s: mean %v, want %v", models.PD14Populations[i], mean, lambda)
+			t.Errorf("%s: mean %v, want %v", pd14.Populations[i], mean, lambda)
 		}
 	}
 }
@@ -224,17 +256,17 @@ func TestPD14PoissonCDF(t *testing.T) {
 // cpu and gl draw the same numbers, so their currents must agree.
 func TestPD14PoissonInput(t *testing.T) {
 	const n, steps, pop = 4000, 300, 2
-	w := models.PD14PSPExc * models.PD14PSCOverPSP(models.PD14Cm, models.PD14TauM, models.PD14TauSyn)
-	lambda := float64(models.PD14KExt[pop]) * 8 * 1e-4
-	p11 := math.Exp(-models.PD14Dt / models.PD14TauSyn)
+	w := pd14.PSPExc * pd14.PSCOverPSP(pd14.Cm, pd14.TauM, pd14.TauSyn)
+	lambda := float64(pd14.KExt[pop]) * 8 * 1e-4
+	p11 := math.Exp(-pd14.Dt / pd14.TauSyn)
 	wantMean, wantVar := w*lambda/(1-p11), w*w*lambda/(1-p11*p11)
 	var got [][]float32
-	for _, be := range []backend.Backend{cobaCPU(t), gltest.Open(t)} {
+	for _, be := range []backend.Backend{cpuBackend(t), gltest.Open(t)} {
 		net, err := core.NewNetwork(core.Config{Backend: be, Seed: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := net.NewNeuronGroup("L4E", core.Size(n), core.Behaviors{1: &models.PD14Neuron{Pop: pop, PoissonExt: w}})
+		g, err := net.NewNeuronGroup("L4E", core.Size(n), core.Behaviors{1: &pd14.Neuron{Pop: pop, PoissonExt: w}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,16 +314,16 @@ func TestPD14PoissonRates(t *testing.T) {
 		t.Skip("PD14 at scale 0.05 takes seconds")
 	}
 	for _, merged := range []bool{false, true} {
-		rates := pd14RunOpts(t, cobaCPU(t), core.SxD, models.PD14Options{Scale: 0.05, Poisson: true, Separate: !merged}, 500, 1500)
+		rates := pd14RunOpts(t, cpuBackend(t), core.SxD, pd14.Options{Scale: 0.05, Poisson: true, Separate: !merged}, 500, 1500)
 		t.Logf("cpu rates with Poisson input, merged %v (Hz): %v", merged, rates)
 		for i, r := range rates {
 			if !(r >= 0.05 && r <= 30) {
-				t.Errorf("merged %v: %s fires at %.3f Hz, want 0.05..30 Hz", merged, models.PD14Populations[i], r)
+				t.Errorf("merged %v: %s fires at %.3f Hz, want 0.05..30 Hz", merged, pd14.Populations[i], r)
 			}
 		}
 		for _, l := range []int{0, 2} {
 			if !(rates[l+1] > rates[l]) {
-				t.Errorf("merged %v: %s fires at %.3f Hz, not faster than %s (%.3f Hz)", merged, models.PD14Populations[l+1], rates[l+1], models.PD14Populations[l], rates[l])
+				t.Errorf("merged %v: %s fires at %.3f Hz, not faster than %s (%.3f Hz)", merged, pd14.Populations[l+1], rates[l+1], pd14.Populations[l], rates[l])
 			}
 		}
 	}
@@ -305,9 +337,9 @@ func TestPD14PoissonRates(t *testing.T) {
 // to the last spike.
 func TestPD14Merged(t *testing.T) {
 	for _, layout := range []core.Layout{core.SxD, core.DxS} {
-		be := cobaCPU(t)
-		_, pops := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02, Separate: true})
-		_, all := pd14BuiltOpts(t, be, 4, layout, models.PD14Options{Scale: 0.02})
+		be := cpuBackend(t)
+		_, pops := pd14BuiltOpts(t, be, 4, layout, pd14.Options{Scale: 0.02, Separate: true})
+		_, all := pd14BuiltOpts(t, be, 4, layout, pd14.Options{Scale: 0.02})
 		if all.All == nil || all.Groups != ([8]*core.NeuronGroup{}) || pops.All != nil {
 			t.Fatalf("forms not as asked: merged has All %v and Groups %v", all.All, all.Groups)
 		}
@@ -357,9 +389,9 @@ func TestPD14Merged(t *testing.T) {
 			t.Fatalf("%v: %d entries in the projections, %d merged", layout, seen, len(merged))
 		}
 	}
-	be := cobaCPU(t)
+	be := cpuBackend(t)
 	a := pd14Run(t, be, core.SxD, 0.02, 0, 1000)
-	b := pd14RunOpts(t, be, core.SxD, models.PD14Options{Scale: 0.02}, 0, 1000)
+	b := pd14RunOpts(t, be, core.SxD, pd14.Options{Scale: 0.02}, 0, 1000)
 	if a != b {
 		t.Errorf("rates differ: %v per population, %v merged", a, b)
 	}
@@ -390,14 +422,14 @@ func TestPD14StateAcrossBackends(t *testing.T) {
 func pd14StateAcrossBackends(t *testing.T, merged bool) {
 	type side struct {
 		be backend.Backend
-		m  *models.PD14
+		m  *pd14.Circuit
 		n  *core.Network
 	}
 	build := func(be backend.Backend) side {
-		net, m := pd14BuiltOpts(t, be, 5, core.SxD, models.PD14Options{Scale: 0.02, Separate: !merged})
+		net, m := pd14BuiltOpts(t, be, 5, core.SxD, pd14.Options{Scale: 0.02, Separate: !merged})
 		return side{be, m, net}
 	}
-	c, g := build(cobaCPU(t)), build(gltest.Open(t))
+	c, g := build(cpuBackend(t)), build(gltest.Open(t))
 	read := func(s side, x backend.Tensor) []float32 {
 		out := make([]float32, x.Len())
 		if err := s.be.Read(out, x, 0); err != nil {
@@ -487,7 +519,7 @@ func pd14StateAcrossBackends(t *testing.T, merged bool) {
 func TestPD14DrawIndependentOfCores(t *testing.T) {
 	get := func(procs int) [][]pd14Matrix {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		be := cobaCPU(t)
+		be := cpuBackend(t)
 		_, m := pd14Built(t, be, 9, 0.02)
 		out := make([][]pd14Matrix, 8)
 		for tg := range m.Projections {
@@ -506,7 +538,7 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 		for sr := range a[tg] {
 			x, y := a[tg][sr], b[tg][sr]
 			if !slices.Equal(x.start, y.start) || !slices.Equal(x.idx, y.idx) || !slices.Equal(x.w, y.w) || !slices.Equal(x.delays, y.delays) {
-				t.Errorf("projection %s -> %s differs between 1 and 3 cores", models.PD14Populations[sr], models.PD14Populations[tg])
+				t.Errorf("projection %s -> %s differs between 1 and 3 cores", pd14.Populations[sr], pd14.Populations[tg])
 			}
 			n += len(x.idx)
 		}
@@ -518,19 +550,19 @@ func TestPD14DrawIndependentOfCores(t *testing.T) {
 
 // pd14Built builds and initializes PD14 (SxD, a group per population
 // and projection) at scale s on be.
-func pd14Built(t *testing.T, be backend.Backend, seed uint64, s float64) (*core.Network, *models.PD14) {
+func pd14Built(t *testing.T, be backend.Backend, seed uint64, s float64) (*core.Network, *pd14.Circuit) {
 	t.Helper()
-	return pd14BuiltOpts(t, be, seed, core.SxD, models.PD14Options{Scale: s, Separate: true})
+	return pd14BuiltOpts(t, be, seed, core.SxD, pd14.Options{Scale: s, Separate: true})
 }
 
 // pd14BuiltOpts builds and initializes PD14 with o in layout on be.
-func pd14BuiltOpts(t *testing.T, be backend.Backend, seed uint64, layout core.Layout, o models.PD14Options) (*core.Network, *models.PD14) {
+func pd14BuiltOpts(t *testing.T, be backend.Backend, seed uint64, layout core.Layout, o pd14.Options) (*core.Network, *pd14.Circuit) {
 	t.Helper()
 	net, err := core.NewNetwork(core.Config{Backend: be, Seed: seed, Layout: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.PD14Net(net, o)
+	m, err := pd14.Build(net, o)
 	if err != nil {
 		t.Fatal(err)
 	}
