@@ -22,7 +22,7 @@ import (
 // blockSize is the number of elements an instruction processes at a time.
 const blockSize = 512
 
-//go:generate go run gen_loops.go -o loops.go
+//go:generate go run gen_loops.go -o loops.go -asm loops_amd64
 
 // loopFunc runs one operation over a block: d[i] = f(a[i], b[i], c[i], k,
 // k2) for every i; operands the operation does not use are nil.
