@@ -188,7 +188,7 @@ func TestRefractoryWrapErrorsAndSteps(t *testing.T) {
 }
 
 // The COBA neuron without synapses follows a float64 forward-Euler
-// reference of models.md's equations (Brian2's euler: every right-hand
+// reference of docs/models.md's equations (Brian2's euler: every right-hand
 // side reads the start-of-step values; v frozen for 50 steps after a
 // spike, conductances decaying throughout). The neurons start at
 // different points (one above threshold, so it fires at once and its

@@ -2,9 +2,10 @@
 //
 // The reference models of the project (M1 basic, M2 LIF, M3 Izhikevich,
 // M4 Izhikevich 2003, M5 COBA, M6 simple LIF + STDP, M7 Izhikevich + trace
-// STDP, M8 SORN, M9 PD14; see shared/reference/models.md) are ordinary
-// behaviours, used by the examples, the benchmarks and the cross-backend
-// tests; each is built by one function that adds its groups to a network.
+// STDP, M8 SORN; M9 PD14 is package models/pd14) are ordinary behaviours,
+// used by the examples, the benchmarks and the cross-backend tests; each is
+// built by one function that adds its groups to a network. docs/models.md
+// defines them.
 //
 // The field's classics written as equations (package equations): HH, the
 // HH chain, WangBuzsaki, HindmarshRose, BrunelHakim, Synfire, LIFNetEq,

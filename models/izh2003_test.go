@@ -40,7 +40,7 @@ func cpuBackend(t *testing.T) backend.Backend {
 	return b
 }
 
-// m4Ref is a float32 host reference of M4 written from models.md in the
+// m4Ref is a float32 host reference of M4 written from docs/models.md in the
 // order of the paper's MATLAB loop (noise, threshold, reset, input, two
 // v half-steps, u), with the kernel's operation order inside each line.
 type m4Ref struct {

@@ -101,7 +101,7 @@ func TestBasicInputStep(t *testing.T) {
 }
 
 // izhRef is a float32 host reference of M3 without noise, written from
-// models.md with the kernel's operation order.
+// docs/models.md with the kernel's operation order.
 type izhRef struct {
 	v, u, i, fired [2][]float32
 	w              [4][]float32 // SxD: row = source

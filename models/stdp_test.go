@@ -56,7 +56,7 @@ func uniformAt(k rng.Key, i int) float32 { return rng.Sample(rng.UniformDist(0, 
 
 func normalAt(k rng.Key, i int) float32 { return rng.Sample(rng.NormalDist(15, 1), k, uint64(i)) }
 
-// m6Ref is a float32 host reference of M6 written from models.md, in the
+// m6Ref is a float32 host reference of M6 written from docs/models.md, in the
 // kernel's operation order; W is SxD (row = presynaptic neuron).
 type m6Ref struct {
 	n                 int
@@ -149,7 +149,7 @@ func TestLIFSTDPMatchesReference(t *testing.T) {
 	}
 }
 
-// m7Ref is one step of M7 from a given state, in float64 from models.md
+// m7Ref is one step of M7 from a given state, in float64 from docs/models.md
 // (PymoNNto script order: input, neurons, traces, depression, potentiation).
 type m7Ref struct {
 	n                     int

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """M5 in Brian2: the COBA benchmark (Brette et al. 2007, benchmark 1;
 Vogels & Abbott 2005), as GoMoNNto's models.COBA (see
-/work/shared/reference/models.md, M5).
+docs/models.md, M5).
 
 N = 4000 neurons, the first 80% excitatory (E) and the rest inhibitory (I),
 every ordered pair (self-pairs included) connected independently with

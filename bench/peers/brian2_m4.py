@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """M4 in Brian2: Izhikevich's (2003) "simple model" network, as GoMoNNto's
-models.Izhikevich2003 (see /work/shared/reference/models.md, M4).
+models.Izhikevich2003 (see docs/models.md, M4).
 
 Ne=800 excitatory and Ni=200 inhibitory neurons, all-to-all synapses
 including self-connections, weights 0.5*U[0,1) from E and -U[0,1) from I.

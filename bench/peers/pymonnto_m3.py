@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Peer benchmark: PymoNNto's classic Izhikevich network (model M3).
 
-Builds M3 exactly as /work/shared/reference/models.md defines it, written the
+Builds M3 exactly as docs/models.md defines it, written the
 way PymoNNto's own Examples_Classical/Izhikevich.py writes it (numpy, float32,
 np.sum(W[:, fired], axis=1) column selection), and times
 Network.simulate_iterations(steps) only: network construction, initialisation
@@ -144,7 +144,7 @@ def blas_info():
 
 
 def build(P, ne, ni, seed, count_spikes=False):
-    """M3: models.md, written in the style of Examples_Classical/Izhikevich.py."""
+    """M3 of docs/models.md, written in the style of Examples_Classical/Izhikevich.py."""
     np.random.seed(seed)
 
     class Izhikevich_main(P.Behavior):

@@ -8,7 +8,7 @@
 # time over Brian2's run time (Brian2 2.5's standalone run time is
 # std::clock(), process CPU time, which for its single thread is its wall
 # time), and, as before, the benchmark's CPU time over Brian2's (<= 1.0
-# meets performance.md's target). See bench/peers/README.md.
+# meets the target of docs/targets.md). See bench/peers/README.md.
 #
 #   bench/peers/run_m5.sh
 #

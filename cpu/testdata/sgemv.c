@@ -1,6 +1,7 @@
-// sgemv.c measures OpenBLAS sgemv on the 5000x5000 float32 matrix of
-// BenchmarkMatVec5000, the anchor of performance.md. Run it side by side
-// with the Go benchmark, on the same machine and in the same minute:
+// sgemv.c times OpenBLAS sgemv (plain and transposed) on a 5000x5000
+// float32 matrix, the size of BenchmarkMatVec5000: the cpu backend's dense
+// mat-vec should reach at least 0.8x its speed (docs/targets.md). Run both
+// on the same machine in the same minute:
 //
 //	gcc -O2 cpu/testdata/sgemv.c -o /tmp/sgemv -lopenblas && /tmp/sgemv
 //	go test ./cpu -run XXX -bench MatVec5000 -benchtime=50x
