@@ -17,9 +17,10 @@ import (
 // tmpSuffix ends the names of files being written; readers ignore them.
 const tmpSuffix = ".tmp"
 
-// killHook, set by tests, is called at the stages of a write ("data" with
-// the bytes written so far, "synced", "renamed", "dirsynced"); a test
-// helper process kills itself there to check what a crash leaves.
+// killHook is called at the stages of a write ("data" with the bytes
+// written so far, "synced", "renamed", "dirsynced"); a test helper
+// process kills itself there to check what a crash leaves. Only tests set
+// it, through SetKillHook in export_test.go; it is nil otherwise.
 var killHook func(stage string, written int64)
 
 func hook(stage string, n int64) {

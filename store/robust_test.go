@@ -423,11 +423,11 @@ func killHelper() {
 	if err := net.SimulateIterations(4, core.SimOptions{Quiet: true}); err != nil {
 		os.Exit(2)
 	}
-	killHook = func(s string, written int64) {
+	SetKillHook(func(s string, written int64) {
 		if s == stage && written >= n {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
-	}
+	})
 	if _, err := ck.Save(net); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
