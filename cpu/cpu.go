@@ -50,7 +50,7 @@ type Backend struct {
 	prop propagateJob
 	out  outerJob
 	norm normalizeJob
-	// dq holds the queued PropagateDelayed and TakeSlot calls (delay.go),
+	// dq holds the queued PropagateDelayed and TakeSlot calls (delay_queue.go),
 	// kq the queued kernel runs (fuse.go); at most one of them is not
 	// empty.
 	dq delayQueue
