@@ -11,19 +11,8 @@ import (
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/opengl/gltest"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
 )
-
-func cobaCPU(t testing.TB) backend.Backend {
-	t.Helper()
-	b, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 func newCOBA(t testing.TB, be backend.Backend, seed uint64, n int) (*core.Network, *models.ClassicNet) {
 	t.Helper()
@@ -110,7 +99,7 @@ func TestRefractoryWrapTrajectory(t *testing.T) {
 			[]float32{0, 3, 2, 1, 0, 3, 2, 1, 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			net, err := core.NewNetwork(core.Config{Backend: cobaCPU(t), Seed: 1})
+			net, err := core.NewNetwork(core.Config{Backend: cpuBackend(t), Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +185,7 @@ func TestRefractoryWrapErrorsAndSteps(t *testing.T) {
 // mV and relative 1e-5 of the conductances over 400 steps, and fires in
 // the same steps.
 func TestCOBANeuronMatchesEuler(t *testing.T) {
-	net, err := core.NewNetwork(core.Config{Backend: cobaCPU(t), Seed: 2})
+	net, err := core.NewNetwork(core.Config{Backend: cpuBackend(t), Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +265,7 @@ func TestCOBANeuronMatchesEuler(t *testing.T) {
 // with the conductances at the end of step s+49 (float64 reference,
 // within 1e-4 mV).
 func TestCOBARefractoryInNetwork(t *testing.T) {
-	net, m := newCOBA(t, cobaCPU(t), 7, 4000)
+	net, m := newCOBA(t, cpuBackend(t), 7, 4000)
 	if err := net.Initialize(); err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +418,7 @@ func TestCOBAAgreesWithBrian2(t *testing.T) {
 	if err := json.Unmarshal(raw, &ref); err != nil {
 		t.Fatal(err)
 	}
-	be := cobaCPU(t)
+	be := cpuBackend(t)
 	var runs []map[string]float64
 	for s := 1; s <= cobaSeeds; s++ {
 		runs = append(runs, cobaRun(t, be, uint64(s), 10000))
@@ -478,7 +467,7 @@ const (
 // the conductances within 1e-5 relative over 50 steps, and the same spike
 // masks in every step. On Mesa llvmpipe the two are bitwise equal.
 func TestCOBAAcrossBackends(t *testing.T) {
-	cn, cm := newCOBA(t, cobaCPU(t), 11, 4000)
+	cn, cm := newCOBA(t, cpuBackend(t), 11, 4000)
 	gn, gm := newCOBA(t, gltest.Open(t), 11, 4000)
 	for _, n := range []*core.Network{cn, gn} {
 		if err := n.Initialize(); err != nil {
@@ -534,23 +523,12 @@ func TestCOBAAcrossBackends(t *testing.T) {
 
 // A step of M5 allocates nothing on either backend.
 func TestCOBAZeroAllocs(t *testing.T) {
-	for _, be := range []backend.Backend{cobaCPU(t), gltest.Open(t)} {
+	for _, be := range []backend.Backend{cpuBackend(t), gltest.Open(t)} {
 		n, _ := newCOBA(t, be, 3, 4000)
 		if err := n.Initialize(); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.SimulateIterations(20, core.SimOptions{Quiet: true}); err != nil {
-			t.Fatal(err)
-		}
-		allocs := testing.AllocsPerRun(50, func() {
-			if err := n.SimulateIteration(); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if err := be.Sync(); err != nil {
-			t.Fatal(err)
-		}
-		if allocs != 0 {
+		if allocs := stepAllocs(t, n, 20); allocs != 0 {
 			t.Errorf("M5 on %s: %.2f allocations per step, want 0", be.Name(), allocs)
 		}
 	}
@@ -559,7 +537,7 @@ func TestCOBAZeroAllocs(t *testing.T) {
 // Bad options are errors that name the problem.
 func TestCOBABadOptions(t *testing.T) {
 	for _, o := range []models.COBAOptions{{N: 3}, {N: 100, P: 1.5}, {N: 100, P: -0.1}} {
-		net, err := core.NewNetwork(core.Config{Backend: cobaCPU(t), Seed: 1})
+		net, err := core.NewNetwork(core.Config{Backend: cpuBackend(t), Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

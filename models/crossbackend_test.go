@@ -172,18 +172,7 @@ func TestZeroAllocsPerStepBothBackends(t *testing.T) {
 	for _, be := range []backend.Backend{cb, gb} {
 		for _, c := range crossCases {
 			n, _ := build(t, be, c, 3)
-			if err := n.SimulateIterations(5, core.SimOptions{Quiet: true}); err != nil {
-				t.Fatal(err)
-			}
-			allocs := testing.AllocsPerRun(50, func() {
-				if err := n.SimulateIteration(); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if err := be.Sync(); err != nil {
-				t.Fatal(err)
-			}
-			if allocs != 0 {
+			if allocs := stepAllocs(t, n, 5); allocs != 0 {
 				t.Errorf("%s on %s: %.2f allocations per step, want 0", c.name, be.Name(), allocs)
 			}
 		}

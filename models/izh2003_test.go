@@ -13,7 +13,6 @@ import (
 	"github.com/gomonnto/gomonnto/backend/opengl/gltest"
 	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
 )
 
@@ -28,16 +27,6 @@ func newM4(t *testing.T, be backend.Backend, seed uint64, o models.Izh2003Option
 		t.Fatal(err)
 	}
 	return n, m
-}
-
-func cpuBackend(t *testing.T) backend.Backend {
-	t.Helper()
-	b, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
 }
 
 // m4Ref is a float32 host reference of M4 written from docs/models.md in the
@@ -460,18 +449,7 @@ func TestIzh2003ZeroAllocs(t *testing.T) {
 		if err := n.Initialize(); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.SimulateIterations(5, core.SimOptions{Quiet: true}); err != nil {
-			t.Fatal(err)
-		}
-		allocs := testing.AllocsPerRun(50, func() {
-			if err := n.SimulateIteration(); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if err := be.Sync(); err != nil {
-			t.Fatal(err)
-		}
-		if allocs != 0 {
+		if allocs := stepAllocs(t, n, 5); allocs != 0 {
 			t.Errorf("M4 on %s: %.2f allocations per step, want 0", be.Name(), allocs)
 		}
 	}

@@ -4,33 +4,17 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
 )
 
 func newNet(t *testing.T, layout core.Layout) *core.Network {
 	t.Helper()
-	b, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	n, err := core.NewNetwork(core.Config{Backend: b, Seed: 5, Layout: layout})
+	n, err := core.NewNetwork(core.Config{Backend: cpuBackend(t), Seed: 5, Layout: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func read(t *testing.T, x backend.Tensor) []float32 {
-	t.Helper()
-	out := make([]float32, x.Len())
-	if err := x.Backend().Read(out, x, 0); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // M1 example 2: the mean activity decays by exactly 0.99 per step.

@@ -263,7 +263,7 @@ func plSetSparse(t *testing.T, sg *core.SynapseGroup, name string, dxs []float32
 // entries read as 0) as dst x src.
 func plReadMat(t *testing.T, sg *core.SynapseGroup, m backend.Tensor) []float32 {
 	t.Helper()
-	v := plRead(t, m)
+	v := read(t, m)
 	if sp, ok := m.(backend.SparseTensor); ok {
 		rs, ci := sp.Structure()
 		full := make([]float32, m.Rows()*m.Cols())
@@ -283,15 +283,6 @@ func plReadMat(t *testing.T, sg *core.SynapseGroup, m backend.Tensor) []float32 
 		for j := range s {
 			out[i*s+j] = v[j*d+i]
 		}
-	}
-	return out
-}
-
-func plRead(t *testing.T, x backend.Tensor) []float32 {
-	t.Helper()
-	out := make([]float32, x.Len())
-	if err := x.Backend().Read(out, x, 0); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -394,9 +385,9 @@ func TestPymoNNtoLibHomeostasis(t *testing.T) {
 			var d plDiff
 			for k := range act.rows {
 				plStep(t, n)
-				d.check(t, fmt.Sprintf("%s %s step %d threshold", be.Name(), c.name, k+1), plRead(t, g.Var("threshold")), want.row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d threshold", be.Name(), c.name, k+1), read(t, g.Var("threshold")), want.row(k), 0, 0)
 				if ti != nil {
-					d.check(t, fmt.Sprintf("%s %s step %d average", be.Name(), c.name, k+1), plRead(t, ti.Average()), c.arr(t, "average").row(k), 0, 0)
+					d.check(t, fmt.Sprintf("%s %s step %d average", be.Name(), c.name, k+1), read(t, ti.Average()), c.arr(t, "average").row(k), 0, 0)
 				}
 			}
 			t.Logf("%s %s: %s", be.Name(), c.name, d)
@@ -420,8 +411,8 @@ func TestPymoNNtoLibExhaustion(t *testing.T) {
 			var d plDiff
 			for k := range in.rows {
 				plStep(t, n)
-				d.check(t, fmt.Sprintf("%s %s step %d voltage", be.Name(), c.name, k+1), plRead(t, g.Var("voltage")), wantV.row(k), 0, 0)
-				d.check(t, fmt.Sprintf("%s %s step %d exhaustion", be.Name(), c.name, k+1), plRead(t, g.Var("exhaustion")), wantE.row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d voltage", be.Name(), c.name, k+1), read(t, g.Var("voltage")), wantV.row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d exhaustion", be.Name(), c.name, k+1), read(t, g.Var("exhaustion")), wantE.row(k), 0, 0)
 			}
 			t.Logf("%s %s: %s", be.Name(), c.name, d)
 		}
@@ -443,8 +434,8 @@ func TestPymoNNtoLibRelativeRefractory(t *testing.T) {
 			var d plDiff
 			for k := range out.rows {
 				plStep(t, n)
-				d.check(t, fmt.Sprintf("%s %s step %d activity", be.Name(), c.name, k+1), plRead(t, g.Var("activity")), c.arr(t, "activity").row(k), 0, 0)
-				d.check(t, fmt.Sprintf("%s %s step %d refractory_counter", be.Name(), c.name, k+1), plRead(t, g.Var("refractory_counter")), c.arr(t, "refractory_counter").row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d activity", be.Name(), c.name, k+1), read(t, g.Var("activity")), c.arr(t, "activity").row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d refractory_counter", be.Name(), c.name, k+1), read(t, g.Var("refractory_counter")), c.arr(t, "refractory_counter").row(k), 0, 0)
 			}
 			t.Logf("%s %s: %s", be.Name(), c.name, d)
 		}
@@ -586,8 +577,8 @@ func TestPymoNNtoLibThreeTermSTDP(t *testing.T) {
 					for k := range wantAA.rows {
 						plStep(t, n)
 						what := fmt.Sprintf("%s %s sparse=%v %s step %d", be.Name(), layout, sparse, c.name, k+1)
-						d.check(t, what+" A.spike", plRead(t, A.Var("spike")), c.arr(t, "spikesA").row(k), 0, 0)
-						d.check(t, what+" B.spike", plRead(t, B.Var("spike")), c.arr(t, "spikesB").row(k), 0, 0)
+						d.check(t, what+" A.spike", read(t, A.Var("spike")), c.arr(t, "spikesA").row(k), 0, 0)
+						d.check(t, what+" B.spike", read(t, B.Var("spike")), c.arr(t, "spikesB").row(k), 0, 0)
 						d.check(t, what+" W(A->A)", plReadMat(t, sAA, sAA.Var("W")), wantAA.row(k), bound, 0)
 						d.check(t, what+" W(B->A)", plReadMat(t, sBA, sBA.Var("W")), wantBA.row(k), bound, 0)
 						d.check(t, what+" W(B->A, GABA)", plReadMat(t, sG, sG.Var("W")), c.arr(t, "WG").v, 0, 0)
@@ -693,7 +684,7 @@ func TestPymoNNtoLibCreateWeightsRandom(t *testing.T) {
 	}
 	plSetMat(t, sg, "enabled", en)
 	plInit(t, n)
-	for i, x := range plRead(t, sg.Var("W")) {
+	for i, x := range read(t, sg.Var("W")) {
 		if math.IsNaN(float64(x)) || (i < 5) != (x == 0) {
 			t.Fatalf("W[%d] = %v: want 0 in the disabled row 0 and finite weights > 0 elsewhere", i, x)
 		}
@@ -728,7 +719,7 @@ func TestPymoNNtoLibTimedArrayAndSpikeGenerator(t *testing.T) {
 			var d plDiff
 			for k := range want.rows {
 				plStep(t, n)
-				d.check(t, fmt.Sprintf("%s %s step %d", be.Name(), c.name, k+1), plRead(t, g.Var(name)), want.row(k), 0, 0)
+				d.check(t, fmt.Sprintf("%s %s step %d", be.Name(), c.name, k+1), read(t, g.Var(name)), want.row(k), 0, 0)
 			}
 			t.Logf("%s %s: %s", be.Name(), c.name, d)
 		}
@@ -756,7 +747,7 @@ func TestPymoNNtoLibPoissonInput(t *testing.T) {
 			var masks [][]float32
 			for i, n := range nets {
 				plStep(t, n)
-				masks = append(masks, plRead(t, gs[i].Var("spike")))
+				masks = append(masks, read(t, gs[i].Var("spike")))
 			}
 			for i, x := range masks[0] {
 				if x != 0 && x != 1 {
@@ -969,7 +960,7 @@ func TestPymoNNtoLibSpikeGeneratorPause(t *testing.T) {
 				want[(step-1)%3] = 1
 			}
 			var d plDiff
-			d.check(t, fmt.Sprintf("%s step %d", be.Name(), step), plRead(t, g.Var("spike")), want, 0, 0)
+			d.check(t, fmt.Sprintf("%s step %d", be.Name(), step), read(t, g.Var("spike")), want, 0, 0)
 			st, err := sg.MarshalState()
 			if err != nil {
 				t.Fatal(err)

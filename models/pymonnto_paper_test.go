@@ -101,9 +101,9 @@ func TestPymoNNtoPaperBasic(t *testing.T) {
 					for k := range noise.rows {
 						plStep(t, n)
 						s := fmt.Sprintf("%s step %d", what, k+1)
-						sp := plRead(t, g.Var("spike"))
+						sp := read(t, g.Var("spike"))
 						d.check(t, s+" spike", sp, c.arr(t, "spike").row(k), 0, 0)
-						d.check(t, s+" voltage", plRead(t, g.Var("voltage")), c.arr(t, "voltage").row(k), 0, 0)
+						d.check(t, s+" voltage", read(t, g.Var("voltage")), c.arr(t, "voltage").row(k), 0, 0)
 						for _, x := range sp {
 							spikes += int(x)
 						}
@@ -187,10 +187,10 @@ func TestPymoNNtoPaperComplex(t *testing.T) {
 							wb = plGLDivULP
 						}
 					}
-					sp := plRead(t, g.Var("spike"))
+					sp := read(t, g.Var("spike"))
 					dv.check(t, s+" spike", sp, c.arr(t, "spike").row(k), 0, 0)
-					dv.check(t, s+" voltage", plRead(t, g.Var("voltage")), c.arr(t, "voltage").row(k), 0, vb)
-					dv.check(t, s+" exhaustion", plRead(t, g.Var("exhaustion")), c.arr(t, "exhaustion").row(k), 0, vb)
+					dv.check(t, s+" voltage", read(t, g.Var("voltage")), c.arr(t, "voltage").row(k), 0, vb)
+					dv.check(t, s+" exhaustion", read(t, g.Var("exhaustion")), c.arr(t, "exhaustion").row(k), 0, vb)
 					for _, x := range sp {
 						spikes += int(x)
 					}
@@ -278,11 +278,11 @@ func TestPymoNNtoPaperBuilders(t *testing.T) {
 				spikes := 0
 				for range 200 {
 					plStep(t, n)
-					for _, x := range plRead(t, g.Var("spike")) {
+					for _, x := range read(t, g.Var("spike")) {
 						spikes += int(x)
 					}
 				}
-				for i, v := range plRead(t, g.Var("voltage")) {
+				for i, v := range read(t, g.Var("voltage")) {
 					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || v > 20 {
 						t.Fatalf("voltage[%d] = %v", i, v)
 					}

@@ -8,7 +8,6 @@ import (
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/opengl/gltest"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
 )
 
@@ -26,25 +25,6 @@ func sornNet(t testing.TB, be backend.Backend, seed uint64, o models.SORNOptions
 		t.Fatal(err)
 	}
 	return net, m
-}
-
-func sornCPU(t testing.TB) backend.Backend {
-	t.Helper()
-	be, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	return be
-}
-
-func sornRead(t testing.TB, x backend.Tensor) []float32 {
-	t.Helper()
-	out := make([]float32, x.Len())
-	if err := x.Backend().Read(out, x, 0); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // sornRef is a float64 host SORN read from an initialised network (SxD
@@ -81,7 +61,7 @@ func newSORNRef(t *testing.T, m *models.SORNNet) *sornRef {
 	}
 	sp := m.EE.Var("W").(backend.SparseTensor)
 	rs, ci := sp.Structure()
-	vals := sornRead(t, sp)
+	vals := read(t, sp)
 	for j := range ne {
 		for e := rs[j]; e < rs[j+1]; e++ {
 			r.wee[j][ci[e]], r.has[j][ci[e]] = float64(vals[e]), true
@@ -92,7 +72,7 @@ func newSORNRef(t *testing.T, m *models.SORNNet) *sornRef {
 		t    backend.Tensor
 		cols int
 	}{{r.wei, m.EI.Var("W"), ne}, {r.wie, m.IE.Var("W"), ni}} {
-		v := sornRead(t, d.t)
+		v := read(t, d.t)
 		for a := range d.w {
 			for b := range d.w[a] {
 				d.w[a][b] = float64(v[a*d.cols+b])
@@ -106,9 +86,9 @@ func newSORNRef(t *testing.T, m *models.SORNNet) *sornRef {
 		}
 		return out
 	}
-	r.te, r.ti = f64s(sornRead(t, m.E.Var("T"))), f64s(sornRead(t, m.I.Var("T")))
+	r.te, r.ti = f64s(read(t, m.E.Var("T"))), f64s(read(t, m.I.Var("T")))
 	r.x, r.xOld, r.y = make([]float64, ne), make([]float64, ne), make([]float64, ni)
-	mk := sornRead(t, m.Input.Masks())
+	mk := read(t, m.Input.Masks())
 	for l := range len([]rune(m.Input.Alphabet())) {
 		r.masks = append(r.masks, f64s(mk[l*ne:(l+1)*ne]))
 	}
@@ -205,7 +185,7 @@ func TestSORNMatchesReference(t *testing.T) {
 }
 
 func sornMatchesReference(t *testing.T, o models.SORNOptions) {
-	net, m := sornNet(t, sornCPU(t), 5, o)
+	net, m := sornNet(t, cpuBackend(t), 5, o)
 	r := newSORNRef(t, m)
 	if got := m.Input.Alphabet(); got != "abcdxyz" {
 		t.Fatalf("alphabet %q, want abcdxyz", got)
@@ -263,7 +243,7 @@ func sornMatchesReference(t *testing.T, o models.SORNOptions) {
 		if err := net.SimulateIteration(); err != nil {
 			t.Fatal(err)
 		}
-		gx, gy := sornRead(t, m.E.Var("spikes")), sornRead(t, m.I.Var("spikes"))
+		gx, gy := read(t, m.E.Var("spikes")), read(t, m.I.Var("spikes"))
 		r.advance(gx, gy)
 		for i, v := range gx {
 			spikes += int(v)
@@ -276,14 +256,14 @@ func sornMatchesReference(t *testing.T, o models.SORNOptions) {
 				t.Fatalf("step %d: y[%d] = %v, reference %v", step, k, v, r.y[k])
 			}
 		}
-		for i, v := range sornRead(t, m.E.Var("T")) {
+		for i, v := range read(t, m.E.Var("T")) {
 			if math.Abs(float64(v)-r.te[i]) > 1e-5 {
 				t.Fatalf("step %d: T_E[%d] = %v, reference %v", step, i, v, r.te[i])
 			}
 		}
 		sp := m.EE.Var("W").(backend.SparseTensor)
 		rs, ci := sp.Structure()
-		w := sornRead(t, sp)
+		w := read(t, sp)
 		for j := range r.ne {
 			for e := rs[j]; e < rs[j+1]; e++ {
 				if d := math.Abs(float64(w[e]) - r.wee[j][ci[e]]); d > 1e-5 {
@@ -313,7 +293,7 @@ func sornStats(t *testing.T, be backend.Backend, seed uint64, o models.SORNOptio
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Data, sornRead(t, m.EE.Var("W"))
+	return s.Data, read(t, m.EE.Var("W"))
 }
 
 func sornMean(x []float32) float64 {
@@ -328,7 +308,7 @@ func sornMean(x []float32) float64 {
 // mean over steps 2501-3000 lies in [0.05, 0.2]; W_EE stays non-negative
 // with every E unit's afferent weights summing to 1.
 func TestSORNActivitySettlesNearTarget(t *testing.T) {
-	be := sornCPU(t)
+	be := cpuBackend(t)
 	act, w := sornStats(t, be, 7, models.SORNOptions{NE: 200}, 3000)
 	last := sornMean(act[len(act)-500:])
 	first := sornMean(act[:100])
@@ -351,13 +331,13 @@ func TestSORNActivitySettlesNearTarget(t *testing.T) {
 // The normalized afferent sums also hold after plasticity (checked on
 // the stored entries through the structure).
 func TestSORNNormalizationHolds(t *testing.T) {
-	net, m := sornNet(t, sornCPU(t), 3, models.SORNOptions{NE: 100})
+	net, m := sornNet(t, cpuBackend(t), 3, models.SORNOptions{NE: 100})
 	if err := net.SimulateIterations(500, core.SimOptions{Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
 	sp := m.EE.Var("W").(backend.SparseTensor)
 	rs, ci := sp.Structure()
-	w := sornRead(t, sp)
+	w := read(t, sp)
 	sum := make([]float64, m.E.Size)
 	for j := range m.E.Size {
 		for e := rs[j]; e < rs[j+1]; e++ {
@@ -380,7 +360,7 @@ func TestSORNNormalizationHolds(t *testing.T) {
 // both lie in [0.05, 0.2] (trajectories of a binary network part once one
 // unit flips, the statistics must not).
 func TestSORNAcrossBackends(t *testing.T) {
-	cb, gb := sornCPU(t), gltest.Open(t)
+	cb, gb := cpuBackend(t), gltest.Open(t)
 	for _, mode := range sornModes {
 		t.Run(mode.name, func(t *testing.T) {
 			o := models.SORNOptions{NE: 200, Propagate: mode.propagate}
@@ -402,7 +382,7 @@ func TestSORNAcrossBackends(t *testing.T) {
 					{"E.T", cm.E.Var("T"), gm.E.Var("T"), 1e-5},
 					{"W_EE", cm.EE.Var("W"), gm.EE.Var("W"), 1e-5},
 				} {
-					want, got := sornRead(t, v.c), sornRead(t, v.g)
+					want, got := read(t, v.c), read(t, v.g)
 					for i := range want {
 						if math.Abs(float64(got[i]-want[i])) > v.tol {
 							t.Fatalf("step %d: %s[%d]: gl %v, cpu %v", step, v.name, i, got[i], want[i])
@@ -426,7 +406,7 @@ func TestSORNZeroAllocs(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		open func(testing.TB) backend.Backend
-	}{{"cpu", sornCPU}, {"gl", func(tb testing.TB) backend.Backend { return gltest.Open(tb) }}} {
+	}{{"cpu", cpuBackend}, {"gl", func(tb testing.TB) backend.Backend { return gltest.Open(tb) }}} {
 		for _, mode := range sornModes {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
 				net, _ := sornNet(t, c.open(t), 1, models.SORNOptions{NE: 200, Propagate: mode.propagate})
@@ -455,7 +435,7 @@ func TestSORNErrors(t *testing.T) {
 		{"no words", models.SORNOptions{Words: " , "}, "words is empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			net, err := core.NewNetwork(core.Config{Backend: sornCPU(t), Seed: 1, Layout: core.SxD})
+			net, err := core.NewNetwork(core.Config{Backend: cpuBackend(t), Seed: 1, Layout: core.SxD})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/gomonnto/gomonnto/backend/opengl/gltest"
 	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
-	"github.com/gomonnto/gomonnto/cpu"
 	"github.com/gomonnto/gomonnto/models"
 )
 
@@ -30,16 +29,6 @@ func stdpNet(t testing.TB, be backend.Backend, build stdpBuild, n int, seed uint
 		t.Fatal(err)
 	}
 	return net, m
-}
-
-func stdpCPU(t testing.TB) backend.Backend {
-	t.Helper()
-	b, err := cpu.New(backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
 }
 
 // stepKey returns the key of the single random draw of the next step. Each
@@ -119,7 +108,7 @@ func sameBits(t *testing.T, step int, name string, got, want []float32) {
 // weight 1 and STDP adds 0.001, both exact in the reference's order).
 func TestLIFSTDPMatchesReference(t *testing.T) {
 	const n, steps = 200, 60 // v starts at 0: the first spikes come after about 15 steps
-	net, m := stdpNet(t, stdpCPU(t), models.LIFSTDP, n, 3)
+	net, m := stdpNet(t, cpuBackend(t), models.LIFSTDP, n, 3)
 	r := &m6Ref{n: n, v: read(t, m.G.Var("v")), spikes: make([]float32, n), old: make([]float32, n), w: read(t, m.S.Var("W"))}
 	w0 := append([]float32(nil), r.w...)
 	for i, x := range w0 {
@@ -238,7 +227,7 @@ func closeTo(t *testing.T, step int, name string, got []float32, want []float64,
 // traces and W (soft-bound products) differ by about 1e-7.
 func TestIzhSTDPMatchesReference(t *testing.T) {
 	const n, steps, tol = 200, 150, 5e-5
-	net, m := stdpNet(t, stdpCPU(t), models.IzhSTDP, n, 4)
+	net, m := stdpNet(t, cpuBackend(t), models.IzhSTDP, n, 4)
 	g, s := m.G, m.S
 	var v0 []float32
 	totalSpikes, worst := 0, 0.0
@@ -326,7 +315,7 @@ func TestSTDPModelsAgreeAcrossBackends(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			gb := gltest.Open(t)
-			cn, cm := stdpNet(t, stdpCPU(t), c.build, 300, 21)
+			cn, cm := stdpNet(t, cpuBackend(t), c.build, 300, 21)
 			gn, gm := stdpNet(t, gb, c.build, 300, 21)
 			objs := []struct {
 				vars   []string
@@ -386,7 +375,7 @@ func TestSTDPStepsDoNotAllocate(t *testing.T) {
 	for _, be := range []struct {
 		name string
 		open func(*testing.T) backend.Backend
-	}{{"cpu", func(t *testing.T) backend.Backend { return stdpCPU(t) }}, {"gl", func(t *testing.T) backend.Backend { return gltest.Open(t) }}} {
+	}{{"cpu", func(t *testing.T) backend.Backend { return cpuBackend(t) }}, {"gl", func(t *testing.T) backend.Backend { return gltest.Open(t) }}} {
 		for _, m := range []struct {
 			name  string
 			build stdpBuild
@@ -414,7 +403,7 @@ func TestSTDPStepsDoNotAllocate(t *testing.T) {
 // raises weights.
 func TestLIFSTDPSpikeFraction(t *testing.T) {
 	const n, steps = 2000, 200
-	net, m := stdpNet(t, stdpCPU(t), models.LIFSTDP, n, 7)
+	net, m := stdpNet(t, cpuBackend(t), models.LIFSTDP, n, 7)
 	total := 0
 	w0 := read(t, m.S.Var("W"))
 	for range steps {

@@ -299,7 +299,7 @@ func TestPymoNNtoStructureNOX(t *testing.T) {
 			nonzero := 0
 			for s := range out.rows {
 				plStep(t, n)
-				got := plRead(t, g.Var("nox"))
+				got := read(t, g.Var("nox"))
 				d.check(t, fmt.Sprintf("%s step %d nox", what, s+1), got, c.arr(t, "nox").row(s), bound, 0)
 				for _, x := range got {
 					if x != 0 {
