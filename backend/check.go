@@ -17,7 +17,7 @@ func Shape(t Tensor) string {
 func CheckOwner(op string, b Backend, ts ...Tensor) {
 	for _, t := range ts {
 		if t != nil && t.Backend() != b {
-			panic(fmt.Sprintf("backend: %s: tensor %s belongs to backend %s, not %s", op, Shape(t), t.Backend().Name(), b.Name()))
+			panic(Misusef("backend", op, "tensor %s belongs to backend %s, not %s", Shape(t), t.Backend().Name(), b.Name()))
 		}
 	}
 }
@@ -26,10 +26,10 @@ func CheckOwner(op string, b Backend, ts ...Tensor) {
 func CheckSameLen(op string, n int, ts ...Tensor) {
 	for _, t := range ts {
 		if t == nil {
-			panic(fmt.Sprintf("backend: %s: nil tensor", op))
+			panic(Misusef("backend", op, "nil tensor"))
 		}
 		if t.Len() != n {
-			panic(fmt.Sprintf("backend: %s: length mismatch: %s has %d elements, want %d", op, Shape(t), t.Len(), n))
+			panic(Misusef("backend", op, "length mismatch: %s has %d elements, want %d", Shape(t), t.Len(), n))
 		}
 	}
 }
@@ -37,7 +37,7 @@ func CheckSameLen(op string, n int, ts ...Tensor) {
 // CheckRange panics unless [off, off+n) lies inside t.
 func CheckRange(op string, t Tensor, off, n int) {
 	if off < 0 || n < 0 || off+n > t.Len() {
-		panic(fmt.Sprintf("backend: %s: range [%d, %d) is outside tensor %s of %d elements", op, off, off+n, Shape(t), t.Len()))
+		panic(Misusef("backend", op, "range [%d, %d) is outside tensor %s of %d elements", off, off+n, Shape(t), t.Len()))
 	}
 }
 
@@ -47,10 +47,10 @@ func CheckVecLen(op, what string, t Tensor, n int, optional bool) {
 		if optional {
 			return
 		}
-		panic(fmt.Sprintf("backend: %s: %s is nil", op, what))
+		panic(Misusef("backend", op, "%s is nil", what))
 	}
 	if t.Len() != n {
-		panic(fmt.Sprintf("backend: %s: %s has %d elements (%s), want %d", op, what, t.Len(), Shape(t), n))
+		panic(Misusef("backend", op, "%s has %d elements (%s), want %d", what, t.Len(), Shape(t), n))
 	}
 }
 

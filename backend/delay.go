@@ -117,20 +117,20 @@ func CheckRingRead(dst []float32, depth, n int) error {
 func CheckPropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool, delays Delays, mask Tensor) {
 	const op = "PropagateDelayed"
 	if ring == nil || w == nil || delays == nil || mask == nil {
-		panic(fmt.Sprintf("backend: %s: nil operand (ring %s, W %s, delays %v, mask %s)", op, RingShape(ring), Shape(w), delays != nil, Shape(mask)))
+		panic(Misusef("backend", op, "nil operand (ring %s, W %s, delays %v, mask %s)", RingShape(ring), Shape(w), delays != nil, Shape(mask)))
 	}
 	nDst, nSrc := w.Rows(), w.Cols()
 	if trans {
 		nDst, nSrc = nSrc, nDst
 	}
 	if ring.Len() != nDst {
-		panic(fmt.Sprintf("backend: %s: ring buffer %s does not fit W %s (trans=%t): want one for %d destinations", op, RingShape(ring), Shape(w), trans, nDst))
+		panic(Misusef("backend", op, "ring buffer %s does not fit W %s (trans=%t): want one for %d destinations", RingShape(ring), Shape(w), trans, nDst))
 	}
 	if slot < 0 || slot >= ring.Depth() {
-		panic(fmt.Sprintf("backend: %s: slot %d is outside [0, %d) (the slots of ring buffer %s); pass the step number mod D", op, slot, ring.Depth(), RingShape(ring)))
+		panic(Misusef("backend", op, "slot %d is outside [0, %d) (the slots of ring buffer %s); pass the step number mod D", slot, ring.Depth(), RingShape(ring)))
 	}
 	if delays.Len() != w.NNZ() {
-		panic(fmt.Sprintf("backend: %s: %d delays, W has %d stored entries; make them with NewDelays for this W", op, delays.Len(), w.NNZ()))
+		panic(Misusef("backend", op, "%d delays, W has %d stored entries; make them with NewDelays for this W", delays.Len(), w.NNZ()))
 	}
 	CheckVecLen(op, "mask", mask, nSrc, false)
 }
@@ -139,13 +139,13 @@ func CheckPropagateDelayed(ring DelayRing, slot int, w SparseTensor, trans bool,
 func CheckTakeSlot(dst Tensor, ring DelayRing, slot int) {
 	const op = "TakeSlot"
 	if dst == nil || ring == nil {
-		panic(fmt.Sprintf("backend: %s: nil operand (dst %s, ring %s)", op, Shape(dst), RingShape(ring)))
+		panic(Misusef("backend", op, "nil operand (dst %s, ring %s)", Shape(dst), RingShape(ring)))
 	}
 	if dst.Len() != ring.Len() {
-		panic(fmt.Sprintf("backend: %s: dst %s has %d elements, ring buffer %s has %d destinations", op, Shape(dst), dst.Len(), RingShape(ring), ring.Len()))
+		panic(Misusef("backend", op, "dst %s has %d elements, ring buffer %s has %d destinations", Shape(dst), dst.Len(), RingShape(ring), ring.Len()))
 	}
 	if slot < 0 || slot >= ring.Depth() {
-		panic(fmt.Sprintf("backend: %s: slot %d is outside [0, %d) (the slots of ring buffer %s)", op, slot, ring.Depth(), RingShape(ring)))
+		panic(Misusef("backend", op, "slot %d is outside [0, %d) (the slots of ring buffer %s)", slot, ring.Depth(), RingShape(ring)))
 	}
 }
 

@@ -68,12 +68,7 @@ func Register(name string, d Driver) {
 func Names() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	names := make([]string, 0, len(drivers))
-	for n := range drivers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return namesLocked()
 }
 
 // ErrUnknown is returned (wrapped) by Open for a name no backend has.

@@ -38,13 +38,13 @@ type EventLog interface {
 // holding records of capacity records.
 func CheckGather(mask Tensor, n, records, capacity int) {
 	if mask == nil {
-		panic("backend: EventLog.Gather: nil mask")
+		panic(Misusef("backend", "EventLog.Gather", "nil mask"))
 	}
 	if mask.Len() != n {
-		panic(fmt.Sprintf("backend: EventLog.Gather: mask %s has %d elements, the log records masks of %d", Shape(mask), mask.Len(), n))
+		panic(Misusef("backend", "EventLog.Gather", "mask %s has %d elements, the log records masks of %d", Shape(mask), mask.Len(), n))
 	}
 	if records >= capacity {
-		panic(fmt.Sprintf("backend: EventLog.Gather: the log holds %d records; Drain it first", capacity))
+		panic(Misusef("backend", "EventLog.Gather", "the log holds %d records; Drain it first", capacity))
 	}
 }
 

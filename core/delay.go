@@ -293,17 +293,17 @@ func mod(x, m int) int {
 func (s *SynapseGroup) PropagateDelayed(dst, w, spikes backend.Tensor, alpha float32) {
 	st := s.delay
 	if st == nil {
-		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed without delays; call SetDelays, SetDelaySteps or SetUniformDelay first", s.name))
+		panic(backend.Misusef("core", "PropagateDelayed", "synapse group %q has no delays; call SetDelays, SetDelaySteps or SetUniformDelay first", s.name))
 	}
 	t := s.net.Iteration
 	if !st.started {
 		st.started, st.last = true, t-1
 	}
 	if t <= st.last {
-		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed called again in iteration %d; call it once per network iteration (net.SimulateIteration advances its ring buffer)", s.name, t))
+		panic(backend.Misusef("core", "PropagateDelayed", "synapse group %q: called again in iteration %d; call it once per network iteration (net.SimulateIteration advances its ring buffer)", s.name, t))
 	}
 	if st.w != nil && w != st.w {
-		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed with matrix %s, not the one whose synapses SetDelays gave delays", s.name, backend.Shape(w)))
+		panic(backend.Misusef("core", "PropagateDelayed", "synapse group %q: matrix %s is not the one whose synapses SetDelays gave delays", s.name, backend.Shape(w)))
 	}
 	be, depth, last := s.net.be, st.depth, st.last
 	st.last = t
@@ -333,7 +333,7 @@ func (s *SynapseGroup) propagateShared(dl backend.Delayer, r *sharedRing, dst, w
 	if r.dst == nil {
 		r.dst = dst
 	} else if r.dst != dst {
-		panic(fmt.Sprintf("core: synapse group %q: PropagateDelayed into %s, but its shared ring (ShareDelayRing) feeds another tensor; groups sharing a ring must add into the same dst", s.name, backend.Shape(dst)))
+		panic(backend.Misusef("core", "PropagateDelayed", "synapse group %q: dst %s, but its shared ring (ShareDelayRing) feeds another tensor; groups sharing a ring must add into the same dst", s.name, backend.Shape(dst)))
 	}
 	if !r.started {
 		r.started, r.last = true, t-1

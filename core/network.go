@@ -332,6 +332,10 @@ func (n *Network) Initialize() error {
 // their behaviours make.
 type Deferred interface{ DeferInitialize() }
 
+// reserver is a behaviour that makes room before a run of steps
+// (recorders: their buffers for the steps to come).
+type reserver interface{ Reserve(steps int) }
+
 // initLast marks behaviours initialised after the others (recorders).
 type initLast interface{ initializeLast() }
 
@@ -488,7 +492,7 @@ func (n *Network) SimulateIterations(steps int, opt SimOptions) error {
 	}
 	for _, o := range n.objects() {
 		for _, s := range o.common().slots {
-			if r, ok := s.b.(interface{ Reserve(int) }); ok {
+			if r, ok := s.b.(reserver); ok {
 				r.Reserve(steps)
 			}
 		}
