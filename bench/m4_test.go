@@ -10,7 +10,7 @@ import (
 
 // BenchmarkM4 is Izhikevich's (2003) simple-model network (800 E + 200 I
 // at n=1000, all-to-all dense synapses, heterogeneous parameters, Gaussian
-// noise drawn inside the fused neuron kernel, spike-driven input), without
+// noise drawn by one random fill per step, spike-driven input), without
 // recorders, SxD layout. One step is 1 ms of biological time, so
 // us/step / 1000 is the real-time factor. Compare with Brian2 C++
 // standalone: bench/peers/brian2_m4.py.

@@ -24,11 +24,12 @@ build)
   mkdir -p "$dir"
   go build -o "$dir/pd14" ./examples/pd14 &&
     go test -c -o "$dir/opengl.test" ./backend/opengl &&
-    go test -c -o "$dir/models.test" ./models &&
+    go test -c -o "$dir/pd14.test" ./models/pd14 &&
+    go test -c -o "$dir/equations.test" ./equations &&
     go test -c -o "$dir/bench.test" ./bench &&
     go test -c -o "$dir/ui.test" ./ui &&
     go test -c -o "$dir/store.test" ./store || exit 1
-  echo "built into $dir: pd14 opengl.test models.test bench.test store.test ui.test"
+  echo "built into $dir: pd14 opengl.test pd14.test equations.test bench.test store.test ui.test"
   ;;
 run)
   dir=$(cd "${2:?usage: gpu.sh run DIR OUT}" && pwd)
@@ -38,8 +39,11 @@ run)
   command -v nvidia-smi >/dev/null && nvidia-smi -L | tee "$out/gpu.txt"
   step() { echo "== $*" >&2; }
   step "gl against cpu: PD14 state (scale 0.02) and weights"
-  GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/models.test" -test.run 'TestPD14StateAcrossBackends|TestPD14Rates' -test.v >"$out/models.txt" 2>&1
-  echo "rc=$?" >>"$out/models.txt"; grep -E '^(--- |ok|FAIL|rc=)' "$out/models.txt"
+  GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/pd14.test" -test.run 'TestPD14StateAcrossBackends|TestPD14Rates' -test.v >"$out/pd14.txt" 2>&1
+  echo "rc=$?" >>"$out/pd14.txt"; grep -E '^(--- |ok|FAIL|rc=)' "$out/pd14.txt"
+  step "synaptic equations on gl against Brian2 (pair STDP, STDP into LIF, gap junctions)"
+  GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/equations.test" -test.run 'Brian2' -test.v >"$out/equations.txt" 2>&1
+  echo "rc=$?" >>"$out/equations.txt"; grep -E '^(--- |ok|FAIL|rc=)' "$out/equations.txt" | tail -20
   step "gl test package"
   GOMONNTO_REQUIRE_GL=1 timeout 300 "$dir/opengl.test" -test.count=1 >"$out/opengl.txt" 2>&1
   echo "rc=$?" >>"$out/opengl.txt"; tail -3 "$out/opengl.txt"
