@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/cpu"
 )
@@ -27,13 +28,10 @@ func newNet(t testing.TB, seed uint64) *core.Network {
 	return n
 }
 
+// read reads tensor x back from its backend.
 func read(t testing.TB, x backend.Tensor) []float32 {
 	t.Helper()
-	out := make([]float32, x.Len())
-	if err := x.Backend().Read(out, x, 0); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return backendtest.ReadAll(t, x.Backend(), x)
 }
 
 // logger records "name@iteration" for every call.
