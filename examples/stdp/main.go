@@ -124,7 +124,7 @@ func plots(dir string, w []float32, gmax float64, mean *core.Recorder) error {
 		sorted[k] = float32(float64(x) / gmax)
 	}
 	slices.Sort(sorted)
-	if err := cli.LinePlot(filepath.Join(dir, "stdp_weights_sorted.png"), "final weights, sorted (x: synapse rank)", "w / gmax", []cli.Line{{Label: "w/gmax", Y: sorted}}); err != nil {
+	if err := cli.LinePlotX(filepath.Join(dir, "stdp_weights_sorted.png"), "final weights, sorted", "synapse rank", "w / gmax", []cli.Line{{Label: "w/gmax", Y: sorted}}); err != nil {
 		return err
 	}
 	const bins = 20
@@ -136,7 +136,7 @@ func plots(dir string, w []float32, gmax float64, mean *core.Recorder) error {
 	for _, v := range sorted {
 		hist[min(int(v*bins), bins-1)]++
 	}
-	if err := cli.LinePlot(filepath.Join(dir, "stdp_weights_hist.png"), "final weights (x: bin, % of gmax)", "synapses", []cli.Line{{Label: "count", Y: hist, X: x}}); err != nil {
+	if err := cli.LinePlotX(filepath.Join(dir, "stdp_weights_hist.png"), "final weights", "w, % of gmax (bin's lower edge)", "synapses", []cli.Line{{Label: "count", Y: hist, X: x}}); err != nil {
 		return err
 	}
 	s, err := mean.Series("mean(w)")
@@ -147,5 +147,5 @@ func plots(dir string, w []float32, gmax float64, mean *core.Recorder) error {
 	for k, v := range s.Data {
 		y[k] = float32(float64(v) / gmax)
 	}
-	return cli.LinePlot(filepath.Join(dir, "stdp_mean_w.png"), "mean weight (x: iteration)", "mean w / gmax", []cli.Line{{Label: "mean w/gmax", Y: y, X: s.Iterations}})
+	return cli.LinePlot(filepath.Join(dir, "stdp_mean_w.png"), "mean weight", "mean w / gmax", []cli.Line{{Label: "mean w/gmax", Y: y, X: s.Iterations}})
 }

@@ -169,23 +169,29 @@ type Line struct {
 
 // LinePlot writes a PNG of curves over the step index.
 func LinePlot(path, title, ylabel string, lines []Line) error {
-	return linePlot(path, title, ylabel, lines, false)
+	return linePlot(path, title, "iteration", ylabel, lines, false)
+}
+
+// LinePlotX is LinePlot with another x axis than the step index (the
+// lines' X values are then in that axis' units).
+func LinePlotX(path, title, xlabel, ylabel string, lines []Line) error {
+	return linePlot(path, title, xlabel, ylabel, lines, false)
 }
 
 // LogLinePlot is LinePlot with a logarithmic y axis (values <= 0 are
 // drawn at 1e-30).
 func LogLinePlot(path, title, ylabel string, lines []Line) error {
-	return linePlot(path, title, ylabel, lines, true)
+	return linePlot(path, title, "iteration", ylabel, lines, true)
 }
 
-func linePlot(path, title, ylabel string, lines []Line, logY bool) error {
+func linePlot(path, title, xlabel, ylabel string, lines []Line, logY bool) error {
 	p := plot.New()
 	if logY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	p.Title.Text = title
-	p.X.Label.Text = "iteration"
+	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	empty := true
 	for k, l := range lines {
