@@ -226,9 +226,10 @@ type Dist = rng.Dist
 // memory for a whole update such as v += dt*(0.04*v*v + 5*v + 140 - u + I).
 type Kernel interface {
 	// Run executes the kernel with args bound, in order, to the program's
-	// tensor variables. Random calls in the program draw with key; the
+	// tensor variables and scalars to its scalars (expr.Env.Scalars; nil
+	// when it has none). Random calls in the program draw with key; the
 	// i-th call site uses Counter+i.
-	Run(args []Tensor, key RandKey)
+	Run(args []Tensor, scalars []float32, key RandKey)
 	// Release frees the kernel.
 	Release()
 }

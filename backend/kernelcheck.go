@@ -2,11 +2,15 @@ package backend
 
 import "github.com/gomonnto/gomonnto/backend/expr"
 
-// CheckKernelArgs panics unless args fit program p: one tensor per program
-// tensor, all of the same length n or of length 1 when only read. It
-// returns n, the number of elements the kernel runs over. Every backend's
-// Kernel.Run calls it so that misuse panics alike everywhere.
-func CheckKernelArgs(p *expr.Program, args []Tensor) int {
+// CheckKernelArgs panics unless args and scalars fit program p: one tensor
+// per program tensor, all of the same length n or of length 1 when only
+// read, and one number per scalar. It returns n, the number of elements
+// the kernel runs over. Every backend's Kernel.Run calls it so that misuse
+// panics alike everywhere.
+func CheckKernelArgs(p *expr.Program, args []Tensor, scalars []float32) int {
+	if len(scalars) != p.NumScalars() {
+		panic(Misusef("backend", "Kernel.Run", "%d scalars given, the program has %d (%v)", len(scalars), p.NumScalars(), p.Scalars()))
+	}
 	if len(args) != p.NumTensors() {
 		panic(Misusef("backend", "Kernel.Run", "%d tensors given, the program binds %d (%v)", len(args), p.NumTensors(), p.Tensors()))
 	}

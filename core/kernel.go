@@ -94,7 +94,7 @@ func NewKernelWith(obj Object, src string, consts Consts, extra map[string]backe
 func (k *Kernel) Run() {
 	key := backend.RandKey{Seed: k.net.seed, Counter: k.net.draws + 1}
 	k.net.draws += uint64(k.nrand)
-	k.k.Run(k.args, key)
+	k.k.Run(k.args, nil, key)
 }
 
 // Program is the compiled program.

@@ -77,8 +77,8 @@ func testZeroAllocs(t *testing.T, b *Backend, n, side int) {
 		{"Read", func() { _ = b.Read(buf, d, 0) }},
 		{"Sync", func() { _ = b.Sync() }},
 		{"KernelRuns", func() { // queued together, run by Sync
-			k1.Run(k1Args, backend.RandKey{Seed: 1})
-			k2.Run(k2Args, backend.RandKey{Seed: 2})
+			k1.Run(k1Args, nil, backend.RandKey{Seed: 1})
+			k2.Run(k2Args, nil, backend.RandKey{Seed: 2})
 			_ = b.Sync()
 		}},
 	}

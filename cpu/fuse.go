@@ -14,7 +14,8 @@ type kernel struct {
 	b    *Backend
 	p    *expr.Program
 	evs  []*expr.Evaluator // one per chunk number
-	vars [][]float32       // the storage of the queued run's tensors
+	vars [][]float32       // the storage of the queued run's tensors, then its scalars
+	sc   []float32         // the queued run's scalars
 	key  backend.RandKey
 	cost int // tensors plus expr.Program.Cost per element, for the split threshold
 
@@ -94,7 +95,8 @@ var _ backend.Fuser = (*Backend)(nil)
 // tensors in parallel chunks.
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	b.live("Fuse")
-	k := &kernel{b: b, p: p, vars: make([][]float32, len(p.Tensors())), cost: 2 + p.Cost() + p.NumTensors()}
+	k := &kernel{b: b, p: p, vars: make([][]float32, p.NumTensors()+p.NumScalars()), sc: make([]float32, p.NumScalars()),
+		cost: 2 + p.Cost() + p.NumTensors()}
 	for part := range maxChunks(b.threads) {
 		k.evs = append(k.evs, p.NewEvaluator())
 		k.hooks = append(k.hooks, gatherHook{k, part})
@@ -104,14 +106,14 @@ func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 
 // Run queues the program's run over every element (see kernelQueue); the
 // next operation of another kind carries it out.
-func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
+func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
 	const op = "Kernel.Run"
 	b := k.b
 	b.live(op)
 	if k.evs == nil {
 		panic("cpu: Kernel.Run: the kernel was released")
 	}
-	n := backend.CheckKernelArgs(k.p, args)
+	n := backend.CheckKernelArgs(k.p, args, scalars)
 	if k.queued || len(b.kq.runs) >= maxQueuedKernels {
 		b.flush()
 	}
@@ -126,6 +128,11 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 	for i, t := range k.ts { // (checked above; the run may write them)
 		t.gen++
 		k.vars[i] = t.data
+	}
+	nt := len(k.ts)
+	for j, v := range scalars {
+		k.sc[j] = v
+		k.vars[nt+j] = k.sc[j : j+1]
 	}
 	mark := b.kq.gen + 1
 	for i, t := range k.ts {

@@ -56,7 +56,7 @@ func testFuse(t *testing.T, s *suite) {
 			}
 			key := backend.RandKey{Seed: 99, Counter: uint64(1000 + ci)}
 			for step := 0; step < 3; step++ {
-				k.Run(args, key)
+				k.Run(args, nil, key)
 				p.Eval(host, 0, c.n, key)
 				key.Counter += uint64(p.NumRandom())
 			}
@@ -75,6 +75,7 @@ func testFuse(t *testing.T, s *suite) {
 		})
 	}
 	run(t, "sequence", func(t *testing.T) { testFuseSequence(t, s, f) })
+	run(t, "scalars", func(t *testing.T) { testFuseScalars(t, s, f) })
 	run(t, "misuse", func(t *testing.T) {
 		p, err := expr.Compile("x += y", expr.Env{Tensors: []string{"x", "y"}})
 		if err != nil {
@@ -94,8 +95,9 @@ func testFuse(t *testing.T, s *suite) {
 			{[]backend.Tensor{a, b}, "mismatch"},
 			{[]backend.Tensor{one, a}, "assigned"},
 		} {
-			expectPanic(t, "Kernel.Run misuse", func() { k.Run(m.args, backend.RandKey{}) }, m.want)
+			expectPanic(t, "Kernel.Run misuse", func() { k.Run(m.args, nil, backend.RandKey{}) }, m.want)
 		}
+		expectPanic(t, "Kernel.Run with a scalar the program lacks", func() { k.Run([]backend.Tensor{a, a}, []float32{1}, backend.RandKey{}) }, "scalars")
 	})
 }
 
@@ -146,7 +148,7 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
 		for i, name := range k.vars {
 			args[i], vars[i] = dev[name], host[name]
 		}
-		k.k.Run(args, backend.RandKey{})
+		k.k.Run(args, nil, backend.RandKey{})
 		k.p.Eval(vars, 0, len(host[k.vars[0]]), backend.RandKey{})
 	}
 	for step := 0; step < 3; step++ {
@@ -170,6 +172,53 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
 		for e, want := range host[name] {
 			if math.Float32bits(got[e]) != math.Float32bits(want) {
 				t.Fatalf("%s[%d] = %v, want %v bit for bit", name, e, got[e], want)
+			}
+		}
+	}
+}
+
+// testFuseScalars runs kernels with scalars (expr.Env.Scalars) whose values
+// change from run to run, in the caller's one reused slice, with runs of
+// two kernels queued back to back: every run must see the values given
+// with it, bit for bit as the reference evaluator.
+func testFuseScalars(t *testing.T, s *suite, f backend.Fuser) {
+	const n = 5003
+	g := newGen(47)
+	compile := func(src string, vars ...string) (*expr.Program, backend.Kernel) {
+		p, err := expr.Compile(src, expr.Env{Tensors: vars, Scalars: []string{"s0", "s1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.Fuse(p)
+		if err != nil {
+			t.Fatalf("Fuse: %v", err)
+		}
+		t.Cleanup(k.Release)
+		return p, k
+	}
+	pa, ka := compile("x = x*s0 + s1", "x")
+	pb, kb := compile("y = y > s0 ? s1 : y*s0", "y")
+	hx, hy := g.uniform(n, -2, 2), g.uniform(n, -2, 2)
+	dx, dy := vec(t, s.b, hx), vec(t, s.b, hy)
+	sc := make([]float32, 2)
+	for step := range 6 {
+		sc[0], sc[1] = 0.5+float32(step)*0.25, float32(step)-2.5
+		ka.Run([]backend.Tensor{dx}, sc, backend.RandKey{})
+		pa.Eval([][]float32{hx, sc[:1], sc[1:]}, 0, n, backend.RandKey{})
+		sc[0], sc[1] = float32(step)*0.3-1, 1.5-float32(step)
+		kb.Run([]backend.Tensor{dy}, sc, backend.RandKey{})
+		pb.Eval([][]float32{hy, sc[:1], sc[1:]}, 0, n, backend.RandKey{})
+		sc[0], sc[1] = 99, 99 // a backend must have copied the values
+	}
+	for _, c := range []struct {
+		name string
+		dev  backend.Tensor
+		want []float32
+	}{{"x", dx, hx}, {"y", dy, hy}} {
+		got := ReadAll(t, s.b, c.dev)
+		for e, want := range c.want {
+			if math.Float32bits(got[e]) != math.Float32bits(want) {
+				t.Fatalf("%s[%d] = %v, want %v bit for bit", c.name, e, got[e], want)
 			}
 		}
 	}

@@ -376,11 +376,14 @@ type naiveKernel struct {
 
 func (b *naive) Fuse(p *expr.Program) (backend.Kernel, error) { return &naiveKernel{b, p}, nil }
 
-func (k *naiveKernel) Run(args []backend.Tensor, key backend.RandKey) {
-	n := backend.CheckKernelArgs(k.p, args)
-	vars := make([][]float32, len(args))
+func (k *naiveKernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
+	n := backend.CheckKernelArgs(k.p, args, scalars)
+	vars := make([][]float32, len(args), len(args)+len(scalars))
 	for i, a := range args {
 		vars[i] = k.b.d("Kernel.Run", a)
+	}
+	for _, s := range scalars {
+		vars = append(vars, []float32{s})
 	}
 	k.p.Eval(vars, 0, n, key)
 }

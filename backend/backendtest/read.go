@@ -280,7 +280,7 @@ func testReadBatch(t *testing.T, s *suite) {
 				t.Fatalf("Fuse: %v", err)
 			}
 			defer k.Release()
-			k.Run([]backend.Tensor{v}, backend.RandKey{})
+			k.Run([]backend.Tensor{v}, nil, backend.RandKey{})
 			for i := range wantV {
 				wantV[i] = wantV[i]*2 - 3
 			}

@@ -150,7 +150,7 @@ func testEvents(t *testing.T, s *suite) {
 					host[i]++
 				}
 			}
-			k.Run([]backend.Tensor{fired, thr, v}, backend.RandKey{})
+			k.Run([]backend.Tensor{fired, thr, v}, nil, backend.RandKey{})
 			switch step % 4 {
 			case 0: // straight after the kernel
 				l.Gather(fired)

@@ -15,14 +15,23 @@ type Env struct {
 	Tensors []string
 	// Consts are named constants, baked into the program as literals.
 	Consts map[string]float32
+	// Scalars are read-only numbers given with each run (backend
+	// Kernel.Run's scalars, by position), so that a value that changes
+	// from run to run does not need a recompiled program or a tensor
+	// written from the host. At most MaxScalars.
+	Scalars []string
 }
+
+// MaxScalars bounds Env.Scalars.
+const MaxScalars = 4
 
 // Program is a compiled update program. It is immutable after Compile,
 // except that Program.Eval keeps a lazily created Evaluator.
 type Program struct {
 	src     string
 	stmts   []stmt
-	tensors []string
+	tensors []string // the tensors, then the scalars (inputs nt and up)
+	nt      int
 	consts  map[string]float32
 	writes  []bool
 	reads   []bool
@@ -46,7 +55,28 @@ type value struct {
 }
 
 // Tensors returns the names of the tensor variables, in argument order.
-func (p *Program) Tensors() []string { return append([]string(nil), p.tensors...) }
+func (p *Program) Tensors() []string { return append([]string(nil), p.tensors[:p.nt]...) }
+
+// Scalars returns the names of the scalars, in argument order.
+func (p *Program) Scalars() []string { return append([]string(nil), p.tensors[p.nt:]...) }
+
+// NumScalars is len(Scalars()), without allocating.
+func (p *Program) NumScalars() int { return len(p.tensors) - p.nt }
+
+// Positional reports whether the result depends on where an element is:
+// the program reads i or N, or draws random numbers. A program that is
+// not positional may run over a tensor in separate pieces.
+func (p *Program) Positional() bool {
+	if p.nrand > 0 {
+		return true
+	}
+	for _, v := range p.vals {
+		if v.live && (v.op == opIndex || v.op == opCount) {
+			return true
+		}
+	}
+	return false
+}
 
 // Cost estimates the CPU work per element, for deciding how to split a
 // run over threads, in units of one vector block-loop instruction (an
@@ -85,7 +115,7 @@ func transcendental(key string) bool {
 }
 
 // NumTensors is len(Tensors()), without allocating.
-func (p *Program) NumTensors() int { return len(p.tensors) }
+func (p *Program) NumTensors() int { return p.nt }
 
 // Writes reports whether the program assigns tensor k. A tensor that is
 // assigned must have the full length when the program runs; only
@@ -117,25 +147,28 @@ func Compile(src string, env Env) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	inputs := append(append([]string(nil), env.Tensors...), env.Scalars...)
 	p := &Program{
 		src:     src,
 		stmts:   stmts,
-		tensors: append([]string(nil), env.Tensors...),
+		tensors: inputs,
+		nt:      len(env.Tensors),
 		consts:  maps.Clone(env.Consts),
-		writes:  make([]bool, len(env.Tensors)),
-		reads:   make([]bool, len(env.Tensors)),
+		writes:  make([]bool, len(inputs)),
+		reads:   make([]bool, len(inputs)),
 		nrand:   nrand,
 	}
 	b := &builder{
 		src:     src,
 		env:     env,
+		nt:      len(env.Tensors),
 		tensors: map[string]int{},
 		temps:   map[string]int32{},
 		cse:     map[valKey]int32{},
-		inputs:  make([]int32, len(env.Tensors)),
-		cur:     make([]int32, len(env.Tensors)),
+		inputs:  make([]int32, len(inputs)),
+		cur:     make([]int32, len(inputs)),
 	}
-	for k, name := range env.Tensors {
+	for k, name := range inputs {
 		b.tensors[name] = k
 		b.inputs[k] = -1
 		b.cur[k] = -1
@@ -146,7 +179,7 @@ func Compile(src string, env Env) (*Program, error) {
 		}
 	}
 	written := false
-	p.outs = make([]int32, len(env.Tensors))
+	p.outs = make([]int32, len(inputs))
 	for k := range p.outs {
 		p.outs[k] = -1
 		if p.writes[k] {
@@ -169,12 +202,31 @@ func Compile(src string, env Env) (*Program, error) {
 
 func checkEnv(env Env) error {
 	seen := map[string]bool{}
+	kind := map[string]string{}
+	for _, name := range env.Tensors {
+		kind[name] = "tensor"
+	}
+	for _, name := range env.Scalars {
+		kind[name] = "scalar"
+	}
 	for k, name := range env.Tensors {
 		if !validName(name) {
 			return &Error{Msg: fmt.Sprintf("Env.Tensors[%d] = %q is not a valid name (letters, digits and '_', not starting with a digit)", k, name)}
 		}
 		if seen[name] {
 			return &Error{Msg: fmt.Sprintf("Env.Tensors[%d]: tensor %q is listed twice", k, name)}
+		}
+		seen[name] = true
+	}
+	if len(env.Scalars) > MaxScalars {
+		return &Error{Msg: fmt.Sprintf("Env.Scalars has %d names, at most %d are allowed; bind the others as one-element tensors", len(env.Scalars), MaxScalars)}
+	}
+	for k, name := range env.Scalars {
+		if !validName(name) {
+			return &Error{Msg: fmt.Sprintf("Env.Scalars[%d] = %q is not a valid name (letters, digits and '_', not starting with a digit)", k, name)}
+		}
+		if seen[name] {
+			return &Error{Msg: fmt.Sprintf("Env.Scalars[%d]: %q is listed twice (as a tensor or a scalar); give each input its own name", k, name)}
 		}
 		seen[name] = true
 	}
@@ -188,7 +240,7 @@ func checkEnv(env Env) error {
 			return &Error{Msg: fmt.Sprintf("Env.Consts: %q is not a valid name (letters, digits and '_', not starting with a digit)", name)}
 		}
 		if seen[name] {
-			return &Error{Msg: fmt.Sprintf("Env: %q is both a tensor and a constant; give them different names", name)}
+			return &Error{Msg: fmt.Sprintf("Env: %q is both a %s and a constant; give them different names", name, kind[name])}
 		}
 	}
 	return nil
@@ -204,7 +256,8 @@ type valKey struct {
 type builder struct {
 	src     string
 	env     Env
-	tensors map[string]int
+	nt      int            // inputs below nt are tensors, the others scalars
+	tensors map[string]int // tensors and scalars by name
 	temps   map[string]int32
 	vals    []value
 	cse     map[valKey]int32
@@ -311,6 +364,9 @@ func (b *builder) stmt(s stmt, writes []bool) error {
 	if _, ok := b.env.Consts[s.name]; ok {
 		return errorf(b.src, s.line, s.col, "cannot assign to constant '%s': constants are baked into the program; make it a tensor to change it", s.name)
 	}
+	if k, ok := b.tensors[s.name]; ok && k >= b.nt {
+		return errorf(b.src, s.line, s.col, "cannot assign to scalar '%s': scalars are given with each run and only read; make it a tensor to assign it", s.name)
+	}
 	if k, ok := b.tensors[s.name]; ok {
 		if s.op == ":=" {
 			return errorf(b.src, s.line, s.col, "cannot declare '%s' with ':=': it is a tensor; assign it with '=' or '+='", s.name)
@@ -394,6 +450,7 @@ func (b *builder) powInt(x int32, k int) int32 {
 func (b *builder) names() []string {
 	names := []string{"i", "N"}
 	names = append(names, b.env.Tensors...)
+	names = append(names, b.env.Scalars...)
 	for n := range b.env.Consts {
 		names = append(names, n)
 	}

@@ -81,7 +81,8 @@
 // Env binds neither is a compile error that says so.
 //
 // Names resolve at compile time in an Env: Tensors are bound by position
-// when the program runs, Consts are baked in as literals. Assigning to a
+// when the program runs, Scalars are numbers given with each run (read-only,
+// the same for every element), Consts are baked in as literals. Assigning to a
 // constant or to an undeclared name, and reading an unknown name, are
 // errors. Compile errors are *Error values that point at the line and
 // column and suggest the closest known name.

@@ -60,7 +60,8 @@ func (p *Program) Eval(vars [][]float32, lo, hi int, key rng.Key) {
 }
 
 // Eval evaluates elements [lo, hi) in place: vars[k] holds the elements of
-// tensor k, indexed by element (not by lo). A tensor of one element that
+// tensor k, indexed by element (not by lo), and after the tensors come the
+// scalars, each a slice of one element. A tensor of one element that
 // the program only reads is broadcast to every element. Element i draws
 // its random numbers with index i, so splitting a range over workers does
 // not change the result. Eval allocates nothing.
@@ -90,7 +91,16 @@ type BlockHook interface {
 func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockHook) {
 	p := e.p
 	if len(vars) != len(p.tensors) {
+		if p.nt < len(p.tensors) {
+			panic(fmt.Sprintf("expr: Eval: got %d slices, the program has %d tensors %v and %d scalars %v (one-element slices, after the tensors)",
+				len(vars), p.nt, p.tensors[:p.nt], len(p.tensors)-p.nt, p.tensors[p.nt:]))
+		}
 		panic(fmt.Sprintf("expr: Eval: got %d tensors, the program has %d (%v)", len(vars), len(p.tensors), p.tensors))
+	}
+	for k := p.nt; k < len(vars); k++ {
+		if len(vars[k]) != 1 && p.cpu.used[k] {
+			panic(fmt.Sprintf("expr: Eval: scalar %q is given as %d elements; pass it as a slice of one", p.tensors[k], len(vars[k])))
+		}
 	}
 	if lo < 0 || hi < lo {
 		panic(fmt.Sprintf("expr: Eval: invalid element range [%d, %d)", lo, hi))

@@ -29,6 +29,7 @@ type GLSLOptions struct {
 //     The binding index is the argument index, so a program can use at
 //     most GL_MAX_COMPUTE_SHADER_STORAGE_BLOCKS tensors (16 on llvmpipe)
 //     with indices below GL_MAX_SHADER_STORAGE_BUFFER_BINDINGS.
+//   - Scalar j (Env.Scalars[j]) is uniform float sc{j}.
 //   - uniform uint n is the number of elements; invocations with
 //     gid >= n return at once, so round the group count up.
 //   - The element index is gid = gl_GlobalInvocationID.x +
@@ -71,7 +72,7 @@ func (p *Program) GLSL(opts GLSLOptions) (string, error) {
 	if ls < 0 || ls > 1024 {
 		return "", fmt.Errorf("expr: GLSL: LocalSize %d is outside [1, 1024]", opts.LocalSize)
 	}
-	nt := len(p.tensors)
+	nt := p.nt
 	if len(opts.Broadcast) > nt {
 		return "", fmt.Errorf("expr: GLSL: Broadcast has %d entries, the program has %d tensors", len(opts.Broadcast), nt)
 	}
@@ -185,6 +186,12 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	}
 	fmt.Fprintf(&b, "layout(local_size_x = %d) in;\n", localSize)
 	for k := 0; k < nt; k++ {
+		if k >= p.nt {
+			if input[k] >= 0 {
+				fmt.Fprintf(&b, "uniform float sc%d; // %s\n", k-p.nt, p.tensors[k])
+			}
+			continue
+		}
 		if input[k] >= 0 || store[k] {
 			fmt.Fprintf(&b, "layout(std430, binding=%d) buffer B%d { float t%d[]; }; // %s\n", k, k, k, p.tensors[k])
 		}
@@ -218,6 +225,10 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	b.WriteString("\tif (gid >= n) return;\n")
 	for k, id := range input {
 		if id < 0 {
+			continue
+		}
+		if k >= p.nt {
+			fmt.Fprintf(&b, "\tfloat x%d = sc%d; // %s\n", k, k-p.nt, p.tensors[k])
 			continue
 		}
 		idx := "gid"

@@ -107,7 +107,7 @@ func (k *kernel) variant(mask uint64) (*program, error) {
 // arguments; a one-element argument that the program only reads is
 // broadcast, every other argument must have n elements. Random sites
 // draw with key (site i uses Counter+i).
-func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
+func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
 	b := k.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -117,6 +117,9 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 	}
 	if len(args) != len(k.names) {
 		panic(fmt.Sprintf("gl: Kernel.Run: %d tensors given, the program %q has %d (%v)", len(args), k.p.String(), len(k.names), k.names))
+	}
+	if len(scalars) != k.p.NumScalars() {
+		panic(fmt.Sprintf("gl: Kernel.Run: %d scalars given, the program %q has %d (%v)", len(scalars), k.p.String(), k.p.NumScalars(), k.p.Scalars()))
 	}
 	n := 0
 	for i, a := range args {
@@ -168,6 +171,7 @@ func (k *kernel) Run(args []backend.Tensor, key backend.RandKey) {
 	c.kind = cKernel
 	c.kern = k
 	c.key = key
+	copy(c.f[:], scalars)
 	c.i = [3]int{len(bt.args), len(k.ts), n}
 	c.prog = pr
 	bt.args = append(bt.args, k.ts...)
@@ -204,6 +208,9 @@ func (x *executor) runKernel(c *cmd, bt *batch) {
 	x.setU(pr, uN, uint32(c.i[2]))
 	x.setU2(pr, uSeed, c.key.Seed)
 	x.setU2(pr, uCounter, c.key.Counter)
+	for j := range k.p.NumScalars() {
+		x.setF(pr, uSc0+uniform(j), c.f[j])
+	}
 	x.dispatch(pr, ceilDiv(c.i[2], fuseLocal))
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/expr"
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
@@ -49,7 +50,7 @@ type cmd struct {
 	trans bool
 	t     [5]*tensor
 	i     [3]int
-	f     [2]float32
+	f     [expr.MaxScalars]float32 // scalar operands, a fused kernel's scalars
 	outer backend.OuterParams
 	dist  rng.Dist
 	key   rng.Key
@@ -228,7 +229,7 @@ func (b *Backend) Affine(dst, a backend.Tensor, alpha, beta float32) {
 		return
 	}
 	c := b.record(cAffine)
-	c.t[0], c.t[1], c.f = d, as, [2]float32{alpha, beta}
+	c.t[0], c.t[1], c.f = d, as, [4]float32{alpha, beta}
 	b.maybeSubmit()
 }
 
@@ -288,7 +289,7 @@ func (b *Backend) Clip(dst, a backend.Tensor, lo, hi float32) {
 		return
 	}
 	c := b.record(cClip)
-	c.t[0], c.t[1], c.f = d, as, [2]float32{lo, hi}
+	c.t[0], c.t[1], c.f = d, as, [4]float32{lo, hi}
 	b.maybeSubmit()
 }
 
@@ -320,7 +321,7 @@ func (b *Backend) scale(d *tensor, beta float32) {
 		c.kind, c.t[0], c.i = cFill, d, [3]int{0, 0, d.Len()}
 	default:
 		c := b.rec.add()
-		c.kind, c.t[0], c.t[1], c.f = cAffine, d, d, [2]float32{beta, 0}
+		c.kind, c.t[0], c.t[1], c.f = cAffine, d, d, [4]float32{beta, 0}
 	}
 }
 
@@ -348,7 +349,7 @@ func (b *Backend) MatVec(dst, w backend.Tensor, trans bool, x backend.Tensor, al
 		return
 	}
 	c := b.record(cMatVec)
-	c.t[0], c.t[1], c.t[2], c.trans, c.f = d, ws, xs, trans, [2]float32{alpha, beta}
+	c.t[0], c.t[1], c.t[2], c.trans, c.f = d, ws, xs, trans, [4]float32{alpha, beta}
 	b.maybeSubmit()
 }
 

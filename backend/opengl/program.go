@@ -54,6 +54,10 @@ const (
 	uChunk
 	uArgsAt
 	uFinish
+	uSc0 // fused kernels' scalars sc0 ... sc3 (expr.MaxScalars)
+	uSc1
+	uSc2
+	uSc3
 	numUniforms
 )
 
@@ -61,7 +65,7 @@ var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
 	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi", "loopLo", "loopHi",
-	"span", "dests", "chunk", "argsAt", "finish",
+	"span", "dests", "chunk", "argsAt", "finish", "sc0", "sc1", "sc2", "sc3",
 }
 
 // program is a linked compute program with its uniform locations and the

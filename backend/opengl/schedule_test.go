@@ -91,7 +91,7 @@ func TestSpikeListsReused(t *testing.T) {
 			prop()
 			b.Affine(mask, other, -1, 1) // mask = 1 - other
 			prop()
-			kern.Run([]backend.Tensor{mask}, backend.RandKey{})
+			kern.Run([]backend.Tensor{mask}, nil, backend.RandKey{})
 			prop()
 		}
 		for i := 1; i < len(counts); i++ {

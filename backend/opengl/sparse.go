@@ -353,7 +353,7 @@ func (b *Backend) sparseMatVec(dst backend.Tensor, s *sparse, trans bool, x back
 	if trans {
 		c.op = spMatVecT
 	}
-	c.t[0], c.t[1], c.f = d, xs, [2]float32{alpha, beta}
+	c.t[0], c.t[1], c.f = d, xs, [4]float32{alpha, beta}
 	b.maybeSubmit()
 }
 
