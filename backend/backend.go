@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomonnto/gomonnto/backend/expr"
 	"github.com/gomonnto/gomonnto/backend/rng"
@@ -105,6 +106,20 @@ func (op ReduceOp) String() string {
 	return fmt.Sprintf("ReduceOp(%d)", uint8(op))
 }
 
+// Empty is the reduction over zero elements: 0 for Sum and Count, NaN for
+// Mean, -Inf for MaxReduce and +Inf for MinReduce.
+func (op ReduceOp) Empty() float32 {
+	switch op {
+	case Mean:
+		return float32(math.NaN())
+	case MaxReduce:
+		return float32(math.Inf(-1))
+	case MinReduce:
+		return float32(math.Inf(1))
+	}
+	return 0
+}
+
 // Valid reports whether op is a defined reduction.
 func (op ReduceOp) Valid() bool { return op < numReduceOps }
 
@@ -156,29 +171,13 @@ type Backend interface {
 	// It waits for all queued work.
 	Read(dst []float32, t Tensor, off int) error
 
-	// Fill sets every element of dst to v.
-	Fill(dst Tensor, v float32)
-	// Copy copies src into dst (same Len).
-	Copy(dst, src Tensor)
 	// CopyRange copies n elements of src from srcOff into dst at dstOff.
 	CopyRange(dst Tensor, dstOff int, src Tensor, srcOff, n int)
 
-	// Binary sets dst = a op b elementwise (same Len; dst may alias a or b).
-	Binary(op BinaryOp, dst, a, b Tensor)
-	// BinaryScalar sets dst = a op s elementwise.
-	BinaryScalar(op BinaryOp, dst, a Tensor, s float32)
-	// Unary sets dst = op(a) elementwise.
-	Unary(op UnaryOp, dst, a Tensor)
-	// Affine sets dst = alpha*a + beta.
-	Affine(dst, a Tensor, alpha, beta float32)
-	// Axpy sets dst += alpha*x.
-	Axpy(dst Tensor, alpha float32, x Tensor)
-	// Where sets dst[i] = src[i] where mask[i] != 0.
-	Where(dst, mask, src Tensor)
-	// WhereScalar sets dst[i] = s where mask[i] != 0.
-	WhereScalar(dst, mask Tensor, s float32)
-	// Clip sets dst = min(max(a, lo), hi).
-	Clip(dst, a Tensor, lo, hi float32)
+	// Fuse compiles an elementwise program into a kernel: one pass over
+	// memory for a whole update. The elementwise operations of this
+	// package (Fill, Binary, Affine, ...) are such kernels.
+	Fuse(p *expr.Program) (Kernel, error)
 
 	// Reduce stores op over all elements of src into dst[dstOff].
 	Reduce(op ReduceOp, dst Tensor, dstOff int, src Tensor)
@@ -214,6 +213,9 @@ type Backend interface {
 	Sync() error
 	// Close releases every resource of the backend; tensors become invalid.
 	Close() error
+
+	// elementwise is provided by an embedded Elementwise.
+	elementwise() *Elementwise
 }
 
 // RandKey keys the counter-based generator (see package rng).
@@ -222,7 +224,7 @@ type RandKey = rng.Key
 // Dist describes a random fill (see package rng).
 type Dist = rng.Dist
 
-// Kernel is a fused elementwise update compiled by a Fuser: one pass over
+// Kernel is a fused elementwise update compiled by Backend.Fuse: one pass over
 // memory for a whole update such as v += dt*(0.04*v*v + 5*v + 140 - u + I).
 type Kernel interface {
 	// Run executes the kernel with args bound, in order, to the program's
@@ -232,11 +234,6 @@ type Kernel interface {
 	Run(args []Tensor, scalars []float32, key RandKey)
 	// Release frees the kernel.
 	Release()
-}
-
-// Fuser is implemented by backends that compile fused elementwise kernels.
-type Fuser interface {
-	Fuse(p *expr.Program) (Kernel, error)
 }
 
 // Distribution constructors, re-exported from package rng.

@@ -29,7 +29,7 @@ func ExampleOpen() {
 		1, 0, 1,
 		0, 1, 0,
 	})
-	b.Binary(backend.Add, x, x, y) // x = x + y
+	backend.Binary(backend.Add, x, x, y) // x = x + y
 	z, _ := b.NewTensor(2, 1)
 	defer z.Release()
 	b.MatVec(z, w, false, x, 0.5, 0) // z = 0.5*w*x + 0*z

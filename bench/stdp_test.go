@@ -99,13 +99,13 @@ func snapshot(b *testing.B, be backend.Backend, objs ...core.Object) func() {
 			if err != nil {
 				b.Fatal(err)
 			}
-			be.Copy(c, t)
+			backend.Copy(c, t)
 			dst, src = append(dst, t), append(src, c)
 		}
 	}
 	return func() {
 		for i := range dst {
-			be.Copy(dst[i], src[i])
+			backend.Copy(dst[i], src[i])
 		}
 	}
 }

@@ -96,7 +96,7 @@ func (c *counter) Initialize(o core.Object) error {
 }
 func (c *counter) Iteration(o core.Object) error {
 	v := o.Var("count")
-	o.Net().Backend().BinaryScalar(backend.Add, v, v, 1)
+	backend.BinaryScalar(backend.Add, v, v, 1)
 	return nil
 }
 
@@ -491,7 +491,7 @@ func (d *decay) Initialize(o core.Object) error {
 	return o.SetVar("activity", d.act)
 }
 func (d *decay) Iteration(o core.Object) error {
-	o.Net().Backend().BinaryScalar(backend.Mul, d.act, d.act, 0.99)
+	backend.BinaryScalar(backend.Mul, d.act, d.act, 0.99)
 	return nil
 }
 
@@ -512,7 +512,7 @@ func (z *noise) Initialize(o core.Object) error {
 func (z *noise) Iteration(o core.Object) error {
 	n := o.Net()
 	n.Fill(z.buf, z.in)
-	n.Backend().Axpy(o.Var("activity"), 1, z.buf)
+	backend.Axpy(o.Var("activity"), 1, z.buf)
 	return nil
 }
 

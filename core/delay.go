@@ -361,9 +361,9 @@ func (s *SynapseGroup) propagateUniform(dst, w, spikes backend.Tensor, alpha flo
 	}
 	// Iterations without a call had no spikes.
 	for u := max(last+1, t-depth+1); u < t; u++ {
-		be.Fill(st.masks[mod(u, depth)], 0)
+		backend.Fill(st.masks[mod(u, depth)], 0)
 	}
-	be.Copy(st.masks[mod(t, depth)], spikes)
+	backend.Copy(st.masks[mod(t, depth)], spikes)
 	if u := t - d; u <= last || u == t {
 		be.Propagate(dst, w, trans, st.masks[mod(u, depth)], alpha)
 	}

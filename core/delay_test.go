@@ -132,9 +132,9 @@ func TestSpikeArrivesExactlyDelayLater(t *testing.T) {
 						if it == spikeAt {
 							must(t, b.Write(spikes, 0, one))
 						} else {
-							b.Fill(spikes, 0)
+							backend.Fill(spikes, 0)
 						}
-						b.Fill(input, 0)
+						backend.Fill(input, 0)
 						sg.PropagateDelayed(input, w, spikes, alpha)
 						got[it] = read(t, input)
 					}
@@ -199,9 +199,9 @@ func TestUniformDelayDense(t *testing.T) {
 						if it == spikeAt {
 							must(t, b.Write(spikes, 0, mask))
 						} else {
-							b.Fill(spikes, 0)
+							backend.Fill(spikes, 0)
 						}
-						b.Fill(input, 0)
+						backend.Fill(input, 0)
 						sg.PropagateDelayed(input, w, spikes, -1.5)
 						got[it] = read(t, input)
 					}
@@ -251,7 +251,7 @@ func TestDelaysSkippedIterations(t *testing.T) {
 			var got [steps + 1][]float32
 			st.f = func(it int) {
 				must(t, b.Write(spikes, 0, []float32{b2f(it == spikeAt), 0}))
-				b.Fill(input, 0)
+				backend.Fill(input, 0)
 				if it != skip {
 					sg.PropagateDelayed(input, w, spikes, 1)
 				}
@@ -406,7 +406,7 @@ func TestPropagateDelayedZeroAllocs(t *testing.T) {
 					t.Fatal(err)
 				}
 				spikes, input := mustVec(t, b, 300), mustVec(t, b, 200)
-				b.Fill(spikes, 1)
+				backend.Fill(spikes, 1)
 				step := func() {
 					n.Iteration++
 					sg.PropagateDelayed(input, w, spikes, 0.1)
@@ -494,7 +494,7 @@ func TestShareDelayRing(t *testing.T) {
 					input := mustVec(t, b, nDst)
 					got := make([][]float32, steps+1)
 					st.f = func(it int) {
-						b.Fill(input, 0)
+						backend.Fill(input, 0)
 						for g := range 2 {
 							m := make([]float32, sizes[g])
 							for j := range m {

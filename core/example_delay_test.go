@@ -36,11 +36,11 @@ func ExampleSynapseGroup_PropagateDelayed() {
 		},
 		Iter: func(o core.Object) error {
 			it := o.Net().Iteration
-			b.Fill(spikes, 0)
+			backend.Fill(spikes, 0)
 			if it == 1 {
-				b.Fill(spikes, 1)
+				backend.Fill(spikes, 1)
 			}
-			b.Fill(input, 0)
+			backend.Fill(input, 0)
 			o.(*core.SynapseGroup).PropagateDelayed(input, w, spikes, 1)
 			in := make([]float32, 4) // reading every step waits for the backend: for show only
 			b.Read(in, input, 0)

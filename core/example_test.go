@@ -26,7 +26,7 @@ func (bb *BasicBehavior) Initialize(o core.Object) error {
 }
 
 func (bb *BasicBehavior) Iteration(o core.Object) error {
-	o.Net().Backend().BinaryScalar(backend.Mul, bb.activity, bb.activity, bb.decay)
+	backend.BinaryScalar(backend.Mul, bb.activity, bb.activity, bb.decay)
 	return nil
 }
 

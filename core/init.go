@@ -50,7 +50,7 @@ func Scale(s float32) InitOption { return func(d *backend.Dist) { d.Scale *= s }
 func (n *Network) Fill(dst backend.Tensor, in Init) {
 	d := in.Dist()
 	if d.Kind == backend.Const && d.Density == 1 {
-		n.be.Fill(dst, d.Scale*d.A)
+		backend.Fill(dst, d.Scale*d.A)
 		return
 	}
 	n.be.Random(dst, d, n.NextKey())
@@ -78,7 +78,7 @@ func (n *Network) newFilled(rows, cols int, s string, opts []InitOption) (backen
 	}
 	if d.Kind == backend.Const && d.Density == 1 {
 		if v := d.Scale * d.A; v != 0 {
-			n.be.Fill(t, v)
+			backend.Fill(t, v)
 		}
 		return t, nil
 	}

@@ -38,10 +38,7 @@ func NewKernel(obj Object, src string, consts Consts) (*Kernel, error) {
 // extra name hides a variable of obj with the same name.
 func NewKernelWith(obj Object, src string, consts Consts, extra map[string]backend.Tensor) (*Kernel, error) {
 	n := obj.Net()
-	f, ok := n.be.(backend.Fuser)
-	if !ok {
-		return nil, fmt.Errorf("backend %s cannot compile fused kernels", n.be.Name())
-	}
+	f := n.be
 	lookup := func(name string) backend.Tensor {
 		if t, ok := extra[name]; ok {
 			return t

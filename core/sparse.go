@@ -185,7 +185,7 @@ func (s *SynapseGroup) sparseFrom(start []int64, idx []int32, dstMajor bool, val
 	}
 	if d.Kind == backend.Const && d.Density == 1 {
 		if v := d.Scale * d.A; v != 0 {
-			s.net.be.Fill(t, v)
+			backend.Fill(t, v)
 		}
 		return t, nil
 	}

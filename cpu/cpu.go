@@ -30,6 +30,8 @@ func init() {
 // used from one goroutine at a time; different Backends may be used from
 // different goroutines concurrently.
 type Backend struct {
+	backend.Elementwise // the compiled elementwise kernels
+
 	threads int
 	device  string
 	fma     bool  // use the AVX2+FMA kernels
@@ -43,7 +45,6 @@ type Backend struct {
 
 	// One job value per kind of parallel work; dispatching a pointer to a
 	// field does not allocate.
-	ew   ewJob
 	red  reduceJob
 	rnd  randomJob
 	mv   matVecJob

@@ -197,15 +197,15 @@ func TestMisusePanics(t *testing.T) {
 	dead.Release()
 	dead.Release() // twice is a no-op
 
-	mustPanic(t, "length mismatch", "length mismatch", func() { b.Binary(backend.Add, x, x, y) })
-	mustPanic(t, "tensor of another cpu backend", "belongs to another cpu backend", func() { b.Copy(x, foreign) })
-	mustPanic(t, "tensor of another kind", "belongs to backend fake, not cpu", func() { b.Copy(x, fakeTensor{}) })
-	mustPanic(t, "released tensor", "released", func() { b.Fill(dead, 1) })
+	mustPanic(t, "length mismatch", "length mismatch", func() { backend.Binary(backend.Add, x, x, y) })
+	mustPanic(t, "tensor of another cpu backend", "belongs to another cpu backend", func() { backend.Copy(x, foreign) })
+	mustPanic(t, "tensor of another kind", "belongs to backend fake, not cpu", func() { backend.Copy(x, fakeTensor{}) })
+	mustPanic(t, "released tensor", "released", func() { backend.Fill(dead, 1) })
 	mustPanic(t, "released Read", "released", func() { b.Read(make([]float32, 1), dead, 0) })
 	mustPanic(t, "Data of released", "released", func() { Data(dead) })
-	mustPanic(t, "nil tensor", "nil tensor", func() { b.Fill(nil, 1) })
-	mustPanic(t, "invalid binary op", "invalid operation", func() { b.Binary(backend.BinaryOp(99), x, x, x) })
-	mustPanic(t, "invalid unary op", "invalid operation", func() { b.Unary(backend.UnaryOp(99), x, x) })
+	mustPanic(t, "nil tensor", "nil tensor", func() { backend.Fill(nil, 1) })
+	mustPanic(t, "invalid binary op", "invalid operation", func() { backend.Binary(backend.BinaryOp(99), x, x, x) })
+	mustPanic(t, "invalid unary op", "invalid operation", func() { backend.Unary(backend.UnaryOp(99), x, x) })
 	mustPanic(t, "invalid reduce op", "invalid operation", func() { b.Reduce(backend.ReduceOp(99), x, 0, x) })
 	mustPanic(t, "invalid axis", "invalid axis", func() { b.Normalize(w, backend.Axis(7), 1) })
 	mustPanic(t, "CopyRange outside", "outside tensor", func() { b.CopyRange(x, 2, y, 0, 3) })
@@ -257,7 +257,7 @@ func TestCloseAndWorkers(t *testing.T) {
 		t.Errorf("after New with 4 threads: %d goroutines, want %d", n, before+3)
 	}
 	x := tensorOf(t, b, 100000, 1, nil)
-	b.Fill(x, 2)
+	backend.Fill(x, 2)
 	if err := b.Sync(); err != nil {
 		t.Errorf("Sync: %v", err)
 	}
@@ -276,7 +276,7 @@ func TestCloseAndWorkers(t *testing.T) {
 	if err := b.Write(x, 0, []float32{1}); err == nil {
 		t.Error("Write after Close: no error")
 	}
-	mustPanic(t, "op after Close", "closed", func() { b.Fill(x, 1) })
+	mustPanic(t, "op after Close", "closed", func() { backend.Fill(x, 1) })
 	mustPanic(t, "Data after Close", "closed", func() { Data(x) })
 	if n := waitGoroutines(before, func() {}); n > before {
 		t.Errorf("after Close: %d goroutines, want %d", n, before)
@@ -293,7 +293,7 @@ func TestWorkersStopWithoutClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		x, _ := b.NewTensor(100000, 1)
-		b.Fill(x, 1) // the workers have run a job
+		backend.Fill(x, 1) // the workers have run a job
 	}()
 	if n := waitGoroutines(before, runtime.GC); n > before {
 		t.Errorf("after dropping an open backend: %d goroutines, want %d", n, before)
@@ -402,42 +402,42 @@ func testElementwise(t *testing.T, b *Backend, n int) {
 	dst := tensorOf(t, b, n, 1, nil)
 	want := make([]float64, n)
 	for op := backend.Add; op.Valid(); op++ {
-		b.Binary(op, dst, a, bt)
+		backend.Binary(op, dst, a, bt)
 		for i := range want {
 			want[i] = binRef(op, float64(av[i]), float64(bv[i]))
 		}
 		checkNear(t, "Binary "+op.String(), Data(dst), want, 1e-6)
 
 		const s = 0.5
-		b.BinaryScalar(op, dst, a, s)
+		backend.BinaryScalar(op, dst, a, s)
 		for i := range want {
 			want[i] = binRef(op, float64(av[i]), s)
 		}
 		checkNear(t, "BinaryScalar "+op.String(), Data(dst), want, 1e-6)
 	}
 	for op := backend.Neg; op.Valid(); op++ {
-		b.Unary(op, dst, a)
+		backend.Unary(op, dst, a)
 		for i := range want {
 			want[i] = unRef(op, float64(av[i]))
 		}
 		checkNear(t, "Unary "+op.String(), Data(dst), want, 1e-6)
 	}
 
-	b.Affine(dst, a, 3, -1)
+	backend.Affine(dst, a, 3, -1)
 	for i := range want {
 		want[i] = 3*float64(av[i]) - 1
 	}
 	checkNear(t, "Affine", Data(dst), want, 1e-6)
 
-	b.Copy(dst, a)
-	b.Axpy(dst, -2, bt)
+	backend.Copy(dst, a)
+	backend.Axpy(dst, -2, bt)
 	for i := range want {
 		want[i] = float64(av[i]) - 2*float64(bv[i])
 	}
 	checkNear(t, "Copy+Axpy", Data(dst), want, 1e-6)
 
-	b.Fill(dst, 7)
-	b.Where(dst, bt, a)
+	backend.Fill(dst, 7)
+	backend.Where(dst, bt, a)
 	for i := range want {
 		want[i] = 7
 		if bv[i] != 0 {
@@ -446,7 +446,7 @@ func testElementwise(t *testing.T, b *Backend, n int) {
 	}
 	checkNear(t, "Fill+Where", Data(dst), want, 0)
 
-	b.WhereScalar(dst, a, -3)
+	backend.WhereScalar(dst, a, -3)
 	for i := range want {
 		if av[i] != 0 {
 			want[i] = -3
@@ -454,15 +454,15 @@ func testElementwise(t *testing.T, b *Backend, n int) {
 	}
 	checkNear(t, "WhereScalar", Data(dst), want, 0)
 
-	b.Clip(dst, a, -1, 1.5)
+	backend.Clip(dst, a, -1, 1.5)
 	for i := range want {
 		want[i] = math.Min(math.Max(float64(av[i]), -1), 1.5)
 	}
 	checkNear(t, "Clip", Data(dst), want, 0)
 
 	// Aliasing: dst is an operand.
-	b.Copy(dst, a)
-	b.Binary(backend.Mul, dst, dst, dst)
+	backend.Copy(dst, a)
+	backend.Binary(backend.Mul, dst, dst, dst)
 	for i := range want {
 		want[i] = float64(av[i]) * float64(av[i])
 	}
@@ -475,11 +475,11 @@ func TestBinaryNaN(t *testing.T) {
 	a := tensorOf(t, b, 3, 1, []float32{nan, 1, 2})
 	c := tensorOf(t, b, 3, 1, []float32{1, nan, 3})
 	d := tensorOf(t, b, 3, 1, nil)
-	b.Binary(backend.Min, d, a, c)
+	backend.Binary(backend.Min, d, a, c)
 	if g := Data(d); !math.IsNaN(float64(g[0])) || !math.IsNaN(float64(g[1])) || g[2] != 2 {
 		t.Errorf("Min with NaN = %v, want [NaN NaN 2]", g)
 	}
-	b.Clip(d, a, 0, 1)
+	backend.Clip(d, a, 0, 1)
 	if g := Data(d); !math.IsNaN(float64(g[0])) || g[1] != 1 || g[2] != 1 {
 		t.Errorf("Clip with NaN = %v, want [NaN 1 1]", g)
 	}
@@ -489,7 +489,7 @@ func TestFillSignedZero(t *testing.T) {
 	b := open(t, 1)
 	x := tensorOf(t, b, 100, 1, nil)
 	for _, v := range []float32{float32(math.Copysign(0, -1)), 0, 1.5} {
-		b.Fill(x, v)
+		backend.Fill(x, v)
 		for i, g := range Data(x) {
 			if math.Float32bits(g) != math.Float32bits(v) {
 				t.Fatalf("Fill(%v): element %d = %v (bits %08x)", v, i, g, math.Float32bits(g))
@@ -848,7 +848,7 @@ func TestConcurrentBackends(t *testing.T) {
 			x, _ := b.NewTensor(n, 1)
 			y, _ := b.NewTensor(1, 1)
 			for it := range 20 {
-				b.Fill(x, float32(g+it))
+				backend.Fill(x, float32(g+it))
 				b.Reduce(backend.Sum, y, 0, x)
 				if got, want := Data(y)[0], float32(n*(g+it)); got != want {
 					errs <- fmt.Errorf("backend %d iteration %d: sum %v, want %v", g, it, got, want)

@@ -186,8 +186,8 @@ func TestDelayZeroAllocs(t *testing.T) {
 			ringC, _ := b.NewDelayRing(5, 900)
 			dR, dC := vecOf(t, b, make([]float32, 800)), vecOf(t, b, make([]float32, 900))
 			mR, mC := vecOf(t, b, make([]float32, 800)), vecOf(t, b, make([]float32, 900))
-			b.Fill(mR, 1)
-			b.Fill(mC, 1)
+			backend.Fill(mR, 1)
+			backend.Fill(mC, 1)
 			slot := 0
 			step := func() {
 				b.PropagateDelayed(ringC, slot, w, true, dl, mR, 0.1)
@@ -442,7 +442,7 @@ func TestDelayLayoutPlasticW(t *testing.T) {
 			layouts = append(layouts, dl.lays[1].lay != nil)
 		}
 		if s == 7 || s == 9 {
-			b.Affine(w, w, 2, 0)
+			backend.Affine(w, w, 2, 0)
 		}
 	})
 	// The float64 model: ring[slot][j] of contributions in flight.
@@ -607,7 +607,7 @@ func TestDelayEventsLayout(t *testing.T) {
 						kinds = append(kinds, kind)
 					}
 					if s == 8 {
-						b.Affine(w, w, 2, 0)
+						backend.Affine(w, w, 2, 0)
 					}
 				}
 			}

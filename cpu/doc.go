@@ -11,8 +11,9 @@
 //     another kind, Sync, Data or DelayRing.Read (not Flush):
 //     PropagateDelayed and TakeSlot (one parallel dispatch per step for
 //     all the rings, see delay.go), and Kernel.Run of fused kernels that
-//     touch no tensor in conflict (the neuron updates of all groups, see
-//     fuse.go). Kernel runs queued after delayed calls join their
+//     touch no tensor in conflict (the neuron updates of all groups, and
+//     package backend's elementwise operations, which are such kernels;
+//     see fuse.go). Kernel runs queued after delayed calls join their
 //     dispatch, each after the tasks of the rings whose takes add into
 //     its tensors, so that the neuron updates overlap the memory-bound
 //     ring tasks. No operation observes the difference (each runs the

@@ -89,8 +89,6 @@ type kernelChunk struct {
 // maxQueuedKernels bounds the queue (the conflict check is quadratic).
 const maxQueuedKernels = 64
 
-var _ backend.Fuser = (*Backend)(nil)
-
 // Fuse compiles p into a kernel that runs it over the elements of its
 // tensors in parallel chunks.
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {

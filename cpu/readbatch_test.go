@@ -22,7 +22,7 @@ func TestReadBatchAllocs(t *testing.T) {
 		{Dst: make([]float32, 3), T: m, Off: 53, Index: []int32{5, 1, 2}},
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		b.Affine(v, v, 1, 1)
+		backend.Affine(v, v, 1, 1)
 		if err := b.ReadBatch(reqs); err != nil {
 			t.Fatal(err)
 		}

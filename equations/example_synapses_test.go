@@ -28,7 +28,7 @@ func spikesAt(its ...int) core.Behavior {
 					v = 1
 				}
 			}
-			o.Net().Backend().Fill(fired, v)
+			backend.Fill(fired, v)
 			return nil
 		},
 	}

@@ -1001,10 +1001,9 @@ func (s *Synapses) fuseTraces() error {
 // pathways.
 func (s *Synapses) Iteration(obj core.Object) error {
 	sg := s.sg
-	be := sg.Src.Net().Backend()
 	for _, tr := range s.traces {
 		if tr.k == nil {
-			be.BinaryScalar(backend.Mul, tr.t, tr.t, tr.factor)
+			backend.BinaryScalar(backend.Mul, tr.t, tr.t, tr.factor)
 		}
 	}
 	for _, sm := range s.sums {
@@ -1034,7 +1033,6 @@ func (s *Synapses) runFused(side int) {
 
 func (s *Synapses) run(ops []synOp, mask backend.Tensor, pre bool) {
 	sg := s.sg
-	be := sg.Src.Net().Backend()
 	for _, op := range ops {
 		switch op.kind {
 		case opPropagate:
@@ -1045,12 +1043,12 @@ func (s *Synapses) run(ops []synOp, mask backend.Tensor, pre bool) {
 			}
 		case opTraceAdd, opTraceSet:
 			if op.kind == opTraceAdd {
-				be.Axpy(op.target, op.p.Alpha, mask)
+				backend.Axpy(op.target, op.p.Alpha, mask)
 			} else {
-				be.WhereScalar(op.target, mask, op.p.Alpha)
+				backend.WhereScalar(op.target, mask, op.p.Alpha)
 			}
 			if op.tr.seen != nil {
-				be.Binary(backend.Max, op.tr.seen, op.tr.seen, mask)
+				backend.Binary(backend.Max, op.tr.seen, op.tr.seen, mask)
 			}
 		case opOuter:
 			// The skip helps where it drops whole rows of the matrix (the

@@ -26,7 +26,7 @@ func (d *Decay) Initialize(o core.Object) error {
 }
 
 func (d *Decay) Iteration(o core.Object) error {
-	o.Net().Backend().BinaryScalar(backend.Mul, d.act, d.act, d.factor)
+	backend.BinaryScalar(backend.Mul, d.act, d.act, d.factor) // activity *= decay_factor
 	return nil
 }
 
@@ -67,14 +67,13 @@ func (in *Input) Initialize(o core.Object) error {
 
 func (in *Input) Iteration(o core.Object) error {
 	n := o.Net()
-	be := n.Backend()
 	act := o.Var("activity")
 	for _, s := range in.syn {
 		s.MatVec(in.tmp, s.Var("W"), s.Src.Var("activity"), 1/float32(s.Src.Size), 0)
-		be.Axpy(act, 1, in.tmp)
+		backend.Axpy(act, 1, in.tmp)
 	}
 	n.Fill(in.noise, in.draw)
-	be.Axpy(act, 1, in.noise)
+	backend.Axpy(act, 1, in.noise)
 	return nil
 }
 

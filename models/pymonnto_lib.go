@@ -181,7 +181,7 @@ func (h *plibHomeostasis) init(b *core.Base, o core.Object, who string, integrat
 			if h.avg, err = g.Vector("zeros"); err != nil {
 				return err
 			}
-			g.Net().Backend().Fill(h.avg, float32((lo+hi)/2))
+			backend.Fill(h.avg, float32((lo+hi)/2))
 		}
 		src.WriteString("_avg = (_avg * _L + _m) / _L1\n_m = _avg\n")
 		extra = map[string]backend.Tensor{"_avg": h.avg}
@@ -404,9 +404,8 @@ func (b *SynapticNormalization) Initialize(o core.Object) error {
 }
 
 func (b *SynapticNormalization) Iteration(o core.Object) error {
-	be := o.Net().Backend()
 	for i, s := range b.syns {
-		be.Unary(backend.Abs, s.d, s.w)
+		backend.Unary(backend.Abs, s.d, s.w)
 		beta := float32(1)
 		if i == 0 {
 			beta = 0
@@ -415,7 +414,7 @@ func (b *SynapticNormalization) Iteration(o core.Object) error {
 	}
 	b.div.Run()
 	for _, s := range b.syns {
-		be.Fill(s.d, 0)
+		backend.Fill(s.d, 0)
 		s.sg.Outer(s.d, nil, nil, b.sum, nil, plibBroadcast)
 		s.scale.Run()
 	}
@@ -541,7 +540,7 @@ func (b *ThreeTermSTDP) Iteration(o core.Object) error {
 		s.sg.Outer(s.d, s.post, s.pre, s.post, s.pre, plibPlus)        // + post(t) pre(t)
 		s.update.Run()
 	}
-	o.Net().Backend().Copy(b.spikeOld, b.spike)
+	backend.Copy(b.spikeOld, b.spike)
 	return nil
 }
 
@@ -604,7 +603,7 @@ func (b *CreateWeights) Initialize(o core.Object) error {
 		if en.Len() != w.Len() || backend.IsSparse(en) {
 			return fmt.Errorf("%s on %s: enabled has %d elements, W %d; make enabled a dense mask of W's shape", who, sg.Name(), en.Len(), w.Len())
 		}
-		be.Binary(backend.Mul, w, w, en)
+		backend.Binary(backend.Mul, w, w, en)
 	}
 	if normalize {
 		host := make([]float32, w.Len())
@@ -898,13 +897,13 @@ func (s *SpikeGenerator) Initialize(o core.Object) error {
 			return err
 		}
 	}
-	be.Fill(s.one, 1)
+	backend.Fill(s.one, 1)
 	return nil
 }
 
 func (s *SpikeGenerator) Iteration(o core.Object) error {
 	be := o.Net().Backend()
-	be.Fill(s.mask, 0)
+	backend.Fill(s.mask, 0)
 	if s.table == nil {
 		return nil
 	}

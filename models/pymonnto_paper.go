@@ -200,9 +200,8 @@ func (b *PaperInput) Initialize(o core.Object) error {
 }
 
 func (b *PaperInput) Iteration(o core.Object) error {
-	be := o.Net().Backend()
 	for _, s := range b.syns {
-		be.Fill(b.tmp, 0)
+		backend.Fill(b.tmp, 0)
 		// W is looked up each step: Partition may replace it after this
 		// behaviour's Initialize.
 		s.sg.Propagate(b.tmp, s.sg.Var("W"), s.spike, 1)

@@ -143,7 +143,7 @@ func (n *SORNNeuron) Initialize(o core.Object) error {
 
 func (n *SORNNeuron) Iteration(o core.Object) error {
 	if n.propagate {
-		o.Net().Backend().Fill(n.h, 0)
+		backend.Fill(n.h, 0)
 		for _, a := range n.in {
 			a.sg.Propagate(n.h, a.w, a.spikes, a.sign)
 		}

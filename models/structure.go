@@ -485,7 +485,7 @@ func receptiveFields(o core.Object, who string, mask func(sg *core.SynapseGroup,
 		if !plibSameStructure(en, t) {
 			return fmt.Errorf("%s on %s: enabled (%s) does not match W (%s)", who, sg.Name(), plibDescribe(en), plibDescribe(t))
 		}
-		be.Binary(backend.Mul, en, en, t)
+		backend.Binary(backend.Mul, en, en, t)
 		return nil
 	}
 	return sg.SetVar("enabled", t)
@@ -709,7 +709,7 @@ func (b *NOXDiffusion) Initialize(o core.Object) error {
 
 func (b *NOXDiffusion) Iteration(o core.Object) error {
 	be := o.Net().Backend()
-	be.Fill(b.nox, 0)
+	backend.Fill(b.nox, 0)
 	if len(b.blocks) > 0 {
 		be.MatVec(b.bsum, b.r, false, b.x, 1, 0)
 		be.MatVec(b.nsum, b.m, false, b.bsum, 1, 0)

@@ -1,13 +1,16 @@
 // Package shaders holds the GLSL 4.30 compute shaders of the gl backend,
 // one .comp file per kernel, named like its twin in the cpu backend.
 //
+// Elementwise work has no shader here: it is compiled from backend/expr
+// programs (package backend's Fill, Binary, ... and every fused kernel).
+//
 // Every file starts with "#version 430". The backend specialises a file
 // by inserting "#define NAME VALUE" lines after that first line (for
-// example binary.comp with OP set to the operation, and SCALAR for the
-// tensor-scalar form), and replaces a line `#include "mathd.glsl"` with
-// that file: double-precision exp, log, cos and tanh, so that the
-// transcendental operations round to the same float32 as the cpu backend,
-// which computes them in float64; ordered.glsl is included the same way
+// example reduce.comp with PASS and OP), and replaces a line
+// `#include "mathd.glsl"` with that file: double-precision exp, log, cos
+// and tanh, which random.comp and expr's double-precision GLSL use so that
+// they round to the same float32 as the cpu backend, which computes them
+// in float64; ordered.glsl is included the same way
 // by the ordered scatters of propagate_sparse.comp and
 // propagate_delayed.comp (ORDERED, for backend.Options.Deterministic).
 //

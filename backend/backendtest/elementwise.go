@@ -108,7 +108,7 @@ func testBinary(t *testing.T, s *suite) {
 		run(t, op.String()+"/distinct", func(t *testing.T) {
 			x, y := FromSlice(t, b, ewRows, ewCols, av), FromSlice(t, b, ewRows, ewCols, bv)
 			d := FromSlice(t, b, ewRows, ewCols, newGen(7).uniform(n, -9, 9))
-			b.Binary(op, d, x, y)
+			backend.Binary(op, d, x, y)
 			expectBinary(t, op, "dst", ReadAll(t, b, d), want)
 			expectExact(t, "a (must be unchanged)", ReadAll(t, b, x), av)
 			expectExact(t, "b (must be unchanged)", ReadAll(t, b, y), bv)
@@ -117,17 +117,17 @@ func testBinary(t *testing.T, s *suite) {
 			// Same Len, different shapes: elementwise ops see flat arrays.
 			x, y := vec(t, b, av), FromSlice(t, b, ewCols, ewRows, bv)
 			d := newTensor(t, b, 1, n)
-			b.Binary(op, d, x, y)
+			backend.Binary(op, d, x, y)
 			expectBinary(t, op, "dst", ReadAll(t, b, d), want)
 		})
 		run(t, op.String()+"/dst=a", func(t *testing.T) {
 			x, y := FromSlice(t, b, ewRows, ewCols, av), FromSlice(t, b, ewRows, ewCols, bv)
-			b.Binary(op, x, x, y)
+			backend.Binary(op, x, x, y)
 			expectBinary(t, op, "dst", ReadAll(t, b, x), want)
 		})
 		run(t, op.String()+"/dst=b", func(t *testing.T) {
 			x, y := FromSlice(t, b, ewRows, ewCols, av), FromSlice(t, b, ewRows, ewCols, bv)
-			b.Binary(op, y, x, y)
+			backend.Binary(op, y, x, y)
 			expectBinary(t, op, "dst", ReadAll(t, b, y), want)
 		})
 		if op == backend.Div {
@@ -136,12 +136,12 @@ func testBinary(t *testing.T, s *suite) {
 		run(t, op.String()+"/a=b", func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
 			d := newTensor(t, b, ewRows, ewCols)
-			b.Binary(op, d, x, x)
+			backend.Binary(op, d, x, x)
 			expectBinary(t, op, "dst", ReadAll(t, b, d), same)
 		})
 		run(t, op.String()+"/dst=a=b", func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
-			b.Binary(op, x, x, x)
+			backend.Binary(op, x, x, x)
 			expectBinary(t, op, "dst", ReadAll(t, b, x), same)
 		})
 	}
@@ -153,7 +153,7 @@ func testBinary(t *testing.T, s *suite) {
 		want := []float32{2, -3, 0.25, 0, 3, 2e-3, 12, 12.5, 2, 1 << 10}
 		x, y := vec(t, b, av), vec(t, b, bv)
 		d := newTensor(t, b, len(av), 1)
-		b.Binary(backend.Div, d, x, y)
+		backend.Binary(backend.Div, d, x, y)
 		expectULP(t, "dst", ReadAll(t, b, d), want, divULP)
 	})
 }
@@ -177,13 +177,13 @@ func testBinaryScalar(t *testing.T, s *suite) {
 			run(t, fmt.Sprintf("%s/%g", op, sc), func(t *testing.T) {
 				x := FromSlice(t, b, ewRows, ewCols, av)
 				d := FromSlice(t, b, ewRows, ewCols, g.uniform(n, -9, 9))
-				b.BinaryScalar(op, d, x, sc)
+				backend.BinaryScalar(op, d, x, sc)
 				expectBinary(t, op, "dst", ReadAll(t, b, d), want)
 				expectExact(t, "a (must be unchanged)", ReadAll(t, b, x), av)
 			})
 			run(t, fmt.Sprintf("%s/%g/dst=a", op, sc), func(t *testing.T) {
 				x := FromSlice(t, b, ewRows, ewCols, av)
-				b.BinaryScalar(op, x, x, sc)
+				backend.BinaryScalar(op, x, x, sc)
 				expectBinary(t, op, "dst", ReadAll(t, b, x), want)
 			})
 		}
@@ -256,13 +256,13 @@ func testUnary(t *testing.T, s *suite) {
 		run(t, c.op.String(), func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
 			d := FromSlice(t, b, ewRows, ewCols, newGen(8).uniform(n, -9, 9))
-			b.Unary(c.op, d, x)
+			backend.Unary(c.op, d, x)
 			check(t, ReadAll(t, b, d))
 			expectExact(t, "a (must be unchanged)", ReadAll(t, b, x), av)
 		})
 		run(t, c.op.String()+"/dst=a", func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
-			b.Unary(c.op, x, x)
+			backend.Unary(c.op, x, x)
 			check(t, ReadAll(t, b, x))
 		})
 	}
@@ -283,12 +283,12 @@ func testAffine(t *testing.T, s *suite) {
 		run(t, fmt.Sprintf("%g,%g", alpha, beta), func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
 			d := newTensor(t, b, ewRows, ewCols)
-			b.Affine(d, x, alpha, beta)
+			backend.Affine(d, x, alpha, beta)
 			expectClose(t, "dst", ReadAll(t, b, d), want, tol)
 		})
 		run(t, fmt.Sprintf("%g,%g/dst=a", alpha, beta), func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
-			b.Affine(x, x, alpha, beta)
+			backend.Affine(x, x, alpha, beta)
 			expectClose(t, "dst", ReadAll(t, b, x), want, tol)
 		})
 	}
@@ -302,7 +302,7 @@ func testAxpy(t *testing.T, s *suite) {
 		xv, dv := g.uniform(n, -4, 4), g.uniform(n, -4, 4)
 		run(t, fmt.Sprintf("%g", alpha), func(t *testing.T) {
 			x, d := FromSlice(t, b, ewRows, ewCols, xv), FromSlice(t, b, ewRows, ewCols, dv)
-			b.Axpy(d, alpha, x)
+			backend.Axpy(d, alpha, x)
 			want := make([]float64, n)
 			tol := make([]float64, n)
 			for i := range want {
@@ -315,7 +315,7 @@ func testAxpy(t *testing.T, s *suite) {
 		})
 		run(t, fmt.Sprintf("%g/x=dst", alpha), func(t *testing.T) {
 			d := FromSlice(t, b, ewRows, ewCols, dv)
-			b.Axpy(d, alpha, d)
+			backend.Axpy(d, alpha, d)
 			want := make([]float64, n)
 			tol := make([]float64, n)
 			for i := range want {
@@ -352,14 +352,14 @@ func testWhere(t *testing.T, s *suite) {
 	}
 	run(t, "mixed", func(t *testing.T) {
 		m, src, d := FromSlice(t, b, ewRows, ewCols, mv), FromSlice(t, b, ewRows, ewCols, sv), FromSlice(t, b, ewRows, ewCols, dv)
-		b.Where(d, m, src)
+		backend.Where(d, m, src)
 		expectExact(t, "dst", ReadAll(t, b, d), want)
 		expectExact(t, "mask (must be unchanged)", ReadAll(t, b, m), mv)
 		expectExact(t, "src (must be unchanged)", ReadAll(t, b, src), sv)
 	})
 	run(t, "all zero mask", func(t *testing.T) {
 		m, src, d := newTensor(t, b, ewRows, ewCols), FromSlice(t, b, ewRows, ewCols, sv), FromSlice(t, b, ewRows, ewCols, dv)
-		b.Where(d, m, src)
+		backend.Where(d, m, src)
 		expectExact(t, "dst", ReadAll(t, b, d), dv)
 	})
 }
@@ -372,7 +372,7 @@ func testWhereScalar(t *testing.T, s *suite) {
 	for _, sc := range []float32{2.5, 0, -1e6} {
 		run(t, fmt.Sprintf("%g", sc), func(t *testing.T) {
 			m, d := FromSlice(t, b, ewRows, ewCols, mv), FromSlice(t, b, ewRows, ewCols, dv)
-			b.WhereScalar(d, m, sc)
+			backend.WhereScalar(d, m, sc)
 			want := clone(dv)
 			for i := range want {
 				if mv[i] != 0 {
@@ -401,13 +401,13 @@ func testClip(t *testing.T, s *suite) {
 		run(t, fmt.Sprintf("%g,%g", lo, hi), func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
 			d := newTensor(t, b, ewRows, ewCols)
-			b.Clip(d, x, lo, hi)
+			backend.Clip(d, x, lo, hi)
 			expectExact(t, "dst", ReadAll(t, b, d), want)
 			expectExact(t, "a (must be unchanged)", ReadAll(t, b, x), av)
 		})
 		run(t, fmt.Sprintf("%g,%g/dst=a", lo, hi), func(t *testing.T) {
 			x := FromSlice(t, b, ewRows, ewCols, av)
-			b.Clip(x, x, lo, hi)
+			backend.Clip(x, x, lo, hi)
 			expectExact(t, "dst", ReadAll(t, b, x), want)
 		})
 	}

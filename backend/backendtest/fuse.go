@@ -8,17 +8,13 @@ import (
 	"github.com/gomonnto/gomonnto/backend/expr"
 )
 
-// testFuse checks fused kernels (backend.Fuser) against the reference
+// testFuse checks fused kernels (Backend.Fuse) against the reference
 // evaluator of package expr on host copies of the same data: the
 // Izhikevich update bit for bit where the arithmetic is + - * only, random
 // sites bit for bit, a broadcast one-element tensor, sizes beyond one
-// dispatch, and misuse panics. A backend without Fuser fails: both of
-// GoMoNNto's backends fuse.
+// dispatch, and misuse panics.
 func testFuse(t *testing.T, s *suite) {
-	f, ok := s.b.(backend.Fuser)
-	if !ok {
-		t.Fatalf("backend %s does not implement backend.Fuser", s.b.Name())
-	}
+	f := s.b
 	g := newGen(41)
 	cases := []struct {
 		name  string
@@ -109,7 +105,7 @@ func testFuse(t *testing.T, s *suite) {
 // one-element tensor written by one run and broadcast by the next, runs of
 // different sizes, and other operations in between. Every result must
 // equal the reference evaluator run in the same order, bit for bit.
-func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
+func testFuseSequence(t *testing.T, s *suite, f backend.Backend) {
 	const n, small = 70001, 300
 	g := newGen(43)
 	type kern struct {
@@ -161,7 +157,7 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
 		runK(addC) // broadcasts c, written by the run before
 		runK(scaleZ)
 		// Another operation in between: w = 0.5 w - 1.
-		s.b.Affine(dev["w"], dev["w"], 0.5, -1)
+		backend.Affine(dev["w"], dev["w"], 0.5, -1)
 		for i, v := range host["w"] {
 			host["w"][i] = 0.5*v - 1
 		}
@@ -181,7 +177,7 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Fuser) {
 // change from run to run, in the caller's one reused slice, with runs of
 // two kernels queued back to back: every run must see the values given
 // with it, bit for bit as the reference evaluator.
-func testFuseScalars(t *testing.T, s *suite, f backend.Fuser) {
+func testFuseScalars(t *testing.T, s *suite, f backend.Backend) {
 	const n = 5003
 	g := newGen(47)
 	compile := func(src string, vars ...string) (*expr.Program, backend.Kernel) {

@@ -47,7 +47,7 @@ func testLargeVector(t *testing.T, s *suite) {
 	}
 
 	run(t, "Fill", func(t *testing.T) {
-		b.Fill(d, 2.5)
+		backend.Fill(d, 2.5)
 		got := ReadAll(t, b, d)
 		want := make([]float32, n)
 		for i := range want {
@@ -56,7 +56,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		expectExact(t, "dst", got, want)
 	})
 	run(t, "Binary mul", func(t *testing.T) {
-		b.Binary(backend.Mul, d, x, y)
+		backend.Binary(backend.Mul, d, x, y)
 		want := make([]float32, len(idx))
 		for k, i := range idx {
 			want[k] = xv[i] * yv[i]
@@ -64,7 +64,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		expectExact(t, "dst (strided subset)", pick(ReadAll(t, b, d)), want)
 	})
 	run(t, "Unary exp", func(t *testing.T) {
-		b.Unary(backend.Exp, d, x)
+		backend.Unary(backend.Exp, d, x)
 		want := make([]float64, len(idx))
 		for k, i := range idx {
 			want[k] = math.Exp(float64(xv[i]))
@@ -72,7 +72,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		expectClose(t, "dst (strided subset)", pick(ReadAll(t, b, d)), want, relTol(want, transRel, transAbs))
 	})
 	run(t, "Affine", func(t *testing.T) {
-		b.Affine(d, x, 2, 1)
+		backend.Affine(d, x, 2, 1)
 		want := make([]float64, len(idx))
 		tol := make([]float64, len(idx))
 		for k, i := range idx {
@@ -82,7 +82,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		expectClose(t, "dst (strided subset)", pick(ReadAll(t, b, d)), want, tol)
 	})
 	run(t, "Clip", func(t *testing.T) {
-		b.Clip(d, x, -0.5, 0.5)
+		backend.Clip(d, x, -0.5, 0.5)
 		want := make([]float32, len(idx))
 		for k, i := range idx {
 			want[k] = min(max(xv[i], -0.5), 0.5)
@@ -90,7 +90,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		expectExact(t, "dst (strided subset)", pick(ReadAll(t, b, d)), want)
 	})
 	run(t, "CopyRange", func(t *testing.T) {
-		b.Fill(d, 0)
+		backend.Fill(d, 0)
 		b.CopyRange(d, 1, x, n-4_500_000, 4_500_000)
 		got := ReadAll(t, b, d)
 		expectExact(t, "copied range", got[1:4_500_001], xv[n-4_500_000:])

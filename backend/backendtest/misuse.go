@@ -18,18 +18,18 @@ func testMisuse(t *testing.T, s *suite) {
 	t51 := newTensor(t, b, 5, 1)
 
 	run(t, "Binary length mismatch", func(t *testing.T) {
-		expectPanic(t, "Binary(add, 3x4, 3x4, 2x5)", func() { b.Binary(backend.Add, t34, t34, t25) }, "mismatch", "2x5")
-		expectPanic(t, "Binary(add, 2x5, 3x4, 3x4)", func() { b.Binary(backend.Add, t25, t34, t34) }, "mismatch", "2x5")
+		expectPanic(t, "Binary(add, 3x4, 3x4, 2x5)", func() { backend.Binary(backend.Add, t34, t34, t25) }, "mismatch", "2x5")
+		expectPanic(t, "Binary(add, 2x5, 3x4, 3x4)", func() { backend.Binary(backend.Add, t25, t34, t34) }, "mismatch", "2x5")
 	})
 	run(t, "elementwise length mismatch", func(t *testing.T) {
-		expectPanic(t, "BinaryScalar", func() { b.BinaryScalar(backend.Mul, t25, t34, 2) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Unary", func() { b.Unary(backend.Exp, t25, t34) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Copy", func() { b.Copy(t25, t34) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Affine", func() { b.Affine(t25, t34, 1, 0) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Axpy", func() { b.Axpy(t34, 1, t25) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Where", func() { b.Where(t34, t25, t34) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "WhereScalar", func() { b.WhereScalar(t34, t25, 1) }, "mismatch", "2x5", "3x4")
-		expectPanic(t, "Clip", func() { b.Clip(t34, t25, 0, 1) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "BinaryScalar", func() { backend.BinaryScalar(backend.Mul, t25, t34, 2) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Unary", func() { backend.Unary(backend.Exp, t25, t34) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Copy", func() { backend.Copy(t25, t34) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Affine", func() { backend.Affine(t25, t34, 1, 0) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Axpy", func() { backend.Axpy(t34, 1, t25) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Where", func() { backend.Where(t34, t25, t34) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "WhereScalar", func() { backend.WhereScalar(t34, t25, 1) }, "mismatch", "2x5", "3x4")
+		expectPanic(t, "Clip", func() { backend.Clip(t34, t25, 0, 1) }, "mismatch", "2x5", "3x4")
 	})
 	run(t, "MatVec shape mismatch", func(t *testing.T) {
 		d3 := newTensor(t, b, 3, 1)
@@ -56,32 +56,33 @@ func testMisuse(t *testing.T, s *suite) {
 		expectPanic(t, "Reduce into dst[5] of 5", func() { b.Reduce(backend.Sum, t51, 5, t34) }, "outside", "range", "5x1")
 	})
 	run(t, "invalid operation", func(t *testing.T) {
-		expectPanic(t, "Binary(BinaryOp(200))", func() { b.Binary(backend.BinaryOp(200), t34, t34, t34) }, "200")
-		expectPanic(t, "BinaryScalar(BinaryOp(200))", func() { b.BinaryScalar(backend.BinaryOp(200), t34, t34, 1) }, "200")
-		expectPanic(t, "Unary(UnaryOp(200))", func() { b.Unary(backend.UnaryOp(200), t34, t34) }, "200")
+		expectPanic(t, "Binary(BinaryOp(200))", func() { backend.Binary(backend.BinaryOp(200), t34, t34, t34) }, "200")
+		expectPanic(t, "BinaryScalar(BinaryOp(200))", func() { backend.BinaryScalar(backend.BinaryOp(200), t34, t34, 1) }, "200")
+		expectPanic(t, "Unary(UnaryOp(200))", func() { backend.Unary(backend.UnaryOp(200), t34, t34) }, "200")
 		expectPanic(t, "Reduce(ReduceOp(200))", func() { b.Reduce(backend.ReduceOp(200), t51, 0, t34) }, "200")
 	})
 	run(t, "tensor of another backend", func(t *testing.T) {
 		other := s.openBackend(t)
 		f26 := newTensor(t, other, 2, 6) // same Len as 3x4
 		f41 := newTensor(t, other, 4, 1)
-		expectPanic(t, "Binary with a foreign a", func() { b.Binary(backend.Add, t34, f26, t34) }, "2x6")
-		expectPanic(t, "Binary with a foreign dst", func() { b.Binary(backend.Add, f26, t34, t34) }, "2x6")
-		expectPanic(t, "Fill of a foreign tensor", func() { b.Fill(f26, 1) }, "2x6")
+		expectPanic(t, "Binary with a foreign a", func() { backend.Binary(backend.Add, t34, f26, t34) }, "2x6")
+		// An elementwise operation runs on dst's backend: the operands of
+		// this one are the foreign tensors.
+		expectPanic(t, "Binary with a foreign dst", func() { backend.Binary(backend.Add, f26, t34, t34) }, "3x4")
 		expectPanic(t, "MatVec with a foreign x", func() { b.MatVec(newTensor(t, b, 3, 1), t34, false, f41, 1, 0) }, "4x1")
 		// The other backend still works.
-		other.Fill(f26, 3)
+		backend.Fill(f26, 3)
 		expectExact(t, "other backend's tensor", ReadAll(t, other, f26), []float32{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3})
 	})
 	run(t, "released tensor", func(t *testing.T) {
 		r := newTensor(t, b, 3, 4)
 		r.Release()
-		expectPanic(t, "Fill of a released tensor", func() { b.Fill(r, 1) })
-		expectPanic(t, "Binary with a released operand", func() { b.Binary(backend.Add, t34, t34, r) })
+		expectPanic(t, "Fill of a released tensor", func() { backend.Fill(r, 1) })
+		expectPanic(t, "Binary with a released operand", func() { backend.Binary(backend.Add, t34, t34, r) })
 	})
 	run(t, "backend works after misuse", func(t *testing.T) {
 		x := FromSlice(t, b, 3, 4, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
-		b.BinaryScalar(backend.Mul, t34, x, 2)
+		backend.BinaryScalar(backend.Mul, t34, x, 2)
 		expectExact(t, "2*x", ReadAll(t, b, t34), []float32{2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24})
 		if err := b.Sync(); err != nil {
 			t.Errorf("Sync after misuse: %v", err)
@@ -93,11 +94,11 @@ func testFlushSyncClose(t *testing.T, s *suite) {
 	b := s.b
 	run(t, "Flush and Sync", func(t *testing.T) {
 		x := newTensor(t, b, 100, 1)
-		b.Fill(x, 1)
+		backend.Fill(x, 1)
 		if err := b.Flush(); err != nil {
 			t.Errorf("Flush: %v", err)
 		}
-		b.Affine(x, x, 3, -1)
+		backend.Affine(x, x, 3, -1)
 		if err := b.Sync(); err != nil {
 			t.Errorf("Sync: %v", err)
 		}
@@ -122,7 +123,7 @@ func testFlushSyncClose(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatalf("NewTensor: %v", err)
 		}
-		c.Fill(x, 1)
+		backend.Fill(x, 1)
 		if err := c.Flush(); err != nil {
 			t.Errorf("Flush: %v", err)
 		}
@@ -131,7 +132,7 @@ func testFlushSyncClose(t *testing.T, s *suite) {
 		}
 		// The first backend is unaffected.
 		y := FromSlice(t, b, 1, 3, []float32{1, 2, 3})
-		b.Unary(backend.Neg, y, y)
+		backend.Unary(backend.Neg, y, y)
 		expectExact(t, "neg in the first backend", ReadAll(t, b, y), []float32{-1, -2, -3})
 	})
 }

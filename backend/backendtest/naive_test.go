@@ -14,7 +14,10 @@ import (
 
 // naive is a straightforward reference backend used to test the suite
 // itself: plain loops, float64 accumulation, rng.Sample for Random.
-type naive struct{ closed bool }
+type naive struct {
+	backend.Elementwise
+	closed bool
+}
 
 type naiveTensor struct {
 	b          *naive

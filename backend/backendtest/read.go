@@ -254,7 +254,7 @@ func testReadBatch(t *testing.T, s *suite) {
 			t.Fatal(err)
 		}
 		copy(wantV[10:], patch)
-		b.Affine(m, m, 2, 1) // exact: small numbers of quarters and halves
+		backend.Affine(m, m, 2, 1) // exact: small numbers of quarters and halves
 		for i := range wantM {
 			wantM[i] = 2*wantM[i] + 1
 		}
@@ -262,7 +262,7 @@ func testReadBatch(t *testing.T, s *suite) {
 		var wantW []float32
 		if sp, ok := b.(backend.Sparser); ok {
 			w = newSparse(t, sp, d.sp)
-			b.Fill(w, 0.5)
+			backend.Fill(w, 0.5)
 			wantW = make([]float32, w.NNZ())
 			for e := range wantW {
 				wantW[e] = 0.5
@@ -270,7 +270,8 @@ func testReadBatch(t *testing.T, s *suite) {
 		}
 		// A fused kernel last: the cpu backend queues its runs until an
 		// operation or a read needs the tensors.
-		if f, ok := b.(backend.Fuser); ok {
+		{
+			f := b
 			p, err := expr.Compile("x = x*2 - 3", expr.Env{Tensors: []string{"x"}})
 			if err != nil {
 				t.Fatal(err)

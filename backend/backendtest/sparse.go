@@ -144,13 +144,13 @@ func testSparse(t *testing.T, s *suite) {
 		}
 		run(t, name+"/elementwise on values", func(t *testing.T) {
 			w := newSparse(t, sp, st)
-			b.Affine(w, w, 2, 0.5)
+			backend.Affine(w, w, 2, 0.5)
 			want := make([]float32, len(st.vals))
 			for i, v := range st.vals {
 				want[i] = float32(2*v) + 0.5
 			}
 			expectExact(t, "Affine", ReadAll(t, b, w), want)
-			b.Clip(w, w, -1, 1.5)
+			backend.Clip(w, w, -1, 1.5)
 			for i := range want {
 				want[i] = min(max(want[i], -1), 1.5)
 			}
@@ -170,7 +170,7 @@ func testSparse(t *testing.T, s *suite) {
 				want[i] = rng.Sample(d, key, uint64(i))
 			}
 			expectBits(t, "Random", ReadAll(t, b, w), want, identity)
-			b.Fill(w, 0.25)
+			backend.Fill(w, 0.25)
 			for i := range want {
 				want[i] = 0.25
 			}

@@ -111,10 +111,7 @@ func testEvents(t *testing.T, s *suite) {
 		// Propagate writes itself, and one changed after a Propagate read
 		// it: every record is the mask as it was at Gather.
 		const n = 3000
-		f, ok := b.(backend.Fuser)
-		if !ok {
-			t.Skip("no fused kernels")
-		}
+		f := b
 		p, err := expr.Compile("fired = v > thr; v = fired ? 0 : v + 1", expr.Env{Tensors: []string{"fired", "thr", "v"}})
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,11 @@ type Env struct {
 	// from run to run does not need a recompiled program or a tensor
 	// written from the host. At most MaxScalars.
 	Scalars []string
+	// Double computes exp, log, sqrt, tanh, sigmoid and division in double
+	// precision in GLSL too, rounded once to float32, as the CPU computes
+	// them: slower on GPUs with little double throughput, but equal to the
+	// CPU within one ulp where the driver's float32 built-ins are not.
+	Double bool
 }
 
 // MaxScalars bounds Env.Scalars.
@@ -32,6 +37,7 @@ type Program struct {
 	stmts   []stmt
 	tensors []string // the tensors, then the scalars (inputs nt and up)
 	nt      int
+	double  bool // Env.Double
 	consts  map[string]float32
 	writes  []bool
 	reads   []bool
@@ -153,6 +159,7 @@ func Compile(src string, env Env) (*Program, error) {
 		stmts:   stmts,
 		tensors: inputs,
 		nt:      len(env.Tensors),
+		double:  env.Double,
 		consts:  maps.Clone(env.Consts),
 		writes:  make([]bool, len(inputs)),
 		reads:   make([]bool, len(inputs)),

@@ -18,6 +18,13 @@ type GLSLOptions struct {
 	// broadcast. Set it for tensors of Len 1 when n > 1; nil broadcasts
 	// none.
 	Broadcast []bool
+	// Pieces makes a shader that runs one piece of the elements, so that
+	// a run can cover tensors stored in several buffers: the invocations
+	// compute elements [gbase, gend) (uniform uint gbase, gend) of n, and
+	// tensor k reads and writes element e at t{k}[e + off{k}] (uniform
+	// uint off{k}, wrapping: the buffer index of element gbase minus
+	// gbase).
+	Pieces bool
 }
 
 // GLSL returns a complete "#version 430" compute shader that runs the
@@ -83,7 +90,7 @@ func (p *Program) GLSL(opts GLSLOptions) (string, error) {
 		}
 		bcast[k] = b
 	}
-	g := &glslGen{p: p, inline: make([]bool, len(p.vals)), depth: make([]int, len(p.vals))}
+	g := &glslGen{p: p, inline: make([]bool, len(p.vals)), depth: make([]int, len(p.vals)), pieces: opts.Pieces}
 	return g.shader(ls, bcast), nil
 }
 
@@ -92,6 +99,7 @@ type glslGen struct {
 	inline []bool // value written inline at its single use
 	depth  []int  // nesting depth of an inline value
 	uses   map[string]bool
+	pieces bool // GLSLOptions.Pieces
 }
 
 // maxInline bounds the nesting of inline expressions; deeper values get a
@@ -140,10 +148,17 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 			g.uses["uniform"] = true
 		case opNormal:
 			g.uses["normal"] = true
-		case opTanh:
-			g.uses["tanh"] = true
-		case opSigmoid:
-			g.uses["sigmoid"] = true
+		case opExp, opSigmoid, opTanh, opLog:
+			switch {
+			case p.double && v.op == opLog:
+				g.uses["dcommon"], g.uses["dlog"] = true, true
+			case p.double:
+				g.uses["dcommon"], g.uses["dexp"], g.uses["dtanh"] = true, true, v.op == opTanh
+			case v.op == opTanh:
+				g.uses["tanh"] = true
+			case v.op == opSigmoid:
+				g.uses["sigmoid"] = true
+			}
 		case opPow:
 			g.uses["pow"] = true
 		case opPower:
@@ -197,6 +212,14 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 		}
 	}
 	b.WriteString("uniform uint n;\nuniform uvec2 seed;\nuniform uvec2 counter;\n")
+	if g.pieces {
+		b.WriteString("uniform uint gbase;\nuniform uint gend;\n")
+		for k := 0; k < p.nt; k++ {
+			if input[k] >= 0 || store[k] {
+				fmt.Fprintf(&b, "uniform uint off%d;\n", k)
+			}
+		}
+	}
 	if g.uses["uniform"] || g.uses["normal"] {
 		b.WriteString(glslPhilox)
 	}
@@ -214,15 +237,20 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	}
 	for _, h := range []struct{ use, src string }{
 		{"pow", glslPow}, {"exact", glslExact}, {"power", glslPower}, {"sign", glslSign}, {"dcommon", glslDcommon},
-		{"dexp", glslDexp}, {"dlog", glslDlog}, {"expm1", glslExpm1}, {"log1p", glslLog1p}, {"trig", glslTrig},
+		{"dexp", glslDexp}, {"dlog", glslDlog}, {"dtanh", glslDtanh}, {"expm1", glslExpm1}, {"log1p", glslLog1p}, {"trig", glslTrig},
 	} {
 		if g.uses[h.use] {
 			b.WriteString(h.src)
 		}
 	}
 	b.WriteString("\nvoid main() {\n")
-	b.WriteString("\tuint gid = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;\n")
-	b.WriteString("\tif (gid >= n) return;\n")
+	if g.pieces {
+		b.WriteString("\tuint gid = gbase + gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;\n")
+		b.WriteString("\tif (gid >= gend) return;\n")
+	} else {
+		b.WriteString("\tuint gid = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;\n")
+		b.WriteString("\tif (gid >= n) return;\n")
+	}
 	for k, id := range input {
 		if id < 0 {
 			continue
@@ -231,7 +259,7 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 			fmt.Fprintf(&b, "\tfloat x%d = sc%d; // %s\n", k, k-p.nt, p.tensors[k])
 			continue
 		}
-		idx := "gid"
+		idx := g.index(k)
 		if bcast[k] {
 			idx = "0"
 		}
@@ -245,11 +273,19 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	}
 	for k, f := range p.outs {
 		if store[k] {
-			fmt.Fprintf(&b, "\tt%d[gid] = %s; // %s\n", k, g.ref(f), p.tensors[k])
+			fmt.Fprintf(&b, "\tt%d[%s] = %s; // %s\n", k, g.index(k), g.ref(f), p.tensors[k])
 		}
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// index is the buffer index of the element gid in tensor k.
+func (g *glslGen) index(k int) string {
+	if g.pieces {
+		return fmt.Sprintf("gid + off%d", k)
+	}
+	return "gid"
 }
 
 // constsUsed returns the sorted names of the constants the source uses.
@@ -323,15 +359,37 @@ func (g *glslGen) def(id int32) string {
 		return "float(" + a[0] + " == 0.0)"
 	case opTruth:
 		return "float(" + a[0] + " != 0.0)"
-	case opAbs, opExp, opLog, opSqrt, opFloor:
+	case opExp, opLog, opSqrt, opTanh, opSigmoid, opDiv:
+		if g.p.double {
+			switch v.op {
+			case opExp:
+				return "float(gm_dexp(double(" + a[0] + ")))"
+			case opLog:
+				return "float(gm_dlog(double(" + a[0] + ")))"
+			case opSqrt:
+				return "float(sqrt(double(" + a[0] + ")))"
+			case opTanh:
+				return "float(gm_dtanh(double(" + a[0] + ")))"
+			case opSigmoid:
+				return "float(1.0lf / (1.0lf + gm_dexp(-double(" + a[0] + "))))"
+			case opDiv:
+				return "float(double(" + a[0] + ") / double(" + a[1] + "))"
+			}
+		}
+		switch v.op {
+		case opTanh:
+			return "gm_tanh(" + a[0] + ")"
+		case opSigmoid:
+			return "gm_sigmoid(" + a[0] + ")"
+		case opDiv:
+			return "(" + a[0] + " / " + a[1] + ")"
+		}
 		return glslFunc[v.op] + "(" + a[0] + ")"
-	case opTanh:
-		return "gm_tanh(" + a[0] + ")"
-	case opSigmoid:
-		return "gm_sigmoid(" + a[0] + ")"
+	case opAbs, opFloor:
+		return glslFunc[v.op] + "(" + a[0] + ")"
 	case opHeaviside:
 		return "float(" + a[0] + " > 0.0)"
-	case opAdd, opSub, opMul, opDiv:
+	case opAdd, opSub, opMul:
 		return "(" + a[0] + " " + glslFunc[v.op] + " " + a[1] + ")"
 	case opMin, opMax:
 		return glslFunc[v.op] + "(" + a[0] + ", " + a[1] + ")"

@@ -45,6 +45,25 @@ func mathd() (common, exp, log string) {
 	return r.Replace(cut("bool dIsNaN(", "double dexp(")), r.Replace(cut("double dexp(", "double dlog(")), r.Replace(cut("double dlog(", "// dsinPoly"))
 }
 
+// glslDtanh: tanh in double (needs glslDexp): (e - 1)/(e + 1) with
+// e = exp(2|x|), the cubic Taylor term below 1e-5 and 1 above 22.
+const glslDtanh = `
+double gm_dtanh(double x) {
+	if (gm_disnan(x)) { return x; }
+	double a = abs(x);
+	double t;
+	if (a < 1e-5lf) {
+		t = a - a * a * a / 3.0lf;
+	} else if (a > 22.0lf) {
+		t = 1.0lf;
+	} else {
+		double e = gm_dexp(2.0lf * a);
+		t = (e - 1.0lf) / (e + 1.0lf);
+	}
+	return x < 0.0lf ? -t : t;
+}
+`
+
 // glslExpm1: expm1 and exprel (need glslDexp). Below |x| = 0.01 the
 // Taylor series (to x^8; truncation error below 1e-21 relative), above
 // exp(x) - 1, whose cancellation costs at most a factor 100 of double

@@ -33,8 +33,13 @@ func init() {
 // may be used from several goroutines, but operations from different
 // goroutines are ordered only by the caller's own synchronisation.
 type Backend struct {
-	mu     sync.Mutex // guards everything below except the GL thread's state
-	closed bool
+	backend.Elementwise // the compiled elementwise kernels
+
+	mu sync.Mutex // guards everything below except the GL thread's state
+	// The backend's own fused kernels (fill, scale) and their scalar.
+	fillK, scaleK *kernel
+	sc            [1]float32
+	closed        bool
 
 	device   string
 	software bool
@@ -68,7 +73,6 @@ type Backend struct {
 }
 
 var _ backend.Backend = (*Backend)(nil)
-var _ backend.Fuser = (*Backend)(nil)
 
 // testMaxBlockBytes, when non-zero, lowers the per-buffer size limit so
 // that tests can exercise split matrices with small shapes.

@@ -206,14 +206,14 @@ func runAgainstCPU(t *testing.T, g *Backend) {
 	t.Run("Binary", func(t *testing.T) {
 		for op := backend.Add; op <= backend.Ne; op++ {
 			a, b, d := mk(0, av), mk(1, bv), mk(2, nil)
-			p.both(func(be backend.Backend, s int) { be.Binary(op, d[s], a[s], b[s]) })
+			p.both(func(be backend.Backend, s int) { backend.Binary(op, d[s], a[s], b[s]) })
 			g, c := p.read(d)
 			expectULP(t, op.String(), g, c, 0)
-			p.both(func(be backend.Backend, s int) { be.BinaryScalar(op, d[s], a[s], -0.75) })
+			p.both(func(be backend.Backend, s int) { backend.BinaryScalar(op, d[s], a[s], -0.75) })
 			g, c = p.read(d)
 			expectULP(t, op.String()+" scalar", g, c, 0)
 			// dst aliasing an operand
-			p.both(func(be backend.Backend, s int) { be.Binary(op, a[s], a[s], b[s]) })
+			p.both(func(be backend.Backend, s int) { backend.Binary(op, a[s], a[s], b[s]) })
 			g, c = p.read(a)
 			expectULP(t, op.String()+" in place", g, c, 0)
 			p.release(a, b, d)
@@ -233,7 +233,7 @@ func runAgainstCPU(t *testing.T, g *Backend) {
 				tol = 1
 			}
 			a, d := mk(1, src), mk(0, nil)
-			p.both(func(be backend.Backend, s int) { be.Unary(op, d[s], a[s]) })
+			p.both(func(be backend.Backend, s int) { backend.Unary(op, d[s], a[s]) })
 			g, c := p.read(d)
 			expectULP(t, op.String(), g, c, tol)
 			p.release(a, d)
@@ -247,28 +247,28 @@ func runAgainstCPU(t *testing.T, g *Backend) {
 			expectULP(t, what, g, c, 0)
 		}
 		// Affine and Axpy: a float32 multiply, then an add, never fused.
-		p.both(func(be backend.Backend, s int) { be.Affine(d[s], a[s], 1.7, -0.3) })
+		p.both(func(be backend.Backend, s int) { backend.Affine(d[s], a[s], 1.7, -0.3) })
 		g, _ := p.read(d)
 		want := make([]float32, n)
 		for i := range want {
 			want[i] = float32(1.7*av[i]) - 0.3
 		}
 		expectULP(t, "Affine", g, want, 0)
-		p.both(func(be backend.Backend, s int) { be.Axpy(d[s], -2.3, b[s]) })
+		p.both(func(be backend.Backend, s int) { backend.Axpy(d[s], -2.3, b[s]) })
 		g, _ = p.read(d)
 		for i := range want {
 			want[i] += float32(-2.3 * bv[i])
 		}
 		expectULP(t, "Axpy", g, want, 0)
-		p.both(func(be backend.Backend, s int) { be.Where(d[s], m[s], a[s]) })
+		p.both(func(be backend.Backend, s int) { backend.Where(d[s], m[s], a[s]) })
 		check("Where")
-		p.both(func(be backend.Backend, s int) { be.WhereScalar(d[s], m[s], 9) })
+		p.both(func(be backend.Backend, s int) { backend.WhereScalar(d[s], m[s], 9) })
 		check("WhereScalar")
-		p.both(func(be backend.Backend, s int) { be.Clip(d[s], b[s], -1, 0.5) })
+		p.both(func(be backend.Backend, s int) { backend.Clip(d[s], b[s], -1, 0.5) })
 		check("Clip")
-		p.both(func(be backend.Backend, s int) { be.Fill(d[s], -4.5) })
+		p.both(func(be backend.Backend, s int) { backend.Fill(d[s], -4.5) })
 		check("Fill")
-		p.both(func(be backend.Backend, s int) { be.Copy(d[s], a[s]) })
+		p.both(func(be backend.Backend, s int) { backend.Copy(d[s], a[s]) })
 		check("Copy")
 		// Overlapping ranges of one tensor, both directions, across buffer
 		// boundaries when the buffers are small.

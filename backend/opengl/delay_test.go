@@ -107,8 +107,8 @@ func delayZeroAllocs(t *testing.T, g *Backend) {
 	ring, _ := g.NewDelayRing(8, 300)
 	dCols, dRows := filled(t, g, make([]float32, 400)), filled(t, g, make([]float32, 300))
 	mRows, mCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
-	g.Fill(mRows, 1)
-	g.Fill(mCols, 1)
+	backend.Fill(mRows, 1)
+	backend.Fill(mCols, 1)
 	slot := 0
 	step := func() {
 		g.PropagateDelayed(ringT, slot, w, true, dl, mRows, 0.1)

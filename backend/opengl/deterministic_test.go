@@ -173,9 +173,9 @@ func detScenario(t *testing.T, b backend.Backend, ms []detMatrix, steps int) [][
 		dl.PropagateDelayed(ring300, slot, ws[B], true, dls[B], rowMask[B], 1.1)
 		dl.PropagateDelayed(ring12000, slot, ws[C], true, dls[C], rowMask[C], 0.6)
 		for i, rg := range rings {
-			b.Fill(taken[i], 0)
+			backend.Fill(taken[i], 0)
 			dl.TakeSlot(taken[i], rg, slot)
-			b.Binary(backend.Add, sums[i], sums[i], taken[i])
+			backend.Binary(backend.Add, sums[i], sums[i], taken[i])
 		}
 		for _, x := range append(append(dst[:len(dst):len(dst)], taken...), sums...) {
 			out = append(out, readGL(t, b, x))

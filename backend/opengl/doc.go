@@ -141,8 +141,9 @@
 //
 // Kernels use the documented float32 operations in the documented order
 // wherever that is cheap, with `precise` so that the shader compiler fuses
-// nothing into a multiply-add: Fill, Copy, Affine, Axpy, Where, Clip, the
-// comparisons, Add/Sub/Mul/Min/Max, Outer and Propagate (which sums the
+// nothing into a multiply-add: the elementwise operations (fused kernels
+// of package expr with Env.Double: Fill, Copy, Affine, Axpy, Where, Clip,
+// the comparisons, Add/Sub/Mul/Min/Max), Outer and Propagate (which sums the
 // spiking rows or columns in index order) give bitwise the results of
 // those operations, and so of the cpu backend where it does not use FMA
 // kernels itself. Div, Recip and Sqrt are computed in double and rounded

@@ -284,38 +284,9 @@ func (x *executor) runBatch(bt *batch) {
 }
 
 func (x *executor) exec(c *cmd, bt *batch) {
-	p := &x.p
 	switch c.kind {
-	case cFill:
-		x.setF(p.fill, uS, c.f[0])
-		x.elementwise(p.fill, c.i[2], c.t[0], c.i[0], nil, 0, nil, 0)
 	case cCopyRange:
 		x.copyRange(c.t[0], c.i[0], c.t[1], c.i[1], c.i[2])
-	case cBinary:
-		pr := p.binary[c.op][0]
-		x.elementwise(pr, c.t[0].Len(), c.t[0], 0, c.t[1], 0, c.t[2], 0)
-	case cBinaryScalar:
-		pr := p.binary[c.op][1]
-		x.setF(pr, uS, c.f[0])
-		x.elementwise(pr, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
-	case cUnary:
-		x.elementwise(p.unary[c.op], c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
-	case cAffine:
-		x.setF(p.affine, uAlpha, c.f[0])
-		x.setF(p.affine, uBeta, c.f[1])
-		x.elementwise(p.affine, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
-	case cAxpy:
-		x.setF(p.axpy, uAlpha, c.f[0])
-		x.elementwise(p.axpy, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
-	case cWhere:
-		x.elementwise(p.where[0], c.t[0].Len(), c.t[0], 0, c.t[1], 0, c.t[2], 0)
-	case cWhereScalar:
-		x.setF(p.where[1], uS, c.f[0])
-		x.elementwise(p.where[1], c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
-	case cClip:
-		x.setF(p.clip, uLo, c.f[0])
-		x.setF(p.clip, uHi, c.f[1])
-		x.elementwise(p.clip, c.t[0].Len(), c.t[0], 0, c.t[1], 0, nil, 0)
 	case cReduce:
 		x.reduce(backend.ReduceOp(c.op), c.t[0], c.i[0], c.t[1])
 	case cMatVec:

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/gomonnto/gomonnto/backend"
-	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // elementwise runs p over n elements. Operand 0 (dst, written) starts at
@@ -69,20 +68,6 @@ func (x *executor) copyRange(d *tensor, dOff int, s *tensor, sOff, n int) {
 // into dst[dOff].
 func (x *executor) reduce(op backend.ReduceOp, d *tensor, dOff int, s *tensor) {
 	n := s.Len()
-	if n == 0 {
-		var v float32
-		switch op {
-		case backend.Mean:
-			v = float32(math.NaN())
-		case backend.MaxReduce:
-			v = float32(math.Inf(-1))
-		case backend.MinReduce:
-			v = float32(math.Inf(1))
-		}
-		x.setF(x.p.fill, uS, v)
-		x.elementwise(x.p.fill, 1, d, dOff, nil, 0, nil, 0)
-		return
-	}
 	op1 := op
 	if op == backend.Mean {
 		op1 = backend.Sum
@@ -350,12 +335,6 @@ func (x *executor) normalize(w *tensor, axis backend.Axis, target float32) {
 func (x *executor) random(c *cmd) {
 	d, key := c.dist, c.key
 	t := c.t[0]
-	if d.Kind == rng.Const && d.Density >= 1 {
-		// rng.Sample is Scale*A without using the random words.
-		x.setF(x.p.fill, uS, d.Scale*d.A)
-		x.elementwise(x.p.fill, t.Len(), t, 0, nil, 0, nil, 0)
-		return
-	}
 	p := x.p.random
 	words := d.WordsPerElement()
 	per := uint64(4 / words)

@@ -105,7 +105,7 @@ func TestOutOfMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Fill(x, 2)
+	backend.Fill(x, 2)
 	got := make([]float32, 3)
 	if err := b.Read(got, x, 0); err != nil || got[2] != 2 {
 		t.Fatalf("after a failed allocation: Read = %v, %v; want [2 2 2]", got, err)
@@ -193,7 +193,7 @@ func TestGLErrorReported(t *testing.T) {
 		return nil
 	})
 	b.mu.Unlock()
-	b.Fill(x, 1)
+	backend.Fill(x, 1)
 	err = b.Flush()
 	if err == nil {
 		err = b.Sync()

@@ -26,13 +26,20 @@ type kernel struct {
 	names    []string
 	reads    []bool
 	writes   []bool
-	variants map[uint64]*program // by broadcast mask; touched under b.mu
+	variants map[variantKey]*program // touched under b.mu
 	released bool
 	// scratch for Run, reused (under b.mu).
 	ts []*tensor
 }
 
 var _ backend.Kernel = (*kernel)(nil)
+
+// variantKey selects a kernel's shader: the broadcast tensors, and whether
+// it runs in pieces (some tensor spans several buffers).
+type variantKey struct {
+	mask   uint64
+	pieces bool
+}
 
 // Fuse compiles p into a kernel. The shader comes from p.GLSL: tensor k
 // at binding k, uniform n, seed and counter, a 2-D grid of 256-wide
@@ -55,12 +62,12 @@ func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 		return nil, fmt.Errorf("gl: Fuse: the program uses %d tensors, but a compute shader of this device binds at most %d; split the program into smaller ones",
 			len(names), limit)
 	}
-	k := &kernel{b: b, p: p, names: names, variants: map[uint64]*program{},
+	k := &kernel{b: b, p: p, names: names, variants: map[variantKey]*program{},
 		reads: make([]bool, len(names)), writes: make([]bool, len(names)), ts: make([]*tensor, len(names))}
 	for i := range names {
 		k.reads[i], k.writes[i] = p.Reads(i), p.Writes(i)
 	}
-	if _, err := k.variant(0); err != nil {
+	if _, err := k.variant(variantKey{}); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -68,18 +75,18 @@ func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 
 // variant returns the program for a broadcast mask, compiling it on the GL
 // thread if needed. Callers hold b.mu.
-func (k *kernel) variant(mask uint64) (*program, error) {
-	if pr := k.variants[mask]; pr != nil {
+func (k *kernel) variant(v variantKey) (*program, error) {
+	if pr := k.variants[v]; pr != nil {
 		return pr, nil
 	}
 	var bc []bool
-	if mask != 0 {
+	if v.mask != 0 {
 		bc = make([]bool, len(k.names))
 		for i := range bc {
-			bc[i] = mask&(1<<i) != 0
+			bc[i] = v.mask&(1<<i) != 0
 		}
 	}
-	src, err := k.p.GLSL(expr.GLSLOptions{LocalSize: fuseLocal, Broadcast: bc})
+	src, err := k.p.GLSL(expr.GLSLOptions{LocalSize: fuseLocal, Broadcast: bc, Pieces: v.pieces})
 	if err != nil {
 		return nil, fmt.Errorf("gl: Fuse: %w", err)
 	}
@@ -91,6 +98,12 @@ func (k *kernel) variant(mask uint64) (*program, error) {
 		if err != nil {
 			return err
 		}
+		if v.pieces {
+			pr.off = make([]int32, len(k.names))
+			for i := range pr.off {
+				pr.off[i] = gl.GetUniformLocation(pr.id, gl.Str(fmt.Sprintf("off%d\x00", i)))
+			}
+		}
 		k.b.x.all = append(k.b.x.all, pr)
 		k.b.programs.Add(1)
 		return nil
@@ -98,7 +111,7 @@ func (k *kernel) variant(mask uint64) (*program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gl: Fuse: %w", err)
 	}
-	k.variants[mask] = pr
+	k.variants[v] = pr
 	return pr, nil
 }
 
@@ -121,12 +134,10 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandK
 	if len(scalars) != k.p.NumScalars() {
 		panic(fmt.Sprintf("gl: Kernel.Run: %d scalars given, the program %q has %d (%v)", len(scalars), k.p.String(), k.p.NumScalars(), k.p.Scalars()))
 	}
-	n := 0
+	n, pieces := 0, false
 	for i, a := range args {
 		t := b.ten("Kernel.Run", a)
-		if len(t.tiles) > 1 { // (the message is built only when it is needed)
-			vector("Kernel.Run", "tensor "+k.names[i], t)
-		}
+		pieces = pieces || len(t.tiles) > 1
 		k.ts[i] = t
 		n = max(n, t.Len())
 	}
@@ -160,7 +171,15 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandK
 		clear(k.ts)
 		return
 	}
-	pr, err := k.variant(mask)
+	k.record(variantKey{mask, pieces}, n, scalars, key)
+	b.maybeSubmit()
+}
+
+// record records a run over the tensors in k.ts (and clears it). Callers
+// hold b.mu.
+func (k *kernel) record(v variantKey, n int, scalars []float32, key backend.RandKey) {
+	b := k.b
+	pr, err := k.variant(v)
 	if err != nil {
 		clear(k.ts)
 		b.setErr(err)
@@ -176,7 +195,39 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandK
 	c.prog = pr
 	bt.args = append(bt.args, k.ts...)
 	clear(k.ts)
-	b.maybeSubmit()
+}
+
+// fill records d = v over all of d (the backend's own use: MatVec with
+// beta 0, a constant Random). Callers hold b.mu.
+func (b *Backend) fill(d *tensor, v float32) { b.runInternal(&b.fillK, "x0 = s0", d, v) }
+
+// scale records d = beta*d, with beta == 0 writing zeros (as BLAS).
+// Callers hold b.mu.
+func (b *Backend) scale(d *tensor, beta float32) {
+	switch {
+	case d.Len() == 0 || beta == 1:
+	case beta == 0:
+		b.fill(d, 0)
+	default:
+		b.runInternal(&b.scaleK, "x0 = s0*x0", d, beta)
+	}
+}
+
+// runInternal records the one-tensor, one-scalar program src over d,
+// compiling it into *kp on first use. Callers hold b.mu.
+func (b *Backend) runInternal(kp **kernel, src string, d *tensor, s float32) {
+	if *kp == nil {
+		p, err := expr.Compile(src, expr.Env{Tensors: []string{"x0"}, Scalars: []string{"s0"}})
+		if err != nil {
+			panic("gl: " + err.Error()) // a constant program
+		}
+		*kp = &kernel{b: b, p: p, names: p.Tensors(), variants: map[variantKey]*program{},
+			reads: []bool{p.Reads(0)}, writes: []bool{true}, ts: make([]*tensor, 1)}
+	}
+	k := *kp
+	k.ts[0] = d
+	b.sc[0] = s
+	k.record(variantKey{pieces: len(d.tiles) > 1}, d.Len(), b.sc[:1], backend.RandKey{})
 }
 
 // Release frees the kernel's shaders once the runs queued before it are
@@ -205,13 +256,46 @@ func (x *executor) runKernel(c *cmd, bt *batch) {
 			x.bind(uint32(i), t.tiles[0], k.writes[i])
 		}
 	}
-	x.setU(pr, uN, uint32(c.i[2]))
+	n := c.i[2]
+	x.setU(pr, uN, uint32(n))
 	x.setU2(pr, uSeed, c.key.Seed)
 	x.setU2(pr, uCounter, c.key.Counter)
 	for j := range k.p.NumScalars() {
 		x.setF(pr, uSc0+uniform(j), c.f[j])
 	}
-	x.dispatch(pr, ceilDiv(c.i[2], fuseLocal))
+	if pr.off == nil {
+		x.dispatch(pr, ceilDiv(n, fuseLocal))
+		return
+	}
+	// In pieces: the range is cut where any tensor crosses from one buffer
+	// to the next.
+	for pos := 0; pos < n; {
+		cnt := n - pos
+		for i, t := range args {
+			if (k.reads[i] || k.writes[i]) && t.Len() == n {
+				tk, tl := t.locate(pos)
+				cnt = min(cnt, t.tileLen(tk)-tl)
+			}
+		}
+		for i, t := range args {
+			if !k.reads[i] && !k.writes[i] {
+				continue
+			}
+			if t.Len() != n { // broadcast
+				x.bind(uint32(i), t.tiles[0], false)
+				continue
+			}
+			tk, tl := t.locate(pos)
+			x.bind(uint32(i), t.tiles[tk], k.writes[i])
+			if loc := pr.off[i]; loc >= 0 {
+				gl.ProgramUniform1ui(pr.id, loc, uint32(tl-pos)) // wraps: gid + off is the index in the tile
+			}
+		}
+		x.setU(pr, uGBase, uint32(pos))
+		x.setU(pr, uGEnd, uint32(pos+cnt))
+		x.dispatch(pr, ceilDiv(cnt, fuseLocal))
+		pos += cnt
+	}
 }
 
 // releaseKernel deletes the kernel's programs on the GL thread.

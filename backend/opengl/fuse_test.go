@@ -178,7 +178,7 @@ func TestFuseManyTensors(t *testing.T) {
 	args := make([]backend.Tensor, nt)
 	for i := range args {
 		args[i] = newT(t, b, 300, 1)
-		b.Fill(args[i], float32(i))
+		backend.Fill(args[i], float32(i))
 	}
 	k.Run(args, nil, backend.RandKey{})
 	want := float32((nt - 1) * nt / 2)
@@ -366,7 +366,7 @@ func TestFuseFunctions(t *testing.T) {
 			}
 			var out [2][]float32
 			for s, b := range []backend.Backend{g, c} {
-				f := b.(backend.Fuser)
+				f := b
 				args := []backend.Tensor{newT(t, b, n, 1), newT(t, b, n, 1), newT(t, b, n, 1), newT(t, b, 1, 1)}
 				for j, data := range [][]float32{tc.x, y, nil, {12.5}} {
 					if data != nil {

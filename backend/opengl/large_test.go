@@ -73,7 +73,7 @@ func TestLarge6000(t *testing.T) {
 		key := backend.RandKey{Seed: 9, Counter: 9}
 		p.both(func(b backend.Backend, s int) { b.Random(w[s], backend.NormalDist(0, 1), key) })
 		checkRows("Random", 1)
-		p.both(func(b backend.Backend, s int) { b.Fill(w[s], -2) })
+		p.both(func(b backend.Backend, s int) { backend.Fill(w[s], -2) })
 		checkRows("Fill", 0)
 	})
 }

@@ -39,7 +39,7 @@ func TestNoBufferGrowth(t *testing.T) {
 	}
 	for i := 0; i < 2000; i++ {
 		x := newT(t, b, 1+i%37, 1+i%5)
-		b.Fill(x, float32(i))
+		backend.Fill(x, float32(i))
 		x.Release()
 		if i%500 == 0 {
 			if err := b.Flush(); err != nil {
@@ -64,11 +64,11 @@ func TestNoBufferGrowth(t *testing.T) {
 	// A full step: every kind of scratch buffer (spike lists, partial
 	// sums) is in use.
 	step := func(i int) {
-		b.Fill(in, 0.01)
+		backend.Fill(in, 0.01)
 		b.Propagate(in, w, true, spk, 1)
-		b.Axpy(v, 0.5, in)
-		b.BinaryScalar(backend.Ge, spk, v, 1)
-		b.WhereScalar(v, spk, 0)
+		backend.Axpy(v, 0.5, in)
+		backend.BinaryScalar(backend.Ge, spk, v, 1)
+		backend.WhereScalar(v, spk, 0)
 		b.Outer(w, spk, nil, nil, nil, backend.OuterParams{Alpha: 1e-4, Clip: true, Lo: 0, Hi: 0.02})
 		b.Reduce(backend.Count, r, 0, spk)
 		if err := b.Flush(); err != nil {
@@ -78,8 +78,8 @@ func TestNoBufferGrowth(t *testing.T) {
 	// A small step, run 10^5 times.
 	small := func(i int) {
 		b.Propagate(in, w, true, spk, 1)
-		b.Axpy(v, 0.5, in)
-		b.BinaryScalar(backend.Ge, spk, v, 1)
+		backend.Axpy(v, 0.5, in)
+		backend.BinaryScalar(backend.Ge, spk, v, 1)
 		if err := b.Flush(); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
@@ -144,16 +144,16 @@ func TestStepAllocs(t *testing.T) {
 	r := newT(t, b, 2, 1)
 	small := []float32{1, 2, 3}
 	step := func() {
-		b.Fill(x, 1)
-		b.Binary(backend.Mul, y, x, x)
-		b.BinaryScalar(backend.Gt, m, y, 0.5)
-		b.Unary(backend.Exp, y, x)
-		b.Affine(y, x, 2, 1)
-		b.Axpy(y, 0.5, x)
-		b.Where(y, m, x)
-		b.WhereScalar(y, m, 0)
-		b.Clip(y, y, 0, 1)
-		b.Copy(x, y)
+		backend.Fill(x, 1)
+		backend.Binary(backend.Mul, y, x, x)
+		backend.BinaryScalar(backend.Gt, m, y, 0.5)
+		backend.Unary(backend.Exp, y, x)
+		backend.Affine(y, x, 2, 1)
+		backend.Axpy(y, 0.5, x)
+		backend.Where(y, m, x)
+		backend.WhereScalar(y, m, 0)
+		backend.Clip(y, y, 0, 1)
+		backend.Copy(x, y)
 		b.CopyRange(x, 1, x, 0, 10)
 		b.MatVec(y, w, false, x, 1, 0)
 		b.MatVec(y, w, true, x, 1, 1)
@@ -201,13 +201,13 @@ func TestWriteCopiesData(t *testing.T) {
 	if err := b.Write(x, 0, buf); err != nil {
 		t.Fatal(err)
 	}
-	b.Copy(y, x)
+	backend.Copy(y, x)
 	buf[0], buf[1], buf[2], buf[3] = 10, 20, 30, 40
 	if err := b.Write(x, 0, buf); err != nil {
 		t.Fatal(err)
 	}
 	buf[0] = 99
-	b.Axpy(y, 1, x)
+	backend.Axpy(y, 1, x)
 	if got, want := readAll(t, b, y), []float32{11, 22, 33, 44}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("y = %v, want %v", got, want)
 	}
@@ -217,7 +217,7 @@ func TestWriteCopiesData(t *testing.T) {
 		big[i] = float32(i)
 	}
 	z := newT(t, b, len(big), 1)
-	b.Fill(z, 7)
+	backend.Fill(z, 7)
 	if err := b.Write(z, 0, big); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestManyOpsWithoutFlush(t *testing.T) {
 	b := openOrSkip(t)
 	x := newT(t, b, 3, 1)
 	for i := 0; i < 3*autoFlushCmds+7; i++ {
-		b.BinaryScalar(backend.Add, x, x, 1)
+		backend.BinaryScalar(backend.Add, x, x, 1)
 	}
 	if got := readAll(t, b, x); got[0] != float32(3*autoFlushCmds+7) {
 		t.Errorf("x = %v after %d increments", got, 3*autoFlushCmds+7)
@@ -258,7 +258,7 @@ func TestTwoBackends(t *testing.T) {
 				}
 				defer x.Release()
 				for i := 0; i < 200; i++ {
-					b.BinaryScalar(backend.Add, x, x, float32(k+1))
+					backend.BinaryScalar(backend.Add, x, x, float32(k+1))
 					if i%10 == 0 {
 						if err := b.Flush(); err != nil {
 							errs <- err
@@ -314,7 +314,7 @@ func TestClosed(t *testing.T) {
 				t.Error("Fill after Close did not panic")
 			}
 		}()
-		b.Fill(x, 1)
+		backend.Fill(x, 1)
 	}()
 }
 

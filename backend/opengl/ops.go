@@ -11,16 +11,7 @@ import (
 type cmdKind uint8
 
 const (
-	cFill cmdKind = iota
-	cCopyRange
-	cBinary
-	cBinaryScalar
-	cUnary
-	cAffine
-	cAxpy
-	cWhere
-	cWhereScalar
-	cClip
+	cCopyRange cmdKind = iota
 	cReduce
 	cMatVec
 	cPropagate
@@ -36,8 +27,7 @@ const (
 	cGather // EventLog.Gather (state.go)
 )
 
-var cmdNames = [...]string{"Fill", "CopyRange", "Binary", "BinaryScalar", "Unary", "Affine", "Axpy", "Where",
-	"WhereScalar", "Clip", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse", "Delay", "Gather"}
+var cmdNames = [...]string{"CopyRange", "Reduce", "MatVec", "Propagate", "Outer", "Normalize", "Random", "Write", "Release", "Kernel", "ReleaseKernel", "Sparse", "Delay", "Gather"}
 
 func (k cmdKind) String() string { return cmdNames[k] }
 
@@ -46,7 +36,7 @@ func (k cmdKind) String() string { return cmdNames[k] }
 // steady state.
 type cmd struct {
 	kind  cmdKind
-	op    uint8 // BinaryOp, UnaryOp, ReduceOp or Axis
+	op    uint8 // ReduceOp, Axis or a mode
 	trans bool
 	t     [5]*tensor
 	i     [3]int
@@ -109,37 +99,6 @@ func rowTiles(op string, w *tensor) {
 	}
 }
 
-// Fill sets every element of dst to v.
-func (b *Backend) Fill(dst backend.Tensor, v float32) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Fill")
-	d := b.ten("Fill", dst)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cFill)
-	c.t[0], c.f[0] = d, v
-	c.i = [3]int{0, 0, d.Len()}
-	b.maybeSubmit()
-}
-
-// Copy copies src into dst (same Len).
-func (b *Backend) Copy(dst, src backend.Tensor) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Copy")
-	d, s := b.ten("Copy", dst), b.ten("Copy", src)
-	backend.CheckSameLen("Copy", d.Len(), src)
-	if d.Len() == 0 || d == s {
-		return
-	}
-	c := b.record(cCopyRange)
-	c.t[0], c.t[1] = d, s
-	c.i = [3]int{0, 0, d.Len()}
-	b.maybeSubmit()
-}
-
 // CopyRange copies n elements of src from srcOff into dst at dstOff. The
 // ranges may overlap when dst and src are the same tensor.
 func (b *Backend) CopyRange(dst backend.Tensor, dstOff int, src backend.Tensor, srcOff, n int) {
@@ -158,141 +117,6 @@ func (b *Backend) CopyRange(dst backend.Tensor, dstOff int, src backend.Tensor, 
 	b.maybeSubmit()
 }
 
-// Binary sets dst = a op b elementwise (same Len; dst may alias a or b).
-// Min and Max return NaN if either operand is NaN; Div is correctly
-// rounded, as on the cpu.
-func (b *Backend) Binary(op backend.BinaryOp, dst, x, y backend.Tensor) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Binary")
-	if !op.Valid() {
-		panic(fmt.Sprintf("backend: Binary: invalid operation %v", op))
-	}
-	d, xs, ys := b.ten("Binary", dst), b.ten("Binary", x), b.ten("Binary", y)
-	backend.CheckSameLen("Binary", d.Len(), x, y)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cBinary)
-	c.op = uint8(op)
-	c.t[0], c.t[1], c.t[2] = d, xs, ys
-	b.maybeSubmit()
-}
-
-// BinaryScalar sets dst = a op s elementwise.
-func (b *Backend) BinaryScalar(op backend.BinaryOp, dst, a backend.Tensor, s float32) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("BinaryScalar")
-	if !op.Valid() {
-		panic(fmt.Sprintf("backend: BinaryScalar: invalid operation %v", op))
-	}
-	d, as := b.ten("BinaryScalar", dst), b.ten("BinaryScalar", a)
-	backend.CheckSameLen("BinaryScalar", d.Len(), a)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cBinaryScalar)
-	c.op = uint8(op)
-	c.t[0], c.t[1], c.f[0] = d, as, s
-	b.maybeSubmit()
-}
-
-// Unary sets dst = op(a) elementwise. Exp, Log, Sqrt, Recip, Tanh and
-// Sigmoid are computed in double and rounded to float32, as on the cpu.
-func (b *Backend) Unary(op backend.UnaryOp, dst, a backend.Tensor) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Unary")
-	if !op.Valid() {
-		panic(fmt.Sprintf("backend: Unary: invalid operation %v", op))
-	}
-	d, as := b.ten("Unary", dst), b.ten("Unary", a)
-	backend.CheckSameLen("Unary", d.Len(), a)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cUnary)
-	c.op = uint8(op)
-	c.t[0], c.t[1] = d, as
-	b.maybeSubmit()
-}
-
-// Affine sets dst = alpha*a + beta (a float32 multiply, then add).
-func (b *Backend) Affine(dst, a backend.Tensor, alpha, beta float32) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Affine")
-	d, as := b.ten("Affine", dst), b.ten("Affine", a)
-	backend.CheckSameLen("Affine", d.Len(), a)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cAffine)
-	c.t[0], c.t[1], c.f = d, as, [4]float32{alpha, beta}
-	b.maybeSubmit()
-}
-
-// Axpy sets dst += alpha*x.
-func (b *Backend) Axpy(dst backend.Tensor, alpha float32, x backend.Tensor) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Axpy")
-	d, xs := b.ten("Axpy", dst), b.ten("Axpy", x)
-	backend.CheckSameLen("Axpy", d.Len(), x)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cAxpy)
-	c.t[0], c.t[1], c.f[0] = d, xs, alpha
-	b.maybeSubmit()
-}
-
-// Where sets dst[i] = src[i] where mask[i] != 0.
-func (b *Backend) Where(dst, mask, src backend.Tensor) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Where")
-	d, m, s := b.ten("Where", dst), b.ten("Where", mask), b.ten("Where", src)
-	backend.CheckSameLen("Where", d.Len(), mask, src)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cWhere)
-	c.t[0], c.t[1], c.t[2] = d, m, s
-	b.maybeSubmit()
-}
-
-// WhereScalar sets dst[i] = s where mask[i] != 0.
-func (b *Backend) WhereScalar(dst, mask backend.Tensor, s float32) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("WhereScalar")
-	d, m := b.ten("WhereScalar", dst), b.ten("WhereScalar", mask)
-	backend.CheckSameLen("WhereScalar", d.Len(), mask)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cWhereScalar)
-	c.t[0], c.t[1], c.f[0] = d, m, s
-	b.maybeSubmit()
-}
-
-// Clip sets dst = min(max(a, lo), hi); NaN stays NaN.
-func (b *Backend) Clip(dst, a backend.Tensor, lo, hi float32) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.live("Clip")
-	d, as := b.ten("Clip", dst), b.ten("Clip", a)
-	backend.CheckSameLen("Clip", d.Len(), a)
-	if d.Len() == 0 {
-		return
-	}
-	c := b.record(cClip)
-	c.t[0], c.t[1], c.f = d, as, [4]float32{lo, hi}
-	b.maybeSubmit()
-}
-
 // Reduce stores op over all elements of src into dst[dstOff]. Sum, Mean
 // and Count accumulate in double. Over zero elements Sum and Count are 0,
 // Mean is NaN, Max is -Inf and Min is +Inf; Max and Min are NaN if any
@@ -306,23 +130,15 @@ func (b *Backend) Reduce(op backend.ReduceOp, dst backend.Tensor, dstOff int, sr
 	}
 	d, s := b.ten("Reduce", dst), b.ten("Reduce", src)
 	backend.CheckRange("Reduce", dst, dstOff, 1)
+	if s.Len() == 0 {
+		b.writeLocked(d, dstOff, []float32{op.Empty()})
+		b.maybeSubmit()
+		return
+	}
 	c := b.record(cReduce)
 	c.op = uint8(op)
 	c.t[0], c.t[1], c.i[0] = d, s, dstOff
 	b.maybeSubmit()
-}
-
-// scale records dst = beta*dst, with beta == 0 writing zeros (as BLAS).
-func (b *Backend) scale(d *tensor, beta float32) {
-	switch {
-	case d.Len() == 0 || beta == 1:
-	case beta == 0:
-		c := b.rec.add()
-		c.kind, c.t[0], c.i = cFill, d, [3]int{0, 0, d.Len()}
-	default:
-		c := b.rec.add()
-		c.kind, c.t[0], c.t[1], c.f = cAffine, d, d, [4]float32{beta, 0}
-	}
 }
 
 // MatVec sets dst = alpha*W*x + beta*dst, or alpha*W^T*x + beta*dst when
@@ -459,6 +275,11 @@ func (b *Backend) Random(dst backend.Tensor, d backend.Dist, key backend.RandKey
 		panic("backend: Random: " + err.Error())
 	}
 	if out.Len() == 0 {
+		return
+	}
+	if d.Kind == rng.Const && d.Density >= 1 {
+		b.fill(out, d.Scale*d.A) // rng.Sample is Scale*A without using the random words
+		b.maybeSubmit()
 		return
 	}
 	c := b.record(cRandom)

@@ -54,6 +54,8 @@ const (
 	uChunk
 	uArgsAt
 	uFinish
+	uGBase // a fused kernel's piece [gbase, gend) (expr.GLSLOptions.Pieces)
+	uGEnd
 	uSc0 // fused kernels' scalars sc0 ... sc3 (expr.MaxScalars)
 	uSc1
 	uSc2
@@ -65,7 +67,7 @@ var uniformNames = [numUniforms]string{
 	"n", "offDst", "offA", "offB", "s", "alpha", "beta", "lo", "hi", "rows", "cols", "rowBase",
 	"groups", "flags", "target", "total", "base", "seed", "ctr", "counter", "dist", "distA", "distB",
 	"scale", "density", "skip", "words", "slot", "tileLo", "tileHi", "loopLo", "loopHi",
-	"span", "dests", "chunk", "argsAt", "finish", "sc0", "sc1", "sc2", "sc3",
+	"span", "dests", "chunk", "argsAt", "finish", "gbase", "gend", "sc0", "sc1", "sc2", "sc3",
 }
 
 // program is a linked compute program with its uniform locations and the
@@ -75,27 +77,25 @@ type program struct {
 	name  string // file and defines, for messages
 	local int    // invocations per group along x
 	loc   [numUniforms]int32
+	off   []int32 // a piecewise fused kernel's off{k} locations (nil otherwise)
 	val   [numUniforms][2]uint32
 	set   [numUniforms]bool
 }
 
 // programs holds every kernel of the backend.
 type programs struct {
-	fill, copyRange, affine, axpy, clip *program
-	binary                              [12][2]*program // [op][scalar]
-	unary                               [11]*program
-	where                               [2]*program // [scalar]
-	reduce1                             [5]*program // by ReduceOp (mean uses sum)
-	reduce2                             [5]*program
-	matvec, matvecT                     [2]*program // [vec4]; matvec[1] is nil on GPUs
-	compact1, compact2, compactSerial   *program
-	propagate                           *program
-	propagateT                          [2]*program // [vec4]
-	outer                               *program
-	normRows                            *program
-	normCols                            [3]*program // by MODE
-	random                              *program
-	recordEvents                        *program // EventLog.Gather (record_events.comp)
+	copyRange                         *program
+	reduce1                           [5]*program // by ReduceOp (mean uses sum)
+	reduce2                           [5]*program
+	matvec, matvecT                   [2]*program // [vec4]; matvec[1] is nil on GPUs
+	compact1, compact2, compactSerial *program
+	propagate                         *program
+	propagateT                        [2]*program // [vec4]
+	outer                             *program
+	normRows                          *program
+	normCols                          [3]*program // by MODE
+	random                            *program
+	recordEvents                      *program // EventLog.Gather (record_events.comp)
 	// sparse holds propagate_sparse.comp by MODE (sparse[0] and [1]
 	// scatter with compare-and-swap); sparseAtomic holds MODE 0 and 1 with
 	// float atomicAdd, nil where GL_NV_shader_atomic_float is missing.
@@ -133,20 +133,7 @@ func (p *programs) specs(software, det bool) []spec {
 	add := func(dst **program, file string, local int, defines ...string) {
 		s = append(s, spec{dst, file, defines, local})
 	}
-	add(&p.fill, "fill.comp", 256)
 	add(&p.copyRange, "copy_range.comp", 256)
-	add(&p.affine, "affine.comp", 256)
-	add(&p.axpy, "axpy.comp", 256)
-	add(&p.clip, "clip.comp", 256)
-	for op := range p.binary {
-		add(&p.binary[op][0], "binary.comp", 256, fmt.Sprintf("OP %d", op))
-		add(&p.binary[op][1], "binary.comp", 256, fmt.Sprintf("OP %d", op), "SCALAR 1")
-	}
-	for op := range p.unary {
-		add(&p.unary[op], "unary.comp", 256, fmt.Sprintf("OP %d", op))
-	}
-	add(&p.where[0], "where.comp", 256)
-	add(&p.where[1], "where.comp", 256, "SCALAR 1")
 	for op := range p.reduce1 {
 		if backend.ReduceOp(op) == backend.Mean {
 			continue
@@ -321,7 +308,7 @@ func compileProgram(name, src string, local int) (*program, error) {
 	return p, nil
 }
 
-// specName names a program in messages: "binary.comp (OP 3, SCALAR 1)".
+// specName names a program in messages: "reduce.comp (PASS 1, OP 0)".
 func specName(file string, defines []string) string {
 	if len(defines) == 0 {
 		return file

@@ -89,7 +89,7 @@ func TestReadBatchOneSync(t *testing.T) {
 	onBothPaths(t, func(g *Backend, gpu bool) {
 		t.Run(fmt.Sprintf("gpu=%v", gpu), func(t *testing.T) {
 			f := newRBFixture(t, g, 1000, 37, 53, 40, 30)
-			g.Affine(f.v, f.v, 1, 0) // queued work before the batch
+			backend.Affine(f.v, f.v, 1, 0) // queued work before the batch
 			idx := []int32{int32(f.w.NNZ() - 1), 0, 17, 17, 3}
 			reqs := []backend.ReadRequest{
 				{Dst: make([]float32, 1000), T: f.v},
@@ -246,7 +246,7 @@ func TestReadBatchAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(50, func() {
-		g.Affine(f.v, f.v, 1, 0)
+		backend.Affine(f.v, f.v, 1, 0)
 		if err := g.ReadBatch(reqs); err != nil {
 			t.Fatal(err)
 		}

@@ -86,10 +86,10 @@ func TestSpikeListsReused(t *testing.T) {
 				t.Fatal(err)
 			}
 			prop()
-			b.Fill(mask, 0)
-			b.Fill(mask, 1)
+			backend.Fill(mask, 0)
+			backend.Fill(mask, 1)
 			prop()
-			b.Affine(mask, other, -1, 1) // mask = 1 - other
+			backend.Affine(mask, other, -1, 1) // mask = 1 - other
 			prop()
 			kern.Run([]backend.Tensor{mask}, nil, backend.RandKey{})
 			prop()
@@ -265,7 +265,7 @@ func TestLongLoops(t *testing.T) {
 			}
 			ones := func(b backend.Backend, n int) backend.Tensor {
 				x := filled(t, b, make([]float32, n))
-				b.Fill(x, 1)
+				backend.Fill(x, 1)
 				return x
 			}
 			var got [2][][]float32
@@ -326,14 +326,14 @@ func TestLongSparseRows(t *testing.T) {
 		}
 		y := filled(t, b, make([]float32, rows))
 		x := filled(t, b, make([]float32, cols))
-		b.Fill(x, 1)
+		backend.Fill(x, 1)
 		b.MatVec(y, w, false, x, 1, 0)
 		err = b.Sync()
 		if side == 0 && g.Software() {
 			if err == nil || !strings.Contains(err.Error(), "stops a shader loop after 65535 iterations") || !strings.Contains(err.Error(), "row of 100000 entries") {
 				t.Fatalf("MatVec over rows of 100,000 entries on %s: err = %v, want the loop limit named", g.Device(), err)
 			}
-			b.Fill(y, 3)
+			backend.Fill(y, 3)
 			if v := readGL(t, b, y); v[0] != 3 || v[1] != 3 {
 				t.Fatalf("after the refused MatVec: %v, want [3 3]", v)
 			}
@@ -363,8 +363,8 @@ func TestFlushStep(t *testing.T) {
 	y := filled(t, g, make([]float32, 3))
 	const steps = 2000
 	for s := 1; s <= steps; s++ {
-		g.Affine(x, x, 1, 1)
-		g.Affine(y, y, 0, float32(s)) // y = s: the last step wins
+		backend.Affine(x, x, 1, 1)
+		backend.Affine(y, y, 0, float32(s)) // y = s: the last step wins
 		if err := g.FlushStep(); err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +378,7 @@ func TestFlushStep(t *testing.T) {
 		t.Fatalf("y = %v, want %d (the last step)", v[0], steps)
 	}
 	for range 10 {
-		g.Affine(x, x, 1, 1)
+		backend.Affine(x, x, 1, 1)
 		if err := g.FlushStep(); err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func TestFlushStep(t *testing.T) {
 		t.Fatalf("x = %v after Sync, want %d", v, steps+10)
 	}
 	if a := testing.AllocsPerRun(200, func() {
-		g.Affine(x, x, 1, 1)
+		backend.Affine(x, x, 1, 1)
 		if err := g.FlushStep(); err != nil {
 			t.Fatal(err)
 		}

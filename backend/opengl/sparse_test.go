@@ -115,8 +115,8 @@ func sparseAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, densi
 			b.MatVec(d2, w, trans, xv, 1.5, 0.5)
 			b.Outer(w, nil, nil, filled(t, b, u), filled(t, b, v), backend.OuterParams{Alpha: 0.1, Soft: true, Target: 1, Clip: true, Lo: -0.5, Hi: 0.8})
 			w2 := filled(t, b, make([]float32, len(vals)))
-			b.Unary(backend.Abs, w2, w)
-			b.Copy(w, w2)
+			backend.Unary(backend.Abs, w2, w)
+			backend.Copy(w, w2)
 			axis := backend.Rows
 			if trans {
 				axis = backend.Cols
@@ -150,8 +150,8 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 	}
 	dRows, dCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
 	mRows, mCols := filled(t, g, make([]float32, 300)), filled(t, g, make([]float32, 400))
-	g.Fill(mRows, 1)
-	g.Fill(mCols, 1)
+	backend.Fill(mRows, 1)
+	backend.Fill(mCols, 1)
 	step := func() {
 		g.Propagate(dCols, w, true, mRows, 0.1)
 		g.Propagate(dRows, w, false, mCols, 0.1)
@@ -159,7 +159,7 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 		g.MatVec(dCols, w, true, mRows, 1, 0)
 		g.Outer(w, mRows, mCols, nil, nil, backend.OuterParams{Alpha: 0.01, Clip: true, Lo: -1, Hi: 1})
 		g.Normalize(w, backend.Cols, 1)
-		g.Affine(w, w, 1, 0)
+		backend.Affine(w, w, 1, 0)
 		if err := g.Flush(); err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Affine(w, w, 2, 0)
+	backend.Affine(w, w, 2, 0)
 	gotVals := readGL(t, g, w)
 	for i := range gotVals {
 		if gotVals[i] != 2*vals[i] {

@@ -296,7 +296,7 @@ func TestTensorsSkipsInternal(t *testing.T) {
 	}
 	defer l.Release()
 	m := newT(t, g, 6, 1)
-	g.Fill(m, 1)
+	backend.Fill(m, 1)
 	g.PropagateDelayed(ring, 0, w, false, dl, m, 1) // makes W's column form
 	l.Gather(m)
 	if err := g.Sync(); err != nil {

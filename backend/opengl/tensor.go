@@ -220,12 +220,7 @@ func (b *Backend) write(gt *tensor, off int, src []float32) error {
 		return b.takeErr()
 	}
 	if len(src) <= smallWrite {
-		bt := b.rec
-		c := bt.add()
-		c.kind = cWrite
-		c.t[0] = gt
-		c.i = [3]int{off, len(bt.data), len(src)}
-		bt.data = append(bt.data, src...)
+		b.writeLocked(gt, off, src)
 		b.maybeSubmit()
 		return b.takeErr()
 	}
@@ -263,4 +258,15 @@ func (b *Backend) Read(dst []float32, t backend.Tensor, off int) error {
 		return e
 	}
 	return err
+}
+
+// writeLocked records a write of a few values (at most smallWrite), which
+// travel in the batch. Callers hold b.mu.
+func (b *Backend) writeLocked(t *tensor, off int, src []float32) {
+	bt := b.rec
+	c := bt.add()
+	c.kind = cWrite
+	c.t[0] = t
+	c.i = [3]int{off, len(bt.data), len(src)}
+	bt.data = append(bt.data, src...)
 }

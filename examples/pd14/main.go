@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/core"
 	"github.com/gomonnto/gomonnto/examples/internal/cli"
 	"github.com/gomonnto/gomonnto/models/pd14"
@@ -170,7 +171,7 @@ func run(f *cli.Flags, scale, kscale float64) error {
 		}
 		for k := range m.Groups {
 			g, _, _ := m.Population(k)
-			be.Fill(g.Var("count"), 0)
+			backend.Fill(g.Var("count"), 0)
 		}
 		net.RecordingOn()
 	}

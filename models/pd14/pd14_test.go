@@ -122,7 +122,7 @@ func pd14RunOpts(t *testing.T, be backend.Backend, layout core.Layout, o pd14.Op
 	}
 	for i := range m.Groups {
 		g, _, _ := m.Population(i)
-		be.Fill(g.Var("count"), 0)
+		backend.Fill(g.Var("count"), 0)
 	}
 	if err := net.SimulateIterations(steps, core.SimOptions{Quiet: true}); err != nil {
 		t.Fatal(err)
