@@ -117,7 +117,7 @@ func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockH
 		switch {
 		case n >= hi:
 		case n == 1 && !p.writes[k]:
-			fill(e.bcast[k], vars[k][0])
+			fill(e.bcast[k][:min(blockSize, hi-lo)], vars[k][0]) // the blocks below use at most this much
 		case n == 1:
 			panic(fmt.Sprintf("expr: Eval: tensor %q has one element but the program assigns it; only read-only tensors broadcast", p.tensors[k]))
 		default:
