@@ -204,7 +204,7 @@ type Backend interface {
 	// Random fills dst with numbers drawn from d, using the counter-based
 	// generator keyed by key: element i of the tensor always receives the
 	// same number for the same key on every backend.
-	Random(dst Tensor, d Dist, key RandKey)
+	Random(dst Tensor, d rng.Dist, key rng.Key)
 
 	// Flush submits the queued work and reports the first device error
 	// since the last Flush. It does not wait for the work to finish.
@@ -218,12 +218,6 @@ type Backend interface {
 	elementwise() *Elementwise
 }
 
-// RandKey keys the counter-based generator (see package rng).
-type RandKey = rng.Key
-
-// Dist describes a random fill (see package rng).
-type Dist = rng.Dist
-
 // Kernel is a fused elementwise update compiled by Backend.Fuse: one pass over
 // memory for a whole update such as v += dt*(0.04*v*v + 5*v + 140 - u + I).
 type Kernel interface {
@@ -231,31 +225,10 @@ type Kernel interface {
 	// tensor variables and scalars to its scalars (expr.Env.Scalars; nil
 	// when it has none). Random calls in the program draw with key; the
 	// i-th call site uses Counter+i.
-	Run(args []Tensor, scalars []float32, key RandKey)
+	Run(args []Tensor, scalars []float32, key rng.Key)
 	// Release frees the kernel.
 	Release()
 }
-
-// Distribution constructors, re-exported from package rng.
-var (
-	ConstDist     = rng.ConstDist
-	UniformDist   = rng.UniformDist
-	NormalDist    = rng.NormalDist
-	LogNormalDist = rng.LogNormalDist
-	BernoulliDist = rng.BernoulliDist
-)
-
-// DistKind selects a distribution (see package rng).
-type DistKind = rng.DistKind
-
-// Distribution kinds, re-exported from package rng.
-const (
-	Const     = rng.Const
-	Uniform   = rng.Uniform
-	Normal    = rng.Normal
-	LogNormal = rng.LogNormal
-	Bernoulli = rng.Bernoulli
-)
 
 // A StepFlusher is a backend whose device thread may run the work of
 // several simulation steps as one batch. core.Network.SimulateIterations

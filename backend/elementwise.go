@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // The elementwise operations below are fused kernels (package expr) that
@@ -183,7 +184,7 @@ func run1(kind ewKind, op uint8, name string, dst, a, b Tensor, s0, s1 float32) 
 		}
 	}
 	e.sc[0], e.sc[1] = s0, s1
-	k.Run(e.args[:n], e.sc[:ewScalars[kind]], RandKey{})
+	k.Run(e.args[:n], e.sc[:ewScalars[kind]], rng.Key{})
 }
 
 // compile builds the kernel of key on be (under e.mu).

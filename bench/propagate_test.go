@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // BenchmarkPropagate is spike-driven propagation alone: a dense N x N
@@ -22,7 +23,7 @@ func BenchmarkPropagate(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/n=%d/rate=1%%/%s", name, n, layout), func(b *testing.B) {
 					be := open(b, name)
 					w := must(be.NewTensor(n, n))
-					be.Random(w, backend.UniformDist(0, 1), backend.RandKey{Seed: 1, Counter: 1})
+					be.Random(w, rng.UniformDist(0, 1), rng.Key{Seed: 1, Counter: 1})
 					mask := must(be.NewTensor(n, 1))
 					spikes := 0
 					host := make([]float32, n)

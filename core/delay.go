@@ -133,7 +133,7 @@ func (s *SynapseGroup) SetDelays(w backend.Tensor, delays string, opts ...InitOp
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("synapse group %q: SetDelays: init string %q: %w", s.name, delays, err)
 	}
-	if d.Kind == backend.Const && d.Density == 1 {
+	if d.Kind == rng.Const && d.Density == 1 {
 		return s.SetUniformDelay(w, max(1, roundSteps(d.Scale*d.A)))
 	}
 	sw, ok := w.(backend.SparseTensor)

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core/initexpr"
 )
 
@@ -27,9 +28,9 @@ func ParseInit(s string) (Init, error) {
 func (in Init) String() string { return in.spec.String() }
 
 // Dist is the init as a backend distribution.
-func (in Init) Dist() backend.Dist {
+func (in Init) Dist() rng.Dist {
 	if in.spec.Const {
-		d := backend.ConstDist(in.spec.Value)
+		d := rng.ConstDist(in.spec.Value)
 		return d
 	}
 	return in.spec.Dist
@@ -37,19 +38,19 @@ func (in Init) Dist() backend.Dist {
 
 // InitOption modifies an init string's distribution, as PymoNNto's
 // density= and scale= arguments do.
-type InitOption func(*backend.Dist)
+type InitOption func(*rng.Dist)
 
 // Density keeps each element with probability p (others are 0).
-func Density(p float32) InitOption { return func(d *backend.Dist) { d.Density *= p } }
+func Density(p float32) InitOption { return func(d *rng.Dist) { d.Density *= p } }
 
 // Scale multiplies every element by s.
-func Scale(s float32) InitOption { return func(d *backend.Dist) { d.Scale *= s } }
+func Scale(s float32) InitOption { return func(d *rng.Dist) { d.Scale *= s } }
 
 // Fill draws dst from in with the network's generator (or fills a
 // constant). It allocates nothing and suits per-step use.
 func (n *Network) Fill(dst backend.Tensor, in Init) {
 	d := in.Dist()
-	if d.Kind == backend.Const && d.Density == 1 {
+	if d.Kind == rng.Const && d.Density == 1 {
 		backend.Fill(dst, d.Scale*d.A)
 		return
 	}
@@ -57,7 +58,7 @@ func (n *Network) Fill(dst backend.Tensor, in Init) {
 }
 
 // Rand draws dst from d with the network's generator.
-func (n *Network) Rand(dst backend.Tensor, d backend.Dist) { n.be.Random(dst, d, n.NextKey()) }
+func (n *Network) Rand(dst backend.Tensor, d rng.Dist) { n.be.Random(dst, d, n.NextKey()) }
 
 // newFilled makes a rows x cols tensor from an init string.
 func (n *Network) newFilled(rows, cols int, s string, opts []InitOption) (backend.Tensor, error) {
@@ -76,7 +77,7 @@ func (n *Network) newFilled(rows, cols int, s string, opts []InitOption) (backen
 	if err != nil {
 		return nil, err
 	}
-	if d.Kind == backend.Const && d.Density == 1 {
+	if d.Kind == rng.Const && d.Density == 1 {
 		if v := d.Scale * d.A; v != 0 {
 			backend.Fill(t, v)
 		}

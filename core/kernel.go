@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // Kernel is a fused elementwise update bound to an object's variables:
@@ -89,7 +90,7 @@ func NewKernelWith(obj Object, src string, consts Consts, extra map[string]backe
 
 // Run queues one run of the kernel. Random calls draw fresh numbers.
 func (k *Kernel) Run() {
-	key := backend.RandKey{Seed: k.net.seed, Counter: k.net.draws + 1}
+	key := rng.Key{Seed: k.net.seed, Counter: k.net.draws + 1}
 	k.net.draws += uint64(k.nrand)
 	k.k.Run(k.args, nil, key)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"golang.org/x/term"
 )
 
@@ -106,9 +107,9 @@ func (n *Network) Log() io.Writer { return n.log }
 // NextKey returns a fresh key for one random draw: the seed and a counter
 // that increases with every draw, so that a program makes the same draws
 // on every run and every backend.
-func (n *Network) NextKey() backend.RandKey {
+func (n *Network) NextKey() rng.Key {
 	n.draws++
-	return backend.RandKey{Seed: n.seed, Counter: n.draws}
+	return rng.Key{Seed: n.seed, Counter: n.draws}
 }
 
 // NeuronGroups lists the neuron groups in creation order.

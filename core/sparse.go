@@ -142,17 +142,17 @@ func (s *SynapseGroup) sparseConfig(opts []SparseOption) sparseConfig {
 
 // sparseDist is the distribution of the values of a sparse matrix: the
 // init string values with the ValueOptions of cfg.
-func (s *SynapseGroup) sparseDist(values string, cfg sparseConfig) (backend.Dist, error) {
+func (s *SynapseGroup) sparseDist(values string, cfg sparseConfig) (rng.Dist, error) {
 	in, err := ParseInit(values)
 	if err != nil {
-		return backend.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
+		return rng.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
 	}
 	d := in.Dist()
 	for _, o := range cfg.init {
 		o(&d)
 	}
 	if err := d.Validate(); err != nil {
-		return backend.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
+		return rng.Dist{}, fmt.Errorf("synapse group %q: init string %q: %w", s.name, values, err)
 	}
 	return d, nil
 }
@@ -183,7 +183,7 @@ func (s *SynapseGroup) sparseFrom(start []int64, idx []int32, dstMajor bool, val
 	if err != nil {
 		return nil, fmt.Errorf("synapse group %q: %w", s.name, err)
 	}
-	if d.Kind == backend.Const && d.Density == 1 {
+	if d.Kind == rng.Const && d.Density == 1 {
 		if v := d.Scale * d.A; v != 0 {
 			backend.Fill(t, v)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // TestZeroAllocs checks that every per-step operation allocates nothing,
@@ -62,8 +63,8 @@ func testZeroAllocs(t *testing.T, b *Backend, n, side int) {
 		{"ReduceSum", func() { b.Reduce(backend.Sum, s, 0, x) }},
 		{"ReduceMax", func() { b.Reduce(backend.MaxReduce, s, 1, x) }},
 		{"ReduceCount", func() { b.Reduce(backend.Count, s, 2, m) }},
-		{"Random", func() { b.Random(d, backend.NormalDist(0, 1), backend.RandKey{Seed: 1}) }},
-		{"RandomConst", func() { b.Random(d, backend.ConstDist(1), backend.RandKey{Seed: 1}) }},
+		{"Random", func() { b.Random(d, rng.NormalDist(0, 1), rng.Key{Seed: 1}) }},
+		{"RandomConst", func() { b.Random(d, rng.ConstDist(1), rng.Key{Seed: 1}) }},
 		{"MatVec", func() { b.MatVec(vd, w, false, v, 1, 0) }},
 		{"MatVecTrans", func() { b.MatVec(vd, w, true, v, 1, 1) }},
 		{"Propagate", func() { b.Propagate(vd, w, false, cm, 1) }},
@@ -77,8 +78,8 @@ func testZeroAllocs(t *testing.T, b *Backend, n, side int) {
 		{"Read", func() { _ = b.Read(buf, d, 0) }},
 		{"Sync", func() { _ = b.Sync() }},
 		{"KernelRuns", func() { // queued together, run by Sync
-			k1.Run(k1Args, nil, backend.RandKey{Seed: 1})
-			k2.Run(k2Args, nil, backend.RandKey{Seed: 2})
+			k1.Run(k1Args, nil, rng.Key{Seed: 1})
+			k2.Run(k2Args, nil, rng.Key{Seed: 2})
 			_ = b.Sync()
 		}},
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // benchThreads compares one thread with the whole machine (GOMAXPROCS).
@@ -17,13 +18,13 @@ func threadName(th int) string {
 	return fmt.Sprintf("threads=%d", th)
 }
 
-func benchTensor(b *testing.B, be *Backend, rows, cols int, d backend.Dist, seed uint64) backend.Tensor {
+func benchTensor(b *testing.B, be *Backend, rows, cols int, d rng.Dist, seed uint64) backend.Tensor {
 	b.Helper()
 	x, err := be.NewTensor(rows, cols)
 	if err != nil {
 		b.Fatal(err)
 	}
-	be.Random(x, d, backend.RandKey{Seed: seed})
+	be.Random(x, d, rng.Key{Seed: seed})
 	return x
 }
 
@@ -33,9 +34,9 @@ func BenchmarkMatVec5000(b *testing.B) {
 	const n = 5000
 	for _, th := range benchThreads {
 		be := open(b, th)
-		w := benchTensor(b, be, n, n, backend.UniformDist(-1, 1), 1)
-		x := benchTensor(b, be, n, 1, backend.UniformDist(-1, 1), 2)
-		y := benchTensor(b, be, n, 1, backend.ConstDist(0), 3)
+		w := benchTensor(b, be, n, n, rng.UniformDist(-1, 1), 1)
+		x := benchTensor(b, be, n, 1, rng.UniformDist(-1, 1), 2)
+		y := benchTensor(b, be, n, 1, rng.ConstDist(0), 3)
 		for _, fma := range kernelModes() {
 			kernel := "gonum"
 			if fma {
@@ -62,9 +63,9 @@ func BenchmarkPropagate10000(b *testing.B) {
 	const n = 10000
 	for _, th := range benchThreads {
 		be := open(b, th)
-		w := benchTensor(b, be, n, n, backend.UniformDist(0, 1), 1)
-		m := benchTensor(b, be, n, 1, backend.BernoulliDist(0.01), 2)
-		y := benchTensor(b, be, n, 1, backend.ConstDist(0), 3)
+		w := benchTensor(b, be, n, n, rng.UniformDist(0, 1), 1)
+		m := benchTensor(b, be, n, 1, rng.BernoulliDist(0.01), 2)
+		y := benchTensor(b, be, n, 1, rng.ConstDist(0), 3)
 		for _, trans := range []bool{true, false} {
 			b.Run(fmt.Sprintf("%s/trans=%v", threadName(th), trans), func(b *testing.B) {
 				for b.Loop() {
@@ -82,10 +83,10 @@ func BenchmarkElementwise1e6(b *testing.B) {
 	const n = 1000000
 	for _, th := range benchThreads {
 		be := open(b, th)
-		x := benchTensor(b, be, n, 1, backend.UniformDist(0.1, 1), 1)
-		y := benchTensor(b, be, n, 1, backend.UniformDist(0.1, 1), 2)
-		d := benchTensor(b, be, n, 1, backend.ConstDist(0), 3)
-		s := benchTensor(b, be, 1, 1, backend.ConstDist(0), 4)
+		x := benchTensor(b, be, n, 1, rng.UniformDist(0.1, 1), 1)
+		y := benchTensor(b, be, n, 1, rng.UniformDist(0.1, 1), 2)
+		d := benchTensor(b, be, n, 1, rng.ConstDist(0), 3)
+		s := benchTensor(b, be, 1, 1, rng.ConstDist(0), 4)
 		ops := []struct {
 			name string
 			f    func()
@@ -98,8 +99,8 @@ func BenchmarkElementwise1e6(b *testing.B) {
 			{"UnaryExp", func() { backend.Unary(backend.Exp, d, x) }},
 			{"Clip", func() { backend.Clip(d, x, 0.2, 0.8) }},
 			{"ReduceSum", func() { be.Reduce(backend.Sum, s, 0, x) }},
-			{"RandomUniform", func() { be.Random(d, backend.UniformDist(0, 1), backend.RandKey{Seed: 5}) }},
-			{"RandomNormal", func() { be.Random(d, backend.NormalDist(0, 1), backend.RandKey{Seed: 5}) }},
+			{"RandomUniform", func() { be.Random(d, rng.UniformDist(0, 1), rng.Key{Seed: 5}) }},
+			{"RandomNormal", func() { be.Random(d, rng.NormalDist(0, 1), rng.Key{Seed: 5}) }},
 		}
 		for _, op := range ops {
 			b.Run(threadName(th)+"/"+op.name, func(b *testing.B) {
@@ -118,10 +119,10 @@ func BenchmarkOuterNormalize600(b *testing.B) {
 	const n = 600
 	for _, th := range benchThreads {
 		be := open(b, th)
-		w := benchTensor(b, be, n, n, backend.UniformDist(0, 1), 1)
-		u := benchTensor(b, be, n, 1, backend.UniformDist(0, 1), 2)
-		v := benchTensor(b, be, n, 1, backend.UniformDist(0, 1), 3)
-		m := benchTensor(b, be, n, 1, backend.BernoulliDist(0.05), 4)
+		w := benchTensor(b, be, n, n, rng.UniformDist(0, 1), 1)
+		u := benchTensor(b, be, n, 1, rng.UniformDist(0, 1), 2)
+		v := benchTensor(b, be, n, 1, rng.UniformDist(0, 1), 3)
+		m := benchTensor(b, be, n, 1, rng.BernoulliDist(0.05), 4)
 		p := backend.OuterParams{Alpha: 0.01, Clip: true, Lo: 0, Hi: 1}
 		b.Run(threadName(th)+"/OuterDense", func(b *testing.B) {
 			for b.Loop() {
@@ -152,9 +153,9 @@ func BenchmarkOuterNormalize600(b *testing.B) {
 func BenchmarkSmallOps(b *testing.B) {
 	const n = 1000
 	be := open(b, 0)
-	x := benchTensor(b, be, n, 1, backend.UniformDist(0.1, 1), 1)
-	y := benchTensor(b, be, n, 1, backend.UniformDist(0.1, 1), 2)
-	d := benchTensor(b, be, n, 1, backend.ConstDist(0), 3)
+	x := benchTensor(b, be, n, 1, rng.UniformDist(0.1, 1), 1)
+	y := benchTensor(b, be, n, 1, rng.UniformDist(0.1, 1), 2)
+	d := benchTensor(b, be, n, 1, rng.ConstDist(0), 3)
 	b.Run("BinaryAdd1000", func(b *testing.B) {
 		for b.Loop() {
 			backend.Binary(backend.Add, d, x, y)
@@ -190,6 +191,6 @@ func BenchmarkRandomUniform10k(b *testing.B) {
 	defer be.Close()
 	x, _ := be.NewTensor(10000, 1)
 	for i := 0; i < b.N; i++ {
-		be.Random(x, backend.UniformDist(0, 1), backend.RandKey{Seed: 1, Counter: uint64(i)})
+		be.Random(x, rng.UniformDist(0, 1), rng.Key{Seed: 1, Counter: uint64(i)})
 	}
 }

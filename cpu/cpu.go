@@ -214,7 +214,7 @@ const maxElems = math.MaxInt / 4
 // panic; a shape too large to address returns an error.
 func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 	if rows < 0 || cols < 0 {
-		panic(fmt.Sprintf("cpu: NewTensor: invalid shape %dx%d: rows and cols must not be negative", rows, cols))
+		panic(backend.Misusef("cpu", "NewTensor", "invalid shape %dx%d: rows and cols must not be negative", rows, cols))
 	}
 	if b.closed {
 		return nil, errClosed
@@ -249,15 +249,15 @@ func Data(t backend.Tensor) []float32 {
 	}
 	if !ok {
 		if t == nil {
-			panic("cpu: Data: nil tensor")
+			panic(backend.Misusef("cpu", "Data", "nil tensor"))
 		}
-		panic(fmt.Sprintf("cpu: Data: tensor %s belongs to backend %s, not cpu", backend.Shape(t), t.Backend().Name()))
+		panic(backend.Misusef("cpu", "Data", "tensor %s belongs to backend %s, not cpu", backend.Shape(t), t.Backend().Name()))
 	}
 	if ct.data == nil {
-		panic(fmt.Sprintf("cpu: Data: tensor %s was released", backend.Shape(t)))
+		panic(backend.Misusef("cpu", "Data", "tensor %s was released", backend.Shape(t)))
 	}
 	if ct.b.closed {
-		panic(fmt.Sprintf("cpu: Data: tensor %s belongs to a closed backend", backend.Shape(t)))
+		panic(backend.Misusef("cpu", "Data", "tensor %s belongs to a closed backend", backend.Shape(t)))
 	}
 	ct.gen++
 	return ct.data
@@ -266,7 +266,7 @@ func Data(t backend.Tensor) []float32 {
 // live panics if b is closed.
 func (b *Backend) live(op string) {
 	if b.closed {
-		panic("cpu: " + op + ": the backend is closed")
+		panic(backend.Misusef("cpu", op, "the backend is closed"))
 	}
 }
 
@@ -300,7 +300,7 @@ func (b *Backend) check(op string, t backend.Tensor) *tensor {
 		b.badTensor(op, t)
 	}
 	if ct.data == nil {
-		panic(fmt.Sprintf("cpu: %s: tensor %s was released", op, backend.Shape(t)))
+		panic(backend.Misusef("cpu", op, "tensor %s was released", backend.Shape(t)))
 	}
 	return ct
 }
@@ -315,13 +315,13 @@ func (b *Backend) opt(op string, t backend.Tensor) []float32 {
 
 func (b *Backend) badTensor(op string, t backend.Tensor) {
 	if t == nil {
-		panic(fmt.Sprintf("backend: %s: nil tensor", op))
+		panic(backend.Misusef("cpu", op, "nil tensor"))
 	}
 	if _, ok := t.(*tensor); ok {
-		panic(fmt.Sprintf("backend: %s: tensor %s belongs to another cpu backend, not this one", op, backend.Shape(t)))
+		panic(backend.Misusef("cpu", op, "tensor %s belongs to another cpu backend, not this one", backend.Shape(t)))
 	}
 	backend.CheckOwner(op, b, t)
-	panic(fmt.Sprintf("backend: %s: tensor %s is not a cpu tensor", op, backend.Shape(t)))
+	panic(backend.Misusef("cpu", op, "tensor %s is not a cpu tensor", backend.Shape(t)))
 }
 
 // Write copies src into t starting at element off. A range outside t is

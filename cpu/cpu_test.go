@@ -217,7 +217,7 @@ func TestMisusePanics(t *testing.T) {
 	})
 	mustPanic(t, "Propagate mask", "mask has", func() { b.Propagate(x, w, false, x, 1) })
 	mustPanic(t, "Outer u", "u has", func() { b.Outer(w, nil, nil, y, nil, backend.OuterParams{Alpha: 1}) })
-	mustPanic(t, "Random invalid", "density", func() { b.Random(x, backend.Dist{Kind: rng.Uniform, Density: 2}, backend.RandKey{}) })
+	mustPanic(t, "Random invalid", "density", func() { b.Random(x, rng.Dist{Kind: rng.Uniform, Density: 2}, rng.Key{}) })
 	mustPanic(t, "negative shape", "invalid shape", func() { b.NewTensor(-1, 2) })
 	mustPanic(t, "Data of foreign type", "nil tensor", func() { Data(nil) })
 }
@@ -795,12 +795,12 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestRandomMatchesReference(t *testing.T) {
-	dists := []backend.Dist{
-		backend.ConstDist(2.5),
-		backend.UniformDist(-1, 3),
-		backend.NormalDist(1, 2),
-		backend.LogNormalDist(0, 0.5),
-		backend.BernoulliDist(0.2),
+	dists := []rng.Dist{
+		rng.ConstDist(2.5),
+		rng.UniformDist(-1, 3),
+		rng.NormalDist(1, 2),
+		rng.LogNormalDist(0, 0.5),
+		rng.BernoulliDist(0.2),
 		{Kind: rng.Uniform, A: 0, B: 1, Scale: 3, Density: 0.1},
 		{Kind: rng.Const, A: 1, Scale: 0.5, Density: 0.5},
 		{},
@@ -811,7 +811,7 @@ func TestRandomMatchesReference(t *testing.T) {
 				t.Run(fmt.Sprintf("threads%d/n%d/%v%d", th, n, d.Kind, di), func(t *testing.T) {
 					b := open(t, th)
 					x := tensorOf(t, b, n, 1, nil)
-					key := backend.RandKey{Seed: 42, Counter: uint64(7 + di)}
+					key := rng.Key{Seed: 42, Counter: uint64(7 + di)}
 					b.Random(x, d, key)
 					bad := 0
 					for i, got := range Data(x) {

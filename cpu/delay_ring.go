@@ -255,13 +255,13 @@ func (b *Backend) delayRing(op string, rg backend.DelayRing) *ring {
 	r, ok := rg.(*ring)
 	switch {
 	case rg == nil || (ok && r == nil):
-		panic(fmt.Sprintf("backend: %s: nil ring buffer", op))
+		panic(backend.Misusef("cpu", op, "nil ring buffer"))
 	case !ok:
-		panic(fmt.Sprintf("backend: %s: ring buffer %s is not a cpu ring; make it with this backend's NewDelayRing", op, backend.RingShape(rg)))
+		panic(backend.Misusef("cpu", op, "ring buffer %s is not a cpu ring; make it with this backend's NewDelayRing", backend.RingShape(rg)))
 	case r.b != b:
-		panic(fmt.Sprintf("backend: %s: ring buffer %s belongs to another cpu backend", op, backend.RingShape(rg)))
+		panic(backend.Misusef("cpu", op, "ring buffer %s belongs to another cpu backend", backend.RingShape(rg)))
 	case r.released:
-		panic(fmt.Sprintf("cpu: %s: ring buffer %s was released", op, backend.RingShape(rg)))
+		panic(backend.Misusef("cpu", op, "ring buffer %s was released", backend.RingShape(rg)))
 	}
 	return r
 }

@@ -90,13 +90,13 @@ func (b *Backend) delaysOf(op string, dls backend.Delays, s *sparse) *delays {
 	d, ok := dls.(*delays)
 	switch {
 	case dls == nil || (ok && d == nil):
-		panic(fmt.Sprintf("backend: %s: nil delays", op))
+		panic(backend.Misusef("cpu", op, "nil delays"))
 	case !ok || d.b != b:
-		panic(fmt.Sprintf("backend: %s: the delays were not made by this cpu backend's NewDelays", op))
+		panic(backend.Misusef("cpu", op, "the delays were not made by this cpu backend's NewDelays"))
 	case d.released:
-		panic(fmt.Sprintf("cpu: %s: the delays were released", op))
+		panic(backend.Misusef("cpu", op, "the delays were released"))
 	case d.s != s:
-		panic(fmt.Sprintf("backend: %s: the delays were made for another W (%dx%d, %d entries), not %s; make them with NewDelays for this W", op, d.s.rows, d.s.cols, d.Len(), backend.Shape(s)))
+		panic(backend.Misusef("cpu", op, "the delays were made for another W (%dx%d, %d entries), not %s; make them with NewDelays for this W", d.s.rows, d.s.cols, d.Len(), backend.Shape(s)))
 	}
 	return d
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // kernel runs a fused program: each chunk of elements is evaluated by one
@@ -16,7 +17,7 @@ type kernel struct {
 	evs  []*expr.Evaluator // one per chunk number
 	vars [][]float32       // the storage of the queued run's tensors, then its scalars
 	sc   []float32         // the queued run's scalars
-	key  backend.RandKey
+	key  rng.Key
 	cost int // tensors plus expr.Program.Cost per element, for the split threshold
 
 	// The queued run (see kernelQueue): its element count and tensors.
@@ -104,12 +105,12 @@ func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 
 // Run queues the program's run over every element (see kernelQueue); the
 // next operation of another kind carries it out.
-func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
+func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	const op = "Kernel.Run"
 	b := k.b
 	b.live(op)
 	if k.evs == nil {
-		panic("cpu: Kernel.Run: the kernel was released")
+		panic(backend.Misusef("cpu", "Kernel.Run", "the kernel was released"))
 	}
 	n := backend.CheckKernelArgs(k.p, args, scalars)
 	if k.queued || len(b.kq.runs) >= maxQueuedKernels {

@@ -1,11 +1,13 @@
 package cpu
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 func mustKernel(t *testing.T, b *Backend, src string, vars ...string) backend.Kernel {
@@ -50,24 +52,24 @@ func TestKernelQueue(t *testing.T) {
 			t.Fatalf("%s: %d kernel runs queued, want %d", when, got, want)
 		}
 	}
-	incX.Run([]backend.Tensor{x}, nil, backend.RandKey{})
-	incZ.Run([]backend.Tensor{z}, nil, backend.RandKey{})
+	incX.Run([]backend.Tensor{x}, nil, rng.Key{})
+	incZ.Run([]backend.Tensor{z}, nil, rng.Key{})
 	queued(2, "two independent runs")
 	if got := b.ten("test", x)[0]; got != 2 { // any operation runs the queue
 		t.Fatalf("x = %v after x = x + 1, want 2", got)
 	}
 	queued(0, "after another operation")
 
-	incX.Run([]backend.Tensor{x}, nil, backend.RandKey{})
-	readX.Run([]backend.Tensor{x, w}, nil, backend.RandKey{}) // reads x: runs incX first
+	incX.Run([]backend.Tensor{x}, nil, rng.Key{})
+	readX.Run([]backend.Tensor{x, w}, nil, rng.Key{}) // reads x: runs incX first
 	queued(1, "a run that reads what a queued run writes")
-	writeY.Run([]backend.Tensor{y}, nil, backend.RandKey{})
+	writeY.Run([]backend.Tensor{y}, nil, rng.Key{})
 	queued(2, "an independent run")
-	readY.Run([]backend.Tensor{y, z}, nil, backend.RandKey{}) // reads y
+	readY.Run([]backend.Tensor{y, z}, nil, rng.Key{}) // reads y
 	queued(1, "a run that reads what a queued run writes")
-	incZ.Run([]backend.Tensor{z}, nil, backend.RandKey{}) // writes z, which readY writes
+	incZ.Run([]backend.Tensor{z}, nil, rng.Key{}) // writes z, which readY writes
 	queued(1, "a run that writes what a queued run writes")
-	incZ.Run([]backend.Tensor{z}, nil, backend.RandKey{}) // the same kernel again
+	incZ.Run([]backend.Tensor{z}, nil, rng.Key{}) // the same kernel again
 	queued(1, "the same kernel again")
 	if err := b.Sync(); err != nil {
 		t.Fatal(err)
@@ -83,11 +85,11 @@ func TestKernelQueue(t *testing.T) {
 	}
 
 	// Data and Release run the queue; Kernel.Run after Release panics.
-	incX.Run([]backend.Tensor{x}, nil, backend.RandKey{})
+	incX.Run([]backend.Tensor{x}, nil, rng.Key{})
 	if got := Data(x)[0]; got != 4 {
 		t.Fatalf("Data(x) = %v after a queued x = x + 1, want 4", got)
 	}
-	incX.Run([]backend.Tensor{x}, nil, backend.RandKey{})
+	incX.Run([]backend.Tensor{x}, nil, rng.Key{})
 	incX.Release()
 	queued(0, "after releasing the queued kernel")
 	if got := Data(x)[0]; got != 5 {
@@ -95,11 +97,11 @@ func TestKernelQueue(t *testing.T) {
 	}
 	func() {
 		defer func() {
-			if r := recover(); r == nil || !strings.Contains(r.(string), "released") {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "released") {
 				t.Fatalf("Kernel.Run after Release: panic %v, want one naming the release", r)
 			}
 		}()
-		incX.Run([]backend.Tensor{x}, nil, backend.RandKey{})
+		incX.Run([]backend.Tensor{x}, nil, rng.Key{})
 	}()
 
 	// A delayed propagation reads a mask that a queued run writes.
@@ -118,7 +120,7 @@ func TestKernelQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := vecOf(t, b, make([]float32, 2))
-	spike.Run([]backend.Tensor{m}, nil, backend.RandKey{})
+	spike.Run([]backend.Tensor{m}, nil, rng.Key{})
 	b.PropagateDelayed(rg, 0, wm, false, dl, m, 1)
 	b.TakeSlot(d, rg, 1)
 	if got := Data(d); got[0] != 0.5 || got[1] != 0.25 {
@@ -126,7 +128,7 @@ func TestKernelQueue(t *testing.T) {
 	}
 
 	// Closing the backend drops what is queued.
-	incZ.Run([]backend.Tensor{z}, nil, backend.RandKey{})
+	incZ.Run([]backend.Tensor{z}, nil, rng.Key{})
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestKernelAfterTakes(t *testing.T) {
 			}
 		}
 		for s := range steps {
-			k.Run([]backend.Tensor{d, y}, nil, backend.RandKey{})
+			k.Run([]backend.Tensor{d, y}, nil, rng.Key{})
 			if !syncEach && s > 0 {
 				if len(b.dq.calls) == 0 || len(b.kq.runs) != 1 || len(k.(*kernel).after) != 1 {
 					t.Fatalf("step %d: %d delayed calls and %d kernel runs queued (waiting for %d rings), want the run queued after the calls, waiting for 1 ring", s, len(b.dq.calls), len(b.kq.runs), len(k.(*kernel).after))
@@ -227,7 +229,7 @@ func TestKernelIndexAndCount(t *testing.T) {
 		if err := b.Write(tt, 0, []float32{float32(step)}); err != nil {
 			t.Fatal(err)
 		}
-		k.Run([]backend.Tensor{z, tt}, nil, backend.RandKey{})
+		k.Run([]backend.Tensor{z, tt}, nil, rng.Key{})
 		got := b.ten("test", z)
 		for i := 0; i < n; i += 997 {
 			if want := float32(i) + float32(step)*0.5; got[i] != want {

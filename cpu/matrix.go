@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math/bits"
 	"unsafe"
 
@@ -206,7 +205,7 @@ func (b *Backend) MatVec(dst, w backend.Tensor, trans bool, x backend.Tensor, al
 	d, ws, xs := b.ten("MatVec", dst), b.ten("MatVec", w), b.ten("MatVec", x)
 	backend.CheckMatVec("MatVec", dst, w, trans, x)
 	if dst == x || dst == w {
-		panic(fmt.Sprintf("cpu: MatVec: destination %s is also the matrix or the input vector; use a separate destination tensor", backend.Shape(dst)))
+		panic(backend.Misusef("cpu", "MatVec", "destination %s is also the matrix or the input vector; use a separate destination tensor", backend.Shape(dst)))
 	}
 	rows, cols := w.Rows(), w.Cols()
 	if alpha == 0 || len(xs) == 0 || len(d) == 0 {
@@ -510,7 +509,7 @@ func (b *Backend) Normalize(w backend.Tensor, axis backend.Axis, target float32)
 	}
 	ws := b.ten("Normalize", w)
 	if axis != backend.Rows && axis != backend.Cols {
-		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
+		panic(backend.Misusef("cpu", "Normalize", "invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	rows, cols := w.Rows(), w.Cols()
 	if len(ws) == 0 {

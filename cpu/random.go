@@ -138,11 +138,11 @@ func (j *randomJob) run(_, lo, hi int) {
 // Random fills dst with rng.Sample(d, key, i) for every element i,
 // bitwise identical to the reference (TestRandomMatchesReference). An
 // invalid d panics.
-func (b *Backend) Random(dst backend.Tensor, d backend.Dist, key backend.RandKey) {
+func (b *Backend) Random(dst backend.Tensor, d rng.Dist, key rng.Key) {
 	b.live("Random")
 	out := b.ten("Random", dst)
 	if err := d.Validate(); err != nil {
-		panic("backend: Random: " + err.Error())
+		panic(backend.Misusef("cpu", "Random", "%v", err))
 	}
 	j := &b.rnd
 	j.dst, j.dist, j.key = out, d, key

@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -73,7 +72,7 @@ var _ backend.RangeReducer = (*Backend)(nil)
 func (b *Backend) ReduceRange(op backend.ReduceOp, dst backend.Tensor, dstOff int, src backend.Tensor, lo, hi int) {
 	b.live("Reduce")
 	if !op.Valid() {
-		panic(fmt.Sprintf("backend: Reduce: invalid operation %v", op))
+		panic(backend.Misusef("cpu", "Reduce", "invalid operation %v", op))
 	}
 	d, s := b.ten("Reduce", dst), b.ten("Reduce", src)
 	backend.CheckRange("Reduce", dst, dstOff, 1)

@@ -123,7 +123,7 @@ func (b *Backend) asSparse(op string, w backend.Tensor) (*sparse, bool) {
 // vecOperand panics if t, a vector operand, is a sparse matrix.
 func vecOperand(op, what string, t backend.Tensor) {
 	if _, ok := t.(*sparse); ok {
-		panic(fmt.Sprintf("backend: %s: %s is a sparse matrix (%s); vector operands must be dense tensors", op, what, backend.Shape(t)))
+		panic(backend.Misusef("cpu", op, "%s is a sparse matrix (%s); vector operands must be dense tensors", what, backend.Shape(t)))
 	}
 }
 
@@ -388,7 +388,7 @@ func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, 
 // sparseNormalize is Normalize with a sparse W, over the stored entries.
 func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) {
 	if axis != backend.Rows && axis != backend.Cols {
-		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
+		panic(backend.Misusef("cpu", "Normalize", "invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	if len(s.colIdx) == 0 {
 		return

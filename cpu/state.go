@@ -75,7 +75,7 @@ func (l *eventLog) Records() int {
 func (l *eventLog) Gather(mask backend.Tensor) {
 	const op = "EventLog.Gather"
 	if l.released {
-		panic("cpu: EventLog.Gather: the log was released")
+		panic(backend.Misusef("cpu", "EventLog.Gather", "the log was released"))
 	}
 	b := l.b
 	b.live(op)

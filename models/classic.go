@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
 )
 
@@ -188,7 +189,7 @@ func (s *SpikeInput) Initialize(o core.Object) error {
 func (s *SpikeInput) Iteration(o core.Object) error {
 	n := o.Net()
 	i := o.Var("I")
-	n.Rand(i, backend.UniformDist(0, s.noise))
+	n.Rand(i, rng.UniformDist(0, s.noise))
 	for k, sg := range s.in {
 		sg.Propagate(i, sg.Var("W"), sg.Src.Var("fired"), s.sign[k])
 	}

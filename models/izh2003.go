@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
 )
 
@@ -149,7 +150,7 @@ type Izh2003Input struct {
 	src   []backend.Tensor
 	sign  []float32
 	i     backend.Tensor
-	noise backend.Dist
+	noise rng.Dist
 }
 
 func (s *Izh2003Input) Initialize(o core.Object) error {
@@ -172,7 +173,7 @@ func (s *Izh2003Input) Initialize(o core.Object) error {
 	if err != nil {
 		return err
 	}
-	s.noise = backend.NormalDist(0, sigma)
+	s.noise = rng.NormalDist(0, sigma)
 	o.Net().Rand(s.i, s.noise) // the first step's noise
 	for _, sg := range g.Synapses(core.Afferent, "") {
 		var sign float32

@@ -85,7 +85,7 @@ func (r *m4Ref) integrate() {
 func (r *m4Ref) noise(seed, counter uint64) {
 	for g := 0; g < 2; g++ {
 		key := rng.Key{Seed: seed, Counter: counter + uint64(g)}
-		d := backend.NormalDist(0, r.sigma[g])
+		d := rng.NormalDist(0, r.sigma[g])
 		for e := range r.in[g] {
 			r.in[g][e] = rng.Sample(d, key, uint64(e))
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
 )
 
@@ -999,7 +1000,7 @@ func (p *PoissonInput) Initialize(o core.Object) error {
 }
 
 func (p *PoissonInput) Iteration(o core.Object) error {
-	o.Net().Rand(p.u, backend.UniformDist(0, 1))
+	o.Net().Rand(p.u, rng.UniformDist(0, 1))
 	p.step.Run()
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/core"
 )
 
@@ -58,7 +59,7 @@ func (l *SimpleLIF) Initialize(o core.Object) error {
 }
 
 func (l *SimpleLIF) Iteration(o core.Object) error {
-	o.Net().Rand(l.u, backend.UniformDist(0, 1))
+	o.Net().Rand(l.u, rng.UniformDist(0, 1))
 	l.step.Run()
 	return nil
 }
@@ -138,7 +139,7 @@ type DenseInput struct {
 	spikes   string
 	in       []*core.SynapseGroup
 	reset    bool
-	noise    backend.Dist
+	noise    rng.Dist
 }
 
 func (d *DenseInput) Initialize(o core.Object) error {
@@ -186,7 +187,7 @@ func (d *DenseInput) Initialize(o core.Object) error {
 		return fmt.Errorf("DenseInput: group %s has no afferent synapse group tagged %q", g.Name(), tag)
 	}
 	d.reset = c["reset"] != 0
-	d.noise = backend.NormalDist(c["offset"], c["noise"])
+	d.noise = rng.NormalDist(c["offset"], c["noise"])
 	return d.noise.Validate()
 }
 

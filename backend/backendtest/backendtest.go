@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -362,22 +363,32 @@ func ulpDist(a, b float32) int64 {
 
 // catch runs f and returns the message of its panic, if it panics.
 func catch(f func()) (msg string, panicked bool) {
+	msg, _, panicked = catchValue(f)
+	return msg, panicked
+}
+
+// catchValue is catch that also returns the recovered value.
+func catchValue(f func()) (msg string, v any, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			msg, panicked = fmt.Sprint(r), true
+			msg, v, panicked = fmt.Sprint(r), r, true
 		}
 	}()
 	f()
-	return "", false
+	return "", nil, false
 }
 
-// expectPanic fails unless f panics with a message containing one of wants.
+// expectPanic fails unless f panics with a *backend.Misuse whose message
+// contains one of wants.
 func expectPanic(t testing.TB, what string, f func(), wants ...string) {
 	t.Helper()
-	msg, ok := catch(f)
+	msg, v, ok := catchValue(f)
 	if !ok {
 		t.Errorf("%s: did not panic", what)
 		return
+	}
+	if err, isErr := v.(error); !isErr || !errors.As(err, new(*backend.Misuse)) {
+		t.Errorf("%s: panicked with %T %q, want a *backend.Misuse (backend.Misusef)", what, v, msg)
 	}
 	if msg == "" {
 		t.Errorf("%s: panicked with an empty message", what)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // testFuse checks fused kernels (Backend.Fuse) against the reference
@@ -50,7 +51,7 @@ func testFuse(t *testing.T, s *suite) {
 				host[i] = g.uniform(n, -70, 40)
 				args[i] = vec(t, s.b, host[i])
 			}
-			key := backend.RandKey{Seed: 99, Counter: uint64(1000 + ci)}
+			key := rng.Key{Seed: 99, Counter: uint64(1000 + ci)}
 			for step := 0; step < 3; step++ {
 				k.Run(args, nil, key)
 				p.Eval(host, 0, c.n, key)
@@ -91,9 +92,9 @@ func testFuse(t *testing.T, s *suite) {
 			{[]backend.Tensor{a, b}, "mismatch"},
 			{[]backend.Tensor{one, a}, "assigned"},
 		} {
-			expectPanic(t, "Kernel.Run misuse", func() { k.Run(m.args, nil, backend.RandKey{}) }, m.want)
+			expectPanic(t, "Kernel.Run misuse", func() { k.Run(m.args, nil, rng.Key{}) }, m.want)
 		}
-		expectPanic(t, "Kernel.Run with a scalar the program lacks", func() { k.Run([]backend.Tensor{a, a}, []float32{1}, backend.RandKey{}) }, "scalars")
+		expectPanic(t, "Kernel.Run with a scalar the program lacks", func() { k.Run([]backend.Tensor{a, a}, []float32{1}, rng.Key{}) }, "scalars")
 	})
 }
 
@@ -144,8 +145,8 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Backend) {
 		for i, name := range k.vars {
 			args[i], vars[i] = dev[name], host[name]
 		}
-		k.k.Run(args, nil, backend.RandKey{})
-		k.p.Eval(vars, 0, len(host[k.vars[0]]), backend.RandKey{})
+		k.k.Run(args, nil, rng.Key{})
+		k.p.Eval(vars, 0, len(host[k.vars[0]]), rng.Key{})
 	}
 	for step := 0; step < 3; step++ {
 		runK(scaleX) // independent of the next two
@@ -199,11 +200,11 @@ func testFuseScalars(t *testing.T, s *suite, f backend.Backend) {
 	sc := make([]float32, 2)
 	for step := range 6 {
 		sc[0], sc[1] = 0.5+float32(step)*0.25, float32(step)-2.5
-		ka.Run([]backend.Tensor{dx}, sc, backend.RandKey{})
-		pa.Eval([][]float32{hx, sc[:1], sc[1:]}, 0, n, backend.RandKey{})
+		ka.Run([]backend.Tensor{dx}, sc, rng.Key{})
+		pa.Eval([][]float32{hx, sc[:1], sc[1:]}, 0, n, rng.Key{})
 		sc[0], sc[1] = float32(step)*0.3-1, 1.5-float32(step)
-		kb.Run([]backend.Tensor{dy}, sc, backend.RandKey{})
-		pb.Eval([][]float32{hy, sc[:1], sc[1:]}, 0, n, backend.RandKey{})
+		kb.Run([]backend.Tensor{dy}, sc, rng.Key{})
+		pb.Eval([][]float32{hy, sc[:1], sc[1:]}, 0, n, rng.Key{})
 		sc[0], sc[1] = 99, 99 // a backend must have copied the values
 	}
 	for _, c := range []struct {

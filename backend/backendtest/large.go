@@ -18,7 +18,7 @@ const largeVectorLen = 5_000_011
 func testLargeVector(t *testing.T, s *suite) {
 	b := s.b
 	n := largeVectorLen
-	key := backend.RandKey{Seed: 77, Counter: 3}
+	key := rng.Key{Seed: 77, Counter: 3}
 	idx := stridedIndices(n, 997, 2048)
 	pick := func(v []float32) []float32 {
 		out := make([]float32, len(idx))
@@ -32,8 +32,8 @@ func testLargeVector(t *testing.T, s *suite) {
 	y := newTensor(t, b, n, 1)
 	d := newTensor(t, b, n, 1)
 	t.Cleanup(func() { x.Release(); y.Release(); d.Release() })
-	b.Random(x, backend.UniformDist(-1, 1), key)
-	b.Random(y, backend.UniformDist(0.5, 2), backend.RandKey{Seed: 77, Counter: 4})
+	b.Random(x, rng.UniformDist(-1, 1), key)
+	b.Random(y, rng.UniformDist(0.5, 2), rng.Key{Seed: 77, Counter: 4})
 	// Extremes near the end, beyond the first dispatch.
 	if err := b.Write(x, n-3, []float32{4}); err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func testLargeVector(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	xv, yv := ReadAll(t, b, x), ReadAll(t, b, y)
-	if xv[n-3] != 4 || xv[n-40000] != -4 || xv[0] != rng.Sample(backend.UniformDist(-1, 1), key, 0) {
+	if xv[n-3] != 4 || xv[n-40000] != -4 || xv[0] != rng.Sample(rng.UniformDist(-1, 1), key, 0) {
 		t.Fatalf("fill or Write of the %d-element vector is wrong (see the Random and ReadWrite tests)", n)
 	}
 
@@ -120,8 +120,8 @@ const largeN = 6000
 func testLargeMatrix(t *testing.T, s *suite) {
 	b := s.b
 	const n = largeN
-	key := backend.RandKey{Seed: 6000, Counter: 1}
-	dist := backend.UniformDist(-1, 1)
+	key := rng.Key{Seed: 6000, Counter: 1}
+	dist := rng.UniformDist(-1, 1)
 	w := newTensor(t, b, n, n)
 	t.Cleanup(w.Release)
 	b.Random(w, dist, key)

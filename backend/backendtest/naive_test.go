@@ -3,7 +3,6 @@ package backendtest
 import (
 	"fmt"
 	"github.com/gomonnto/gomonnto/backend/expr"
-	"math"
 	"runtime"
 	"sync"
 	"testing"
@@ -51,7 +50,7 @@ func (b *naive) d(op string, t backend.Tensor) []float32 {
 	backend.CheckOwner(op, b, t)
 	nt := t.(*naiveTensor)
 	if nt.data == nil {
-		panic(fmt.Sprintf("backend: %s: tensor %s was released", op, backend.Shape(t)))
+		panic(backend.Misusef("naive", op, "tensor %s was released", backend.Shape(t)))
 	}
 	return nt.data
 }
@@ -74,19 +73,6 @@ func (b *naive) Read(dst []float32, t backend.Tensor, off int) error {
 	return nil
 }
 
-func (b *naive) Fill(dst backend.Tensor, v float32) {
-	d := b.d("Fill", dst)
-	for i := range d {
-		d[i] = v
-	}
-}
-
-func (b *naive) Copy(dst, src backend.Tensor) {
-	d, s := b.d("Copy", dst), b.d("Copy", src)
-	backend.CheckSameLen("Copy", len(d), src)
-	copy(d, s)
-}
-
 func (b *naive) CopyRange(dst backend.Tensor, dstOff int, src backend.Tensor, srcOff, n int) {
 	d, s := b.d("CopyRange", dst), b.d("CopyRange", src)
 	backend.CheckRange("CopyRange", dst, dstOff, n)
@@ -94,112 +80,9 @@ func (b *naive) CopyRange(dst backend.Tensor, dstOff int, src backend.Tensor, sr
 	copy(d[dstOff:dstOff+n], s[srcOff:srcOff+n])
 }
 
-func (b *naive) Binary(op backend.BinaryOp, dst, x, y backend.Tensor) {
-	if !op.Valid() {
-		panic("backend: Binary: invalid operation " + op.String())
-	}
-	d, xs, ys := b.d("Binary", dst), b.d("Binary", x), b.d("Binary", y)
-	backend.CheckSameLen("Binary", len(d), x, y)
-	for i := range d {
-		d[i] = binaryRef(op, xs[i], ys[i])
-	}
-}
-
-func (b *naive) BinaryScalar(op backend.BinaryOp, dst, x backend.Tensor, s float32) {
-	if !op.Valid() {
-		panic("backend: BinaryScalar: invalid operation " + op.String())
-	}
-	d, xs := b.d("BinaryScalar", dst), b.d("BinaryScalar", x)
-	backend.CheckSameLen("BinaryScalar", len(d), x)
-	for i := range d {
-		d[i] = binaryRef(op, xs[i], s)
-	}
-}
-
-func (b *naive) Unary(op backend.UnaryOp, dst, x backend.Tensor) {
-	if !op.Valid() {
-		panic("backend: Unary: invalid operation " + op.String())
-	}
-	d, xs := b.d("Unary", dst), b.d("Unary", x)
-	backend.CheckSameLen("Unary", len(d), x)
-	for i, a := range xs {
-		f := float64(a)
-		var r float32
-		switch op {
-		case backend.Neg:
-			r = -a
-		case backend.Abs:
-			r = float32(math.Abs(f))
-		case backend.Exp:
-			r = float32(math.Exp(f))
-		case backend.Log:
-			r = float32(math.Log(f))
-		case backend.Sqrt:
-			r = float32(math.Sqrt(f))
-		case backend.Square:
-			r = a * a
-		case backend.Recip:
-			r = 1 / a
-		case backend.Tanh:
-			r = float32(math.Tanh(f))
-		case backend.Sigmoid:
-			r = float32(1 / (1 + math.Exp(-f)))
-		case backend.Heaviside:
-			r = b2f(a > 0)
-		case backend.Not:
-			r = b2f(a == 0)
-		}
-		d[i] = r
-	}
-}
-
-func (b *naive) Affine(dst, x backend.Tensor, alpha, beta float32) {
-	d, xs := b.d("Affine", dst), b.d("Affine", x)
-	backend.CheckSameLen("Affine", len(d), x)
-	for i := range d {
-		d[i] = alpha*xs[i] + beta
-	}
-}
-
-func (b *naive) Axpy(dst backend.Tensor, alpha float32, x backend.Tensor) {
-	d, xs := b.d("Axpy", dst), b.d("Axpy", x)
-	backend.CheckSameLen("Axpy", len(d), x)
-	for i := range d {
-		d[i] += alpha * xs[i]
-	}
-}
-
-func (b *naive) Where(dst, mask, src backend.Tensor) {
-	d, m, s := b.d("Where", dst), b.d("Where", mask), b.d("Where", src)
-	backend.CheckSameLen("Where", len(d), mask, src)
-	for i := range d {
-		if m[i] != 0 {
-			d[i] = s[i]
-		}
-	}
-}
-
-func (b *naive) WhereScalar(dst, mask backend.Tensor, s float32) {
-	d, m := b.d("WhereScalar", dst), b.d("WhereScalar", mask)
-	backend.CheckSameLen("WhereScalar", len(d), mask)
-	for i := range d {
-		if m[i] != 0 {
-			d[i] = s
-		}
-	}
-}
-
-func (b *naive) Clip(dst, x backend.Tensor, lo, hi float32) {
-	d, xs := b.d("Clip", dst), b.d("Clip", x)
-	backend.CheckSameLen("Clip", len(d), x)
-	for i := range d {
-		d[i] = min(max(xs[i], lo), hi)
-	}
-}
-
 func (b *naive) Reduce(op backend.ReduceOp, dst backend.Tensor, dstOff int, src backend.Tensor) {
 	if !op.Valid() {
-		panic("backend: Reduce: invalid operation " + op.String())
+		panic(backend.Misusef("naive", "Reduce", "invalid operation %v", op))
 	}
 	d, s := b.d("Reduce", dst), b.d("Reduce", src)
 	backend.CheckRange("Reduce", dst, dstOff, 1)
@@ -335,10 +218,10 @@ func (b *naive) Normalize(w backend.Tensor, axis backend.Axis, target float32) {
 	}
 }
 
-func (b *naive) Random(dst backend.Tensor, dist backend.Dist, key backend.RandKey) {
+func (b *naive) Random(dst backend.Tensor, dist rng.Dist, key rng.Key) {
 	d := b.d("Random", dst)
 	if err := dist.Validate(); err != nil {
-		panic("backend: Random: " + err.Error())
+		panic(backend.Misusef("naive", "Random", "%v", err))
 	}
 	// Split over the cores: 36M samples take a while on one.
 	workers := runtime.GOMAXPROCS(0)
@@ -379,7 +262,7 @@ type naiveKernel struct {
 
 func (b *naive) Fuse(p *expr.Program) (backend.Kernel, error) { return &naiveKernel{b, p}, nil }
 
-func (k *naiveKernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
+func (k *naiveKernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	n := backend.CheckKernelArgs(k.p, args, scalars)
 	vars := make([][]float32, len(args), len(args)+len(scalars))
 	for i, a := range args {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
@@ -24,7 +23,7 @@ func bitwiseKind(k rng.DistKind) bool {
 // expectSamples compares got[k] (element index(k) of a fill) with
 // rng.Sample: bitwise for Const, Uniform and Bernoulli and for the zeros of
 // the density mask; within normalRel/normalAbs for Normal and LogNormal.
-func expectSamples(t testing.TB, what string, got []float32, d backend.Dist, key backend.RandKey, index func(k int) int) {
+func expectSamples(t testing.TB, what string, got []float32, d rng.Dist, key rng.Key, index func(k int) int) {
 	t.Helper()
 	want := make([]float32, len(got))
 	for k := range got {
@@ -51,17 +50,17 @@ func expectSamples(t testing.TB, what string, got []float32, d backend.Dist, key
 // randomDists are every DistKind, dense and with density < 1 and a scale.
 func randomDists() []struct {
 	name string
-	d    backend.Dist
+	d    rng.Dist
 } {
 	base := []struct {
 		name string
-		d    backend.Dist
+		d    rng.Dist
 	}{
-		{"const", backend.ConstDist(1.5)},
-		{"uniform", backend.UniformDist(-2, 3)},
-		{"normal", backend.NormalDist(0.5, 2)},
-		{"lognormal", backend.LogNormalDist(-0.5, 0.7)},
-		{"bernoulli", backend.BernoulliDist(0.3)},
+		{"const", rng.ConstDist(1.5)},
+		{"uniform", rng.UniformDist(-2, 3)},
+		{"normal", rng.NormalDist(0.5, 2)},
+		{"lognormal", rng.LogNormalDist(-0.5, 0.7)},
+		{"bernoulli", rng.BernoulliDist(0.3)},
 	}
 	out := base
 	for _, c := range base {
@@ -69,7 +68,7 @@ func randomDists() []struct {
 		d.Density, d.Scale = 0.3, 2.5
 		out = append(out, struct {
 			name string
-			d    backend.Dist
+			d    rng.Dist
 		}{c.name + "/density=0.3,scale=2.5", d})
 	}
 	return out
@@ -80,7 +79,7 @@ const largeRandomLen = 5_000_000
 
 func testRandom(t *testing.T, s *suite) {
 	b := s.b
-	key := backend.RandKey{Seed: 0x1234_5678_9abc_def0, Counter: 7}
+	key := rng.Key{Seed: 0x1234_5678_9abc_def0, Counter: 7}
 
 	for _, c := range randomDists() {
 		run(t, c.name+"/37x53", func(t *testing.T) {
@@ -92,12 +91,12 @@ func testRandom(t *testing.T, s *suite) {
 
 	run(t, "zero Dist fills zeros", func(t *testing.T) {
 		x := FromSlice(t, b, 1027, 1, newGen(1401).uniform(1027, 1, 2))
-		b.Random(x, backend.Dist{}, key)
+		b.Random(x, rng.Dist{}, key)
 		expectExact(t, "fill", ReadAll(t, b, x), make([]float32, 1027))
 	})
 	run(t, "density 0 fills zeros", func(t *testing.T) {
 		x := FromSlice(t, b, 1027, 1, newGen(1402).uniform(1027, 1, 2))
-		d := backend.UniformDist(1, 2)
+		d := rng.UniformDist(1, 2)
 		d.Density = 0
 		b.Random(x, d, key)
 		expectExact(t, "fill", ReadAll(t, b, x), make([]float32, 1027))
@@ -105,14 +104,14 @@ func testRandom(t *testing.T, s *suite) {
 
 	// Large fills: more elements than one GPU dispatch of 65535 groups of
 	// 64 covers. A strided subset plus the head and the tail is compared.
-	bigKey := backend.RandKey{Seed: 0xfeed_beef_0000_0001, Counter: 1<<33 + 5}
+	bigKey := rng.Key{Seed: 0xfeed_beef_0000_0001, Counter: 1<<33 + 5}
 	for _, c := range []struct {
 		name string
-		d    backend.Dist
+		d    rng.Dist
 	}{
-		{"uniform", func() backend.Dist { d := backend.UniformDist(-1, 1); d.Density, d.Scale = 0.5, 2; return d }()},
-		{"normal", backend.NormalDist(0, 1)},
-		{"bernoulli", backend.BernoulliDist(0.1)},
+		{"uniform", func() rng.Dist { d := rng.UniformDist(-1, 1); d.Density, d.Scale = 0.5, 2; return d }()},
+		{"normal", rng.NormalDist(0, 1)},
+		{"bernoulli", rng.BernoulliDist(0.1)},
 	} {
 		run(t, fmt.Sprintf("%s/n=%d", c.name, largeRandomLen), func(t *testing.T) {
 			x := newTensor(t, b, largeRandomLen, 1)
@@ -130,14 +129,14 @@ func testRandom(t *testing.T, s *suite) {
 
 	run(t, "counter and seed select streams", func(t *testing.T) {
 		const n = 4096
-		keys := []backend.RandKey{
+		keys := []rng.Key{
 			{Seed: 99, Counter: 0},
 			{Seed: 99, Counter: 1},
 			{Seed: 99, Counter: 1 << 32},
 			{Seed: 100, Counter: 0},
 			{Seed: 99 + 1<<32, Counter: 0},
 		}
-		d := backend.UniformDist(0, 1)
+		d := rng.UniformDist(0, 1)
 		fills := make([][]float32, len(keys))
 		for k, key := range keys {
 			x := newTensor(t, b, n, 1)
@@ -165,9 +164,9 @@ func testRandom(t *testing.T, s *suite) {
 
 	run(t, "statistics", func(t *testing.T) {
 		const n = 100_000
-		statKey := backend.RandKey{Seed: 2024, Counter: 11}
+		statKey := rng.Key{Seed: 2024, Counter: 11}
 		x := newTensor(t, b, n, 1)
-		moments := func(d backend.Dist) (mean, variance float64) {
+		moments := func(d rng.Dist) (mean, variance float64) {
 			b.Random(x, d, statKey)
 			v := ReadAll(t, b, x)
 			var s, s2 float64
@@ -189,20 +188,20 @@ func testRandom(t *testing.T, s *suite) {
 		// U[lo, hi): mean (lo+hi)/2, variance w²/12, fourth central moment w⁴/80.
 		lo, hi := -1.0, 3.0
 		w := hi - lo
-		m, v := moments(backend.UniformDist(float32(lo), float32(hi)))
+		m, v := moments(rng.UniformDist(float32(lo), float32(hi)))
 		within("uniform mean", m, (lo+hi)/2, math.Sqrt(w*w/12/n))
 		within("uniform variance", v, w*w/12, math.Sqrt((math.Pow(w, 4)/80-math.Pow(w*w/12, 2))/n))
 		// N(mu, sd): the sample variance has standard deviation sd²·sqrt(2/n).
 		mu, sd := 0.5, 2.0
-		m, v = moments(backend.NormalDist(float32(mu), float32(sd)))
+		m, v = moments(rng.NormalDist(float32(mu), float32(sd)))
 		within("normal mean", m, mu, sd/math.Sqrt(n))
 		within("normal variance", v, sd*sd, sd*sd*math.Sqrt(2.0/n))
 		// Bernoulli(p): the mean is p.
 		p := 0.3
-		m, _ = moments(backend.BernoulliDist(float32(p)))
+		m, _ = moments(rng.BernoulliDist(float32(p)))
 		within("bernoulli mean", m, p, math.Sqrt(p*(1-p)/n))
 		// Density: the fraction of non-zero elements.
-		dd := backend.ConstDist(1)
+		dd := rng.ConstDist(1)
 		dd.Density = 0.25
 		m, _ = moments(dd)
 		within("fraction kept with density 0.25", m, 0.25, math.Sqrt(0.25*0.75/n))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // plainBackend hides a backend's BatchReader, so that backend.ReadBatch
@@ -281,7 +282,7 @@ func testReadBatch(t *testing.T, s *suite) {
 				t.Fatalf("Fuse: %v", err)
 			}
 			defer k.Release()
-			k.Run([]backend.Tensor{v}, nil, backend.RandKey{})
+			k.Run([]backend.Tensor{v}, nil, rng.Key{})
 			for i := range wantV {
 				wantV[i] = wantV[i]*2 - 3
 			}

@@ -163,8 +163,8 @@ func testSparse(t *testing.T, s *suite) {
 				abs += math.Abs(float64(v))
 			}
 			expectClose(t, "Reduce(Sum)", ReadAll(t, b, sum), []float64{ref}, []float64{1e-5*abs + 1e-6})
-			key := backend.RandKey{Seed: 7, Counter: uint64(k)}
-			d := backend.UniformDist(0, 0.5)
+			key := rng.Key{Seed: 7, Counter: uint64(k)}
+			d := rng.UniformDist(0, 0.5)
 			b.Random(w, d, key)
 			for i := range want {
 				want[i] = rng.Sample(d, key, uint64(i))

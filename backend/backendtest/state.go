@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // testEvents checks backend.EventGatherer: what each record holds after
@@ -147,7 +148,7 @@ func testEvents(t *testing.T, s *suite) {
 					host[i]++
 				}
 			}
-			k.Run([]backend.Tensor{fired, thr, v}, nil, backend.RandKey{})
+			k.Run([]backend.Tensor{fired, thr, v}, nil, rng.Key{})
 			switch step % 4 {
 			case 0: // straight after the kernel
 				l.Gather(fired)

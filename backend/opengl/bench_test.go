@@ -5,16 +5,17 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // benchTensor returns a rows x cols tensor filled by Random with dist.
-func benchTensor(b *testing.B, g *Backend, rows, cols int, dist backend.Dist, counter uint64) backend.Tensor {
+func benchTensor(b *testing.B, g *Backend, rows, cols int, dist rng.Dist, counter uint64) backend.Tensor {
 	b.Helper()
 	t, err := g.NewTensor(rows, cols)
 	if err != nil {
 		b.Fatal(err)
 	}
-	g.Random(t, dist, backend.RandKey{Seed: 1, Counter: counter})
+	g.Random(t, dist, rng.Key{Seed: 1, Counter: counter})
 	return t
 }
 
@@ -31,9 +32,9 @@ func BenchmarkMatVec2000x2000(b *testing.B) {
 	for _, trans := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trans=%t", trans), func(b *testing.B) {
 			g := openOrSkip(b)
-			w := benchTensor(b, g, 2000, 2000, backend.UniformDist(-1, 1), 1)
-			x := benchTensor(b, g, 2000, 1, backend.UniformDist(-1, 1), 2)
-			d := benchTensor(b, g, 2000, 1, backend.ConstDist(0), 3)
+			w := benchTensor(b, g, 2000, 2000, rng.UniformDist(-1, 1), 1)
+			x := benchTensor(b, g, 2000, 1, rng.UniformDist(-1, 1), 2)
+			d := benchTensor(b, g, 2000, 1, rng.ConstDist(0), 3)
 			finish(b, g)
 			b.SetBytes(2000 * 2000 * 4)
 			b.ResetTimer()
@@ -52,9 +53,9 @@ func BenchmarkPropagate4000x4000Active1pct(b *testing.B) {
 	for _, trans := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trans=%t", trans), func(b *testing.B) {
 			g := openOrSkip(b)
-			w := benchTensor(b, g, 4000, 4000, backend.UniformDist(-1, 1), 1)
-			m := benchTensor(b, g, 4000, 1, backend.BernoulliDist(0.01), 2)
-			d := benchTensor(b, g, 4000, 1, backend.ConstDist(0), 3)
+			w := benchTensor(b, g, 4000, 4000, rng.UniformDist(-1, 1), 1)
+			m := benchTensor(b, g, 4000, 1, rng.BernoulliDist(0.01), 2)
+			d := benchTensor(b, g, 4000, 1, rng.ConstDist(0), 3)
 			finish(b, g)
 			b.ResetTimer()
 			for range b.N {
@@ -73,10 +74,10 @@ func BenchmarkPropagate4000x4000Active1pct(b *testing.B) {
 func BenchmarkStep1000(b *testing.B) {
 	g := openOrSkip(b)
 	const n = 1000
-	w := benchTensor(b, g, n, n, backend.UniformDist(0, 1), 1)
-	v := benchTensor(b, g, n, 1, backend.UniformDist(0, 1), 2)
-	spk := benchTensor(b, g, n, 1, backend.ConstDist(0), 3)
-	in := benchTensor(b, g, n, 1, backend.ConstDist(0), 4)
+	w := benchTensor(b, g, n, n, rng.UniformDist(0, 1), 1)
+	v := benchTensor(b, g, n, 1, rng.UniformDist(0, 1), 2)
+	spk := benchTensor(b, g, n, 1, rng.ConstDist(0), 3)
+	in := benchTensor(b, g, n, 1, rng.ConstDist(0), 4)
 	finish(b, g)
 	b.ResetTimer()
 	for range b.N {
@@ -97,10 +98,10 @@ func BenchmarkStep1000(b *testing.B) {
 func BenchmarkOps(b *testing.B) {
 	for _, n := range []int{1000, 1_000_000} {
 		g := openOrSkip(b)
-		x := benchTensor(b, g, n, 1, backend.UniformDist(0.5, 1), 1)
-		y := benchTensor(b, g, n, 1, backend.UniformDist(0.5, 1), 2)
-		d := benchTensor(b, g, n, 1, backend.ConstDist(0), 3)
-		r := benchTensor(b, g, 1, 1, backend.ConstDist(0), 4)
+		x := benchTensor(b, g, n, 1, rng.UniformDist(0.5, 1), 1)
+		y := benchTensor(b, g, n, 1, rng.UniformDist(0.5, 1), 2)
+		d := benchTensor(b, g, n, 1, rng.ConstDist(0), 3)
+		r := benchTensor(b, g, 1, 1, rng.ConstDist(0), 4)
 		ops := []struct {
 			name string
 			f    func()
@@ -109,8 +110,8 @@ func BenchmarkOps(b *testing.B) {
 			{"BinaryMul", func() { backend.Binary(backend.Mul, d, x, y) }},
 			{"UnaryExp", func() { backend.Unary(backend.Exp, d, x) }},
 			{"Axpy", func() { backend.Axpy(d, 0.5, x) }},
-			{"RandomUniform", func() { g.Random(d, backend.UniformDist(0, 1), backend.RandKey{Seed: 1}) }},
-			{"RandomNormal", func() { g.Random(d, backend.NormalDist(0, 1), backend.RandKey{Seed: 1}) }},
+			{"RandomUniform", func() { g.Random(d, rng.UniformDist(0, 1), rng.Key{Seed: 1}) }},
+			{"RandomNormal", func() { g.Random(d, rng.NormalDist(0, 1), rng.Key{Seed: 1}) }},
 			{"ReduceSum", func() { g.Reduce(backend.Sum, r, 0, x) }},
 		}
 		for _, op := range ops {
@@ -134,8 +135,8 @@ func BenchmarkOps(b *testing.B) {
 
 func BenchmarkOuter4000x4000Active1pct(b *testing.B) {
 	g := openOrSkip(b)
-	w := benchTensor(b, g, 4000, 4000, backend.UniformDist(0, 1), 1)
-	m := benchTensor(b, g, 4000, 1, backend.BernoulliDist(0.01), 2)
+	w := benchTensor(b, g, 4000, 4000, rng.UniformDist(0, 1), 1)
+	m := benchTensor(b, g, 4000, 1, rng.BernoulliDist(0.01), 2)
 	finish(b, g)
 	b.ResetTimer()
 	for range b.N {
@@ -151,7 +152,7 @@ func BenchmarkNormalize2000x2000(b *testing.B) {
 	for _, axis := range []backend.Axis{backend.Rows, backend.Cols} {
 		b.Run(fmt.Sprintf("axis=%d", axis), func(b *testing.B) {
 			g := openOrSkip(b)
-			w := benchTensor(b, g, 2000, 2000, backend.UniformDist(0, 1), 1)
+			w := benchTensor(b, g, 2000, 2000, rng.UniformDist(0, 1), 1)
 			finish(b, g)
 			b.ResetTimer()
 			for range b.N {

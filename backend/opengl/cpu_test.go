@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/backendtest"
+	"github.com/gomonnto/gomonnto/backend/rng"
 	"github.com/gomonnto/gomonnto/cpu"
 )
 
@@ -393,13 +394,13 @@ func runAgainstCPU(t *testing.T, g *Backend) {
 		// they are small, so the blocks of 2 or 4 elements that share
 		// random words straddle buffers.
 		x := p.tensor(100, 37, nil)
-		for k, d := range []backend.Dist{
-			backend.UniformDist(-2, 3), backend.BernoulliDist(0.3), backend.ConstDist(1.5),
-			{Kind: backend.UniformDist(0, 1).Kind, A: 0, B: 1, Scale: 2, Density: 0.25},
-			{Kind: backend.ConstDist(0).Kind, A: 1, Scale: 1, Density: 0.5},
-			backend.NormalDist(1, 2), backend.LogNormalDist(0.5, 0.7),
+		for k, d := range []rng.Dist{
+			rng.UniformDist(-2, 3), rng.BernoulliDist(0.3), rng.ConstDist(1.5),
+			{Kind: rng.UniformDist(0, 1).Kind, A: 0, B: 1, Scale: 2, Density: 0.25},
+			{Kind: rng.ConstDist(0).Kind, A: 1, Scale: 1, Density: 0.5},
+			rng.NormalDist(1, 2), rng.LogNormalDist(0.5, 0.7),
 		} {
-			key := backend.RandKey{Seed: 0xdeadbeefcafe + uint64(k), Counter: 1<<33 + uint64(k)}
+			key := rng.Key{Seed: 0xdeadbeefcafe + uint64(k), Counter: 1<<33 + uint64(k)}
 			p.both(func(be backend.Backend, s int) { be.Random(x[s], d, key) })
 			g, c := p.read(x)
 			tol := int64(0)

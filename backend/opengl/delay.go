@@ -177,11 +177,11 @@ func (b *Backend) ringTensor(op string, rg backend.DelayRing) *tensor {
 	r, ok := rg.(*ring)
 	switch {
 	case rg == nil || (ok && r == nil):
-		panic(fmt.Sprintf("backend: %s: nil ring buffer", op))
+		panic(backend.Misusef("gl", op, "nil ring buffer"))
 	case !ok:
-		panic(fmt.Sprintf("backend: %s: ring buffer %s is not a gl ring; make it with this backend's NewDelayRing", op, backend.RingShape(rg)))
+		panic(backend.Misusef("gl", op, "ring buffer %s is not a gl ring; make it with this backend's NewDelayRing", backend.RingShape(rg)))
 	case r.b != b:
-		panic(fmt.Sprintf("backend: %s: ring buffer %s belongs to another gl backend", op, backend.RingShape(rg)))
+		panic(backend.Misusef("gl", op, "ring buffer %s belongs to another gl backend", backend.RingShape(rg)))
 	}
 	return b.ten(op, r.t)
 }
@@ -200,17 +200,17 @@ func (b *Backend) PropagateDelayed(ring backend.DelayRing, slot int, w backend.S
 	s, ok := b.asSparse(op, w)
 	if !ok {
 		b.ten(op, w) // names a foreign or nil tensor
-		panic(fmt.Sprintf("gl: %s: W %s is not a gl sparse matrix", op, backend.Shape(w)))
+		panic(backend.Misusef("gl", op, "W %s is not a gl sparse matrix", backend.Shape(w)))
 	}
 	r := b.ringTensor(op, ring)
 	dly, ok := delays.(*delayTable)
 	switch {
 	case delays == nil || (ok && dly == nil):
-		panic(fmt.Sprintf("backend: %s: nil delays", op))
+		panic(backend.Misusef("gl", op, "nil delays"))
 	case !ok || dly.b != b:
-		panic(fmt.Sprintf("backend: %s: the delays were not made by this gl backend's NewDelays", op))
+		panic(backend.Misusef("gl", op, "the delays were not made by this gl backend's NewDelays"))
 	case dly.s != s:
-		panic(fmt.Sprintf("backend: %s: the delays were made for another W, not %s; make them with NewDelays for this W", op, backend.Shape(w)))
+		panic(backend.Misusef("gl", op, "the delays were made for another W, not %s; make them with NewDelays for this W", backend.Shape(w)))
 	}
 	m := b.denseVec(op, "the mask", mask)
 	backend.CheckPropagateDelayed(ring, slot, w, trans, delays, mask)

@@ -6,6 +6,7 @@ import (
 	"github.com/go-gl/gl/v4.3-core/gl"
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // fuseLocal is the work-group size of fused kernels.
@@ -50,7 +51,7 @@ type variantKey struct {
 // llvmpipe), and x ** k, %, sign, ceil, int, i and N are exact.
 func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	if p == nil {
-		panic("gl: Fuse: nil program")
+		panic(backend.Misusef("gl", "Fuse", "nil program"))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -120,19 +121,19 @@ func (k *kernel) variant(v variantKey) (*program, error) {
 // arguments; a one-element argument that the program only reads is
 // broadcast, every other argument must have n elements. Random sites
 // draw with key (site i uses Counter+i).
-func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandKey) {
+func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	b := k.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("Kernel.Run")
 	if k.released {
-		panic("gl: Kernel.Run: the kernel was released")
+		panic(backend.Misusef("gl", "Kernel.Run", "the kernel was released"))
 	}
 	if len(args) != len(k.names) {
-		panic(fmt.Sprintf("gl: Kernel.Run: %d tensors given, the program %q has %d (%v)", len(args), k.p.String(), len(k.names), k.names))
+		panic(backend.Misusef("gl", "Kernel.Run", "%d tensors given, the program %q has %d (%v)", len(args), k.p.String(), len(k.names), k.names))
 	}
 	if len(scalars) != k.p.NumScalars() {
-		panic(fmt.Sprintf("gl: Kernel.Run: %d scalars given, the program %q has %d (%v)", len(scalars), k.p.String(), k.p.NumScalars(), k.p.Scalars()))
+		panic(backend.Misusef("gl", "Kernel.Run", "%d scalars given, the program %q has %d (%v)", len(scalars), k.p.String(), k.p.NumScalars(), k.p.Scalars()))
 	}
 	n, pieces := 0, false
 	for i, a := range args {
@@ -152,17 +153,17 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandK
 		}
 		clear(k.ts)
 		if t.Len() == 1 {
-			panic(fmt.Sprintf("gl: Kernel.Run: tensor %s (%s) has 1 element but is assigned by the program, so it must have all %d; only tensors the program only reads are broadcast",
+			panic(backend.Misusef("gl", "Kernel.Run", "tensor %s (%s) has 1 element but is assigned by the program, so it must have all %d; only tensors the program only reads are broadcast",
 				k.names[i], backend.Shape(args[i]), n))
 		}
-		panic(fmt.Sprintf("gl: Kernel.Run: length mismatch: tensor %s (%s) has %d elements, want %d (or 1 to broadcast a tensor the program only reads)",
+		panic(backend.Misusef("gl", "Kernel.Run", "length mismatch: tensor %s (%s) has %d elements, want %d (or 1 to broadcast a tensor the program only reads)",
 			k.names[i], backend.Shape(args[i]), t.Len(), n))
 	}
 	for i, t := range k.ts {
 		for j := i + 1; j < len(k.ts); j++ {
 			if t == k.ts[j] && (k.writes[i] || k.writes[j]) {
 				clear(k.ts)
-				panic(fmt.Sprintf("gl: Kernel.Run: tensor %s is bound to both %s and %s, and the program assigns one of them; use separate tensors",
+				panic(backend.Misusef("gl", "Kernel.Run", "tensor %s is bound to both %s and %s, and the program assigns one of them; use separate tensors",
 					backend.Shape(args[i]), k.names[i], k.names[j]))
 			}
 		}
@@ -177,7 +178,7 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key backend.RandK
 
 // record records a run over the tensors in k.ts (and clears it). Callers
 // hold b.mu.
-func (k *kernel) record(v variantKey, n int, scalars []float32, key backend.RandKey) {
+func (k *kernel) record(v variantKey, n int, scalars []float32, key rng.Key) {
 	b := k.b
 	pr, err := k.variant(v)
 	if err != nil {
@@ -227,7 +228,7 @@ func (b *Backend) runInternal(kp **kernel, src string, d *tensor, s float32) {
 	k := *kp
 	k.ts[0] = d
 	b.sc[0] = s
-	k.record(variantKey{pieces: len(d.tiles) > 1}, d.Len(), b.sc[:1], backend.RandKey{})
+	k.record(variantKey{pieces: len(d.tiles) > 1}, d.Len(), b.sc[:1], rng.Key{})
 }
 
 // Release frees the kernel's shaders once the runs queued before it are

@@ -124,7 +124,7 @@ func TestFuseMisuse(t *testing.T) {
 		{"length mismatch", []backend.Tensor{v, other}, "mismatch: tensor I (7x1) has 7 elements, want 10"},
 		{"aliased assigned tensor", []backend.Tensor{v, v}, "bound to both"},
 	} {
-		msg, ok := catchPanic(func() { k.Run(c.args, nil, backend.RandKey{}) })
+		msg, ok := catchPanic(func() { k.Run(c.args, nil, rng.Key{}) })
 		if !ok || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: panic %q (panicked %v), want one mentioning %q", c.name, msg, ok, c.want)
 		}
@@ -133,7 +133,7 @@ func TestFuseMisuse(t *testing.T) {
 	if err := b.Write(one, 0, []float32{2.5}); err != nil {
 		t.Fatal(err)
 	}
-	k.Run([]backend.Tensor{v, one}, nil, backend.RandKey{})
+	k.Run([]backend.Tensor{v, one}, nil, rng.Key{})
 	if got := readAll(t, b, v); got[9] != 2.5 {
 		t.Errorf("v += I with I broadcast: v[9] = %v, want 2.5", got[9])
 	}
@@ -180,7 +180,7 @@ func TestFuseManyTensors(t *testing.T) {
 		args[i] = newT(t, b, 300, 1)
 		backend.Fill(args[i], float32(i))
 	}
-	k.Run(args, nil, backend.RandKey{})
+	k.Run(args, nil, rng.Key{})
 	want := float32((nt - 1) * nt / 2)
 	if got := readAll(t, b, args[0]); got[299] != want {
 		t.Errorf("%s: %v, want %v", src, got[299], want)
@@ -379,7 +379,7 @@ func TestFuseFunctions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				k.Run(args, nil, backend.RandKey{})
+				k.Run(args, nil, rng.Key{})
 				out[s] = readAll(t, b, args[2])
 				k.Release()
 				for _, a := range args {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // TestLarge6000 runs the operations that the conformance suite's large
@@ -70,8 +71,8 @@ func TestLarge6000(t *testing.T) {
 		})
 	}
 	t.Run("Random and Fill", func(t *testing.T) {
-		key := backend.RandKey{Seed: 9, Counter: 9}
-		p.both(func(b backend.Backend, s int) { b.Random(w[s], backend.NormalDist(0, 1), key) })
+		key := rng.Key{Seed: 9, Counter: 9}
+		p.both(func(b backend.Backend, s int) { b.Random(w[s], rng.NormalDist(0, 1), key) })
 		checkRows("Random", 1)
 		p.both(func(b backend.Backend, s int) { backend.Fill(w[s], -2) })
 		checkRows("Fill", 0)

@@ -60,7 +60,7 @@ func TestNoBufferGrowth(t *testing.T) {
 	spk := newT(t, b, n, 1)
 	in := newT(t, b, n, 1)
 	r := newT(t, b, 1, 1)
-	b.Random(w, backend.UniformDist(0, 0.01), backend.RandKey{Seed: 1})
+	b.Random(w, rng.UniformDist(0, 0.01), rng.Key{Seed: 1})
 	// A full step: every kind of scratch buffer (spike lists, partial
 	// sums) is in use.
 	step := func(i int) {
@@ -162,7 +162,7 @@ func TestStepAllocs(t *testing.T) {
 		b.Outer(w, m, m, x, y, backend.OuterParams{Alpha: 0.1, Soft: true, Target: 1})
 		b.Normalize(w, backend.Rows, 1)
 		b.Normalize(w, backend.Cols, 1)
-		b.Random(x, backend.NormalDist(0, 1), backend.RandKey{Seed: 1, Counter: 2})
+		b.Random(x, rng.NormalDist(0, 1), rng.Key{Seed: 1, Counter: 2})
 		b.Reduce(backend.Sum, r, 0, x)
 		if err := b.Write(x, 0, small); err != nil {
 			t.Fatal(err)
@@ -332,9 +332,9 @@ func TestBothContexts(t *testing.T) {
 	}
 	for _, b := range []*Backend{e, g, e} {
 		x := newT(t, b, 5, 1)
-		b.Random(x, backend.UniformDist(0, 1), backend.RandKey{Seed: 3})
+		b.Random(x, rng.UniformDist(0, 1), rng.Key{Seed: 3})
 		got := readAll(t, b, x)
-		if want := rng.Sample(backend.UniformDist(0, 1), backend.RandKey{Seed: 3}, 4); got[4] != want {
+		if want := rng.Sample(rng.UniformDist(0, 1), rng.Key{Seed: 3}, 4); got[4] != want {
 			t.Errorf("%s: x[4] = %v, want %v", b.Device(), got[4], want)
 		}
 		x.Release()

@@ -1,8 +1,6 @@
 package opengl
 
 import (
-	"fmt"
-
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/expr"
 	"github.com/gomonnto/gomonnto/backend/rng"
@@ -86,16 +84,14 @@ func (b *Backend) record(kind cmdKind) *cmd {
 // vector operands in a single binding.
 func vector(op, what string, t *tensor) {
 	if t != nil && len(t.tiles) > 1 {
-		panic(fmt.Sprintf("gl: %s: %s has %d elements, more than one shader storage buffer of this device holds (%d); use shorter vectors or -backend=cpu",
-			op, what, t.Len(), t.tileElems))
+		panic(backend.Misusef("gl", op, "%s has %d elements, more than one shader storage buffer of this device holds (%d); use shorter vectors or -backend=cpu", what, t.Len(), t.tileElems))
 	}
 }
 
 // rowTiles panics unless every tile of the matrix w holds whole rows.
 func rowTiles(op string, w *tensor) {
 	if w.tileRows == 0 && len(w.tiles) > 1 {
-		panic(fmt.Sprintf("gl: %s: a row of matrix %s is longer than one shader storage buffer of this device holds (%d elements); store it transposed or use -backend=cpu",
-			op, backend.Shape(w), w.tileElems))
+		panic(backend.Misusef("gl", op, "a row of matrix %s is longer than one shader storage buffer of this device holds (%d elements); store it transposed or use -backend=cpu", backend.Shape(w), w.tileElems))
 	}
 }
 
@@ -126,7 +122,7 @@ func (b *Backend) Reduce(op backend.ReduceOp, dst backend.Tensor, dstOff int, sr
 	defer b.mu.Unlock()
 	b.live("Reduce")
 	if !op.Valid() {
-		panic(fmt.Sprintf("backend: Reduce: invalid operation %v", op))
+		panic(backend.Misusef("gl", "Reduce", "invalid operation %v", op))
 	}
 	d, s := b.ten("Reduce", dst), b.ten("Reduce", src)
 	backend.CheckRange("Reduce", dst, dstOff, 1)
@@ -154,7 +150,7 @@ func (b *Backend) MatVec(dst, w backend.Tensor, trans bool, x backend.Tensor, al
 	d, ws, xs := b.ten("MatVec", dst), b.ten("MatVec", w), b.ten("MatVec", x)
 	backend.CheckMatVec("MatVec", dst, w, trans, x)
 	if d == xs || d == ws {
-		panic(fmt.Sprintf("gl: MatVec: destination %s is also the matrix or the input vector; use a separate destination tensor", backend.Shape(dst)))
+		panic(backend.Misusef("gl", "MatVec", "destination %s is also the matrix or the input vector; use a separate destination tensor", backend.Shape(dst)))
 	}
 	vector("MatVec", "the destination", d)
 	vector("MatVec", "the input vector", xs)
@@ -251,7 +247,7 @@ func (b *Backend) Normalize(w backend.Tensor, axis backend.Axis, target float32)
 	}
 	ws := b.ten("Normalize", w)
 	if axis != backend.Rows && axis != backend.Cols {
-		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
+		panic(backend.Misusef("gl", "Normalize", "invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	rowTiles("Normalize", ws)
 	if ws.Len() == 0 {
@@ -266,13 +262,13 @@ func (b *Backend) Normalize(w backend.Tensor, axis backend.Axis, target float32)
 // Uniform, Bernoulli, Const and the density mask are bitwise identical to
 // the reference, Normal and LogNormal equal to float32 rounding. An
 // invalid d panics.
-func (b *Backend) Random(dst backend.Tensor, d backend.Dist, key backend.RandKey) {
+func (b *Backend) Random(dst backend.Tensor, d rng.Dist, key rng.Key) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.live("Random")
 	out := b.ten("Random", dst)
 	if err := d.Validate(); err != nil {
-		panic("backend: Random: " + err.Error())
+		panic(backend.Misusef("gl", "Random", "%v", err))
 	}
 	if out.Len() == 0 {
 		return

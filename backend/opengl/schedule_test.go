@@ -10,6 +10,7 @@ import (
 	"github.com/gomonnto/gomonnto/backend"
 	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/backend/expr"
+	"github.com/gomonnto/gomonnto/backend/rng"
 )
 
 // execStats returns the executor's barrier and compaction counts after
@@ -91,7 +92,7 @@ func TestSpikeListsReused(t *testing.T) {
 			prop()
 			backend.Affine(mask, other, -1, 1) // mask = 1 - other
 			prop()
-			kern.Run([]backend.Tensor{mask}, nil, backend.RandKey{})
+			kern.Run([]backend.Tensor{mask}, nil, rng.Key{})
 			prop()
 		}
 		for i := 1; i < len(counts); i++ {

@@ -113,8 +113,7 @@ func (s *sparse) laneMax(span int, byCols bool) int {
 // rowWiseOnly panics for an operation that a split matrix does not have.
 func (s *sparse) rowWiseOnly(op string) {
 	if s.split {
-		panic(fmt.Sprintf("gl: %s: sparse matrix %s has %d entries, more than one shader storage buffer of this device holds (%d), so it is split over buffers; a split matrix supports elementwise operations and spike propagation from its rows (Propagate and PropagateDelayed with trans: the SxD layout) only; use the SxD layout, smaller synapse groups or -backend=cpu",
-			op, backend.Shape(s), s.NNZ(), s.vals.tileElems))
+		panic(backend.Misusef("gl", op, "sparse matrix %s has %d entries, more than one shader storage buffer of this device holds (%d), so it is split over buffers; a split matrix supports elementwise operations and spike propagation from its rows (Propagate and PropagateDelayed with trans: the SxD layout) only; use the SxD layout, smaller synapse groups or -backend=cpu", backend.Shape(s), s.NNZ(), s.vals.tileElems))
 	}
 }
 
@@ -315,7 +314,7 @@ func (b *Backend) asSparse(op string, w backend.Tensor) (*sparse, bool) {
 // matrix. Callers hold mu.
 func (b *Backend) denseVec(op, what string, t backend.Tensor) *tensor {
 	if _, ok := t.(*sparse); ok {
-		panic(fmt.Sprintf("backend: %s: %s is a sparse matrix (%s); vector operands must be dense tensors", op, what, backend.Shape(t)))
+		panic(backend.Misusef("gl", op, "%s is a sparse matrix (%s); vector operands must be dense tensors", what, backend.Shape(t)))
 	}
 	if t == nil {
 		return nil
@@ -401,7 +400,7 @@ func (b *Backend) sparseOuter(s *sparse, rowMask, colMask, u, v backend.Tensor, 
 
 func (b *Backend) sparseNormalize(s *sparse, axis backend.Axis, target float32) {
 	if axis != backend.Rows && axis != backend.Cols {
-		panic(fmt.Sprintf("backend: Normalize: invalid axis %d; use backend.Rows or backend.Cols", axis))
+		panic(backend.Misusef("gl", "Normalize", "invalid axis %d; use backend.Rows or backend.Cols", axis))
 	}
 	s.rowWiseOnly("Normalize")
 	if s.NNZ() == 0 || !b.readBy("Normalize", s, axis == backend.Rows) {

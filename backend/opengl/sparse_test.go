@@ -183,7 +183,7 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 		t.Errorf("%d GL buffers after releasing the sparse matrix, %d before it", after, buffers)
 	}
 	msg := func() (m string) {
-		defer func() { m, _ = recover().(string) }()
+		defer func() { m = fmt.Sprint(recover()) }()
 		g.Propagate(dCols, w, true, mRows, 1)
 		return ""
 	}()

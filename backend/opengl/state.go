@@ -126,7 +126,7 @@ func (l *eventLog) Gather(mask backend.Tensor) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if l.released {
-		panic("gl: EventLog.Gather: the log was released; make a new one with NewEventLog")
+		panic(backend.Misusef("gl", "EventLog.Gather", "the log was released; make a new one with NewEventLog"))
 	}
 	b.live(op)
 	m := b.denseVec(op, "the mask", mask)

@@ -88,7 +88,7 @@ func layout(t *tensor, maxElems int) error {
 // size).
 func (b *Backend) NewTensor(rows, cols int) (backend.Tensor, error) {
 	if rows < 0 || cols < 0 {
-		panic(fmt.Sprintf("gl: NewTensor: invalid shape %dx%d: rows and cols must not be negative", rows, cols))
+		panic(backend.Misusef("gl", "NewTensor", "invalid shape %dx%d: rows and cols must not be negative", rows, cols))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -171,13 +171,13 @@ func (b *Backend) ten(op string, t backend.Tensor) *tensor {
 	}
 	if !ok || gt == nil || gt.b != b {
 		if t == nil || gt == nil && ok {
-			panic(fmt.Sprintf("backend: %s: nil tensor", op))
+			panic(backend.Misusef("gl", op, "nil tensor"))
 		}
 		backend.CheckOwner(op, b, t)
-		panic(fmt.Sprintf("gl: %s: tensor %s is not a gl tensor", op, backend.Shape(t)))
+		panic(backend.Misusef("gl", op, "tensor %s is not a gl tensor", backend.Shape(t)))
 	}
 	if gt.released {
-		panic(fmt.Sprintf("gl: %s: tensor %s was released", op, backend.Shape(t)))
+		panic(backend.Misusef("gl", op, "tensor %s was released", backend.Shape(t)))
 	}
 	return gt
 }
@@ -193,7 +193,7 @@ func (b *Backend) opt(op string, t backend.Tensor) *tensor {
 // live panics if b is closed. Callers hold mu.
 func (b *Backend) live(op string) {
 	if b.closed {
-		panic("gl: " + op + ": the backend is closed")
+		panic(backend.Misusef("gl", op, "the backend is closed"))
 	}
 }
 

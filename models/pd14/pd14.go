@@ -287,7 +287,7 @@ func target(o core.Object, who, neuron string) (*core.NeuronGroup, backend.Tenso
 // without) and runs the neuron kernel.
 func iterate(o core.Object, u backend.Tensor, step *core.Kernel) {
 	if u != nil {
-		o.Net().Rand(u, backend.UniformDist(0, 1))
+		o.Net().Rand(u, rng.UniformDist(0, 1))
 	}
 	step.Run()
 }
