@@ -115,7 +115,7 @@ var unarySrc = [numUnaryOps]string{
 // interface); its zero value is ready.
 type Elementwise struct {
 	mu      sync.Mutex
-	kernels map[ewKey]Kernel
+	kernels [ewKinds * ewOps * ewAliases]Kernel // by ewKey.index
 	args    [3]Tensor // scratch for one run, under mu
 	sc      [2]float32
 }
@@ -128,6 +128,19 @@ type ewKey struct {
 	kind  ewKind
 	op    uint8
 	alias [3]uint8
+}
+
+// The dimensions of Elementwise.kernels: kinds, ops of a kind, and alias
+// patterns (alias[1] in 0..1, alias[2] in 0..2).
+const (
+	ewKinds   = int(ewClip) + 1
+	ewOps     = max(int(numBinaryOps), int(numUnaryOps))
+	ewAliases = 6
+)
+
+// index is the key's place in Elementwise.kernels.
+func (k ewKey) index() int {
+	return (int(k.kind)*ewOps+int(k.op))*ewAliases + int(k.alias[1])*3 + int(k.alias[2])
 }
 
 // ewOperands is the number of tensor operands of each kind, dst included.
@@ -171,7 +184,7 @@ func run1(kind ewKind, op uint8, name string, dst, a, b Tensor, s0, s1 float32) 
 			}
 		}
 	}
-	k := e.kernels[key]
+	k := e.kernels[key.index()]
 	if k == nil {
 		k = e.compile(be, key, nops, name)
 	}
@@ -222,9 +235,6 @@ func (e *Elementwise) compile(be Backend, key ewKey, nops int, name string) Kern
 	if err != nil {
 		panic(Misusef("backend", name, "backend %s cannot compile the kernel %q: %v", be.Name(), src, err))
 	}
-	if e.kernels == nil {
-		e.kernels = map[ewKey]Kernel{}
-	}
-	e.kernels[key] = k
+	e.kernels[key.index()] = k
 	return k
 }

@@ -166,6 +166,15 @@ func BenchmarkSmallOps(b *testing.B) {
 			backend.WhereScalar(d, x, 0)
 		}
 	})
+	// An M1-sized step: 100 elements, where the per-call cost is all.
+	x1 := benchTensor(b, be, 100, 1, rng.UniformDist(0.1, 1), 1)
+	d1 := benchTensor(b, be, 100, 1, rng.ConstDist(0), 3)
+	b.Run("ScaleAxpy100", func(b *testing.B) {
+		for b.Loop() {
+			backend.BinaryScalar(backend.Mul, d1, d1, 0.99)
+			backend.Axpy(d1, 1, x1)
+		}
+	})
 }
 
 // BenchmarkCollect scans a 3200-neuron spike mask holding 8 spikes, as

@@ -103,8 +103,15 @@ func (b *Backend) Fuse(p *expr.Program) (backend.Kernel, error) {
 	return k, nil
 }
 
+// tinyKernelWork bounds the work (elements times cost) of a run that is
+// evaluated at once when nothing is queued: too little to share with
+// other runs or threads, so queueing it would only add bookkeeping (the
+// elementwise operations on an M1-sized network).
+const tinyKernelWork = 4096
+
 // Run queues the program's run over every element (see kernelQueue); the
-// next operation of another kind carries it out.
+// next operation of another kind carries it out. A tiny run with nothing
+// queued before it runs at once.
 func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	const op = "Kernel.Run"
 	b := k.b
@@ -119,6 +126,21 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	k.ts = k.ts[:0]
 	for _, a := range args {
 		k.ts = append(k.ts, b.check(op, a))
+	}
+	if n*k.cost < tinyKernelWork && len(b.kq.runs) == 0 && len(b.dq.calls) == 0 {
+		for i, t := range k.ts {
+			t.gen++
+			k.vars[i] = t.data
+		}
+		nt := len(k.ts)
+		for j, v := range scalars {
+			k.sc[j] = v
+			k.vars[nt+j] = k.sc[j : j+1]
+		}
+		k.evs[0].Eval(k.vars, 0, n, key)
+		clear(k.vars)
+		clear(k.ts)
+		return
 	}
 	if b.kq.conflicts(k) || !b.dq.orderAfter(k) {
 		b.flush()

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
@@ -14,6 +15,8 @@ type Evaluator struct {
 	p       *Program
 	slots   [][]float32 // the current block of every slot
 	bcast   [][]float32 // broadcast copies of one-element tensors
+	bbits   []uint32    // the value in bcast[k] (its bits) ...
+	blen    []int       // ... and how many elements of bcast[k] hold it
 	scratch []float32
 }
 
@@ -21,7 +24,7 @@ type Evaluator struct {
 func (p *Program) NewEvaluator() *Evaluator {
 	nt := len(p.tensors)
 	c := &p.cpu
-	e := &Evaluator{p: p, slots: make([][]float32, c.nslots), bcast: make([][]float32, nt)}
+	e := &Evaluator{p: p, slots: make([][]float32, c.nslots), bcast: make([][]float32, nt), bbits: make([]uint32, nt), blen: make([]int, nt)}
 	nb := 0
 	for k := 0; k < nt; k++ {
 		if p.reads[k] && !p.writes[k] {
@@ -117,17 +120,24 @@ func (e *Evaluator) EvalHook(vars [][]float32, lo, hi int, key rng.Key, h BlockH
 		switch {
 		case n >= hi:
 		case n == 1 && !p.writes[k]:
-			fill(e.bcast[k][:min(blockSize, hi-lo)], vars[k][0]) // the blocks below use at most this much
+			// The blocks below use at most need elements; nothing writes
+			// a read-only tensor's block, so a value already there stays.
+			need, bits := min(blockSize, hi-lo), math.Float32bits(vars[k][0])
+			if e.blen[k] < need || e.bbits[k] != bits {
+				fill(e.bcast[k][:need], vars[k][0])
+				e.blen[k], e.bbits[k] = need, bits
+			}
 		case n == 1:
 			panic(fmt.Sprintf("expr: Eval: tensor %q has one element but the program assigns it; only read-only tensors broadcast", p.tensors[k]))
 		default:
 			panic(fmt.Sprintf("expr: Eval: tensor %q has %d elements, range [%d, %d) needs %d", p.tensors[k], n, lo, hi, hi))
 		}
 	}
-	count := float32(0) // N: the length of the longest tensor
+	longest := 0 // N: the length of the longest tensor
 	for _, v := range vars {
-		count = max(count, float32(len(v)))
+		longest = max(longest, len(v))
 	}
+	count := float32(longest)
 	s := e.slots
 	for base := lo; base < hi; base += blockSize {
 		n := min(blockSize, hi-base)
