@@ -55,6 +55,14 @@ type DelayRing interface {
 	Release()
 }
 
+// A StrategyReporter says which named strategy a backend used to send a
+// projection's spikes (Options.Propagation forces one where it applies).
+type StrategyReporter interface {
+	// Strategy names how the last PropagateDelayed with d sent its spikes,
+	// "" before the first that had any.
+	Strategy(d Delays) string
+}
+
 // Delays is a backend's fixed table of per-synapse delays in steps
 // (Delayer.NewDelays).
 type Delays interface {

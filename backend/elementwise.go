@@ -116,7 +116,7 @@ var unarySrc = [numUnaryOps]string{
 type Elementwise struct {
 	mu      sync.Mutex
 	kernels [ewKinds * ewOps * ewAliases]Kernel // by ewKey.index
-	args    [3]Tensor // scratch for one run, under mu
+	args    [3]Tensor                           // scratch for one run, under mu
 	sc      [2]float32
 }
 

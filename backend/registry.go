@@ -26,6 +26,14 @@ type Options struct {
 	// and a run resumed from a checkpoint, agree bit for bit; they are
 	// slower on GPUs. The cpu backend is always deterministic.
 	Deterministic bool
+	// Propagation forces a backend's named strategy for delayed spike
+	// propagation (cpu: "events", "layout-events", "references"; see
+	// StrategyReporter; the gl backend has no named ones yet), for tests
+	// and benchmarks that compare them. A
+	// projection the strategy does not apply to gets the backend's own
+	// choice. "" lets the backend choose for every projection; an unknown
+	// name is an error of New.
+	Propagation string
 }
 
 // Driver opens a backend and, for "auto", says whether it is worth choosing.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 
@@ -14,8 +15,15 @@ import (
 // backends lists the backends to benchmark: every registered one that opens.
 func backends(b *testing.B) []string { return backend.Names() }
 
+// propagation forces a delayed-propagation strategy (backend.Options.Propagation),
+// e.g. go test ./bench -run XXX -bench PD14/cpu -propagation references.
+var propagation = flag.String("propagation", "", "force a named delayed-propagation strategy of the backends (cpu: events, layout-events, references)")
+
 func open(b *testing.B, name string) backend.Backend {
-	be, err := backend.Open(name, backend.Options{})
+	be, err := backend.Open(name, backend.Options{Propagation: *propagation})
+	if err != nil && *propagation != "" {
+		b.Skipf("backend %s with -propagation %q: %v", name, *propagation, err)
+	}
 	if err != nil {
 		b.Skipf("backend %s unavailable: %v", name, err)
 	}

@@ -272,6 +272,25 @@ func (s *SynapseGroup) Delays() ([]int32, error) {
 	return d, nil
 }
 
+// PropagationStrategy names how the backend sent the group's spikes at its
+// last PropagateDelayed with per-synapse delays (backend.StrategyReporter:
+// "events", "references", ... on the cpu), "uniform" for one delay for all
+// synapses (a ring of past spike masks), and "" before the first send, for
+// a group without delays, or on a backend that does not name its
+// strategies.
+func (s *SynapseGroup) PropagationStrategy() string {
+	switch {
+	case s.delay == nil:
+		return ""
+	case s.delay.delays == nil:
+		return "uniform"
+	}
+	if r, ok := s.net.be.(backend.StrategyReporter); ok {
+		return r.Strategy(s.delay.delays)
+	}
+	return ""
+}
+
 // mod is x mod m in [0, m).
 func mod(x, m int) int {
 	x %= m

@@ -139,6 +139,12 @@ func TestSpikeArrivesExactlyDelayLater(t *testing.T) {
 						got[it] = read(t, input)
 					}
 					run(t, n, steps)
+					switch s := sg.PropagationStrategy(); {
+					case bk.name == "cpu" && s != cpu.StrategyEvents && s != cpu.StrategyLayoutEvents && s != cpu.StrategyReferences:
+						t.Errorf("PropagationStrategy = %q, want one of the cpu's strategies", s)
+					case bk.name == "gl" && s != "":
+						t.Errorf("PropagationStrategy = %q on gl, which names none", s)
+					}
 					want := make([][]float32, steps+1)
 					for it := range want {
 						want[it] = make([]float32, nDst)

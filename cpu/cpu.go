@@ -32,11 +32,12 @@ func init() {
 type Backend struct {
 	backend.Elementwise // the compiled elementwise kernels
 
-	threads int
-	device  string
-	fma     bool  // use the AVX2+FMA kernels
-	pool    *pool // nil when threads == 1
-	closed  bool
+	threads  int
+	strategy string // Options.Propagation
+	device   string
+	fma      bool  // use the AVX2+FMA kernels
+	pool     *pool // nil when threads == 1
+	closed   bool
 
 	// Scratch buffers, grown on demand and reused: steady-state operations
 	// allocate nothing.
@@ -81,7 +82,13 @@ func New(opts backend.Options) (*Backend, error) {
 	if threads == 0 {
 		threads = min(runtime.GOMAXPROCS(0), maxThreads)
 	}
-	b := &Backend{threads: threads, fma: useFMA}
+	switch opts.Propagation {
+	case "", StrategyEvents, StrategyLayoutEvents, StrategyReferences:
+	default:
+		return nil, fmt.Errorf("cpu: Propagation %q is not a strategy of the cpu backend; use %q, %q, %q or \"\" (the backend chooses)",
+			opts.Propagation, StrategyEvents, StrategyLayoutEvents, StrategyReferences)
+	}
+	b := &Backend{threads: threads, fma: useFMA, strategy: opts.Propagation}
 	b.red.f64 = make([]float64, maxChunks(threads)) // per-chunk partials
 	b.red.f32 = make([]float32, maxChunks(threads))
 	model := cpuModel()

@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
+
+	"github.com/gomonnto/gomonnto/backend"
 )
 
 // A layout is W's entries reordered for sending whole groups of them: per
@@ -53,6 +55,39 @@ type layState struct {
 	never  bool   // the layout cannot be made (too long a source)
 }
 
+// The cpu's strategies for delayed propagation (Options.Propagation). By
+// default a W starts on events and gets a layout after minStable sends
+// with unchanged values; the layout is sent by reference unless its runs
+// are shorter than minRun, then as events read from it.
+const (
+	// StrategyEvents sends one event per synapse, read from W's own form.
+	// It applies to every W.
+	StrategyEvents = "events"
+	// StrategyLayoutEvents sends one event per synapse, read in order from
+	// a copy of W's values and delays in column order. It applies to a W
+	// sent from its columns (DxS, trans false) with delays below 256 steps
+	// whose values have not changed since the previous send and whose
+	// sources each have fewer than 65,536 entries (W's rows are already in
+	// order: from them it is StrategyEvents).
+	StrategyLayoutEvents = "layout-events"
+	// StrategyReferences sends one reference per (source, delay, part) run
+	// of W's layout. It applies to a W whose values have not changed since
+	// the previous send and whose sources each have fewer than 65,536
+	// entries.
+	StrategyReferences = "references"
+)
+
+var _ backend.StrategyReporter = (*Backend)(nil)
+
+// Strategy names how the last PropagateDelayed with dls sent its spikes.
+func (b *Backend) Strategy(dls backend.Delays) string {
+	d, ok := dls.(*delays)
+	if !ok || d == nil {
+		panic(backend.Misusef("cpu", "Strategy", "the delays were not made by a cpu backend's NewDelays"))
+	}
+	return d.last
+}
+
 // minStable is the number of sends with unchanged W values after which
 // a layout is made.
 const minStable = 3
@@ -60,11 +95,8 @@ const minStable = 3
 // minRun is the fewest entries per (source, delay, part) group, on
 // average, for which a layout is sent by reference: a reference costs
 // about what a few events cost, so a W whose sources spread few entries
-// over many delays is sent as events, read from its layout (go test ./cpu
-// -bench PropagateDelayed: ~2 entries per group, 26-30 us per step with
-// references against 11-16 with events; PD14: ~10 per group, references
-// ~25% faster; at full scale, a threshold of 2.5 or 8 instead of 4 made no
-// difference beyond the noise).
+// over many delays is sent as events, read from its layout (measured with
+// go test ./cpu -bench PropagateDelayed and on PD14: bench/RESULTS.md).
 const minRun = 4
 
 // layoutFor returns the layout to send with, given W's gen, or nil to send
@@ -85,8 +117,17 @@ func (d *delays) layoutFor(b *Backend, trans bool, bounds []int, gen uint64) *la
 	if st.lay != nil && slices.Equal(st.lay.bounds, bounds) {
 		return st.lay
 	}
-	if st.stable < minStable {
+	switch b.strategy {
+	case StrategyEvents:
 		return nil
+	case StrategyLayoutEvents, StrategyReferences:
+		if st.stable < 2 { // (W changed since the previous send)
+			return nil
+		}
+	default:
+		if st.stable < minStable {
+			return nil
+		}
 	}
 	st.lay = d.makeLayout(b, trans, bounds, gen)
 	st.never = st.lay == nil
@@ -138,7 +179,7 @@ func (d *delays) makeLayout(b *Backend, trans bool, bounds []int, gen uint64) *l
 		}
 		L.segStart[i+1] = L.segStart[i] + int64(c)
 	}
-	if int64(nnz) < minRun*L.segStart[n] {
+	if b.strategy == StrategyLayoutEvents || b.strategy != StrategyReferences && int64(nnz) < minRun*L.segStart[n] {
 		// Too short for references: events.
 		free()
 		L = &layout{events: true, bounds: L.bounds, gen: gen}

@@ -154,6 +154,14 @@ func (b *Backend) PropagateDelayed(rg backend.DelayRing, slot int, w backend.Spa
 	if c.lay == nil || c.lay.events {
 		c.split = s.partSplit(trans, r.bounds)
 	}
+	switch {
+	case c.lay == nil:
+		dly.last = StrategyEvents
+	case c.lay.events:
+		dly.last = StrategyLayoutEvents
+	default:
+		dly.last = StrategyReferences
+	}
 	q.calls = append(q.calls, c)
 }
 

@@ -18,6 +18,7 @@ type delays struct {
 	released bool
 	lays     [2]layState // sent from columns [0] or rows [1]
 	longest  int         // the longest delay
+	last     string      // the strategy of the last send (Backend.Strategy)
 }
 
 // NewDelays stores the delays of W's entries.

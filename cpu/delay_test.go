@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -18,7 +19,7 @@ import (
 // the work is split.)
 func TestDelayThreadsAgree(t *testing.T) {
 	const rows, cols, depth, steps = 1500, 1300, 9, 12
-	rs, ci, vals := randomCSR(21, rows, cols, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(21, rows, cols, 0.1)
 	r := rand.New(rand.NewPCG(22, 1))
 	delays := make([]int32, len(ci))
 	for e := range delays {
@@ -65,7 +66,7 @@ func TestDelayThreadsAgree(t *testing.T) {
 // rings whose TakeSlots add into one tensor must be summed in call order.
 func TestDelayManyRings(t *testing.T) {
 	const rows, cols, depth, steps, nr = 900, 2100, 7, 10, 5
-	rs, ci, vals := randomCSR(31, rows, cols, 0.05)
+	rs, ci, vals := backendtest.RandomCSR(31, rows, cols, 0.05)
 	r := rand.New(rand.NewPCG(32, 1))
 	delays := make([]int32, len(ci))
 	for e := range delays {
@@ -172,7 +173,7 @@ func TestDelayZeroAllocs(t *testing.T) {
 	for _, th := range []int{1, 3} {
 		t.Run(fmt.Sprintf("threads%d", th), func(t *testing.T) {
 			b := mustNew(t, th)
-			rs, ci, vals := randomCSR(11, 800, 900, 0.1)
+			rs, ci, vals := backendtest.RandomCSR(11, 800, 900, 0.1)
 			w, err := b.NewSparse(800, 900, rs, ci, vals)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +215,7 @@ func TestDelayZeroAllocs(t *testing.T) {
 // BenchmarkSparsePropagate).
 func BenchmarkPropagateDelayed(b *testing.B) {
 	const n, depth = 4000, 41
-	rs, ci, vals := randomCSR(12, n, n, 0.02)
+	rs, ci, vals := backendtest.RandomCSR(12, n, n, 0.02)
 	be := mustNew(b, 0)
 	w, err := be.NewSparse(n, n, rs, ci, vals)
 	if err != nil {
@@ -325,7 +326,12 @@ func TestDelayQueue(t *testing.T) {
 // not nil, runs before step s's send.
 func delayRun(t *testing.T, threads int, trans, noLayout bool, rows, cols, depth int, alpha float32, rs []int64, ci []int32, vals []float32, steps []int32, masks [][]float32, change func(*Backend, backend.SparseTensor, *delays, int)) []float32 {
 	t.Helper()
-	b := mustNew(t, threads)
+	return delayRunOn(t, mustNew(t, threads), trans, noLayout, rows, cols, depth, alpha, rs, ci, vals, steps, masks, change)
+}
+
+// delayRunOn is delayRun on backend b.
+func delayRunOn(t *testing.T, b *Backend, trans, noLayout bool, rows, cols, depth int, alpha float32, rs []int64, ci []int32, vals []float32, steps []int32, masks [][]float32, change func(*Backend, backend.SparseTensor, *delays, int)) []float32 {
+	t.Helper()
 	w, err := b.NewSparse(rows, cols, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +398,7 @@ func randomMasks(seed uint64, n, m int, p float64) [][]float32 {
 // clamped to the ring's depth, and sources whose entries span both parts.
 func TestDelayLayoutMatchesEvents(t *testing.T) {
 	const rows, cols, depth, steps = 1200, 2500, 6, 14
-	rs, ci, vals := randomCSR(41, rows, cols, 0.08)
+	rs, ci, vals := backendtest.RandomCSR(41, rows, cols, 0.08)
 	delays := randomSteps(42, len(ci), 0, depth+3)
 	masks := randomMasks(43, steps, max(rows, cols), 0.3)
 	for _, trans := range []bool{false, true} {
@@ -423,7 +429,7 @@ func TestDelayLayoutMatchesEvents(t *testing.T) {
 // Checked against a float64 model of the ring.
 func TestDelayLayoutPlasticW(t *testing.T) {
 	const rows, cols, depth, steps = 300, 700, 5, 16
-	rs, ci, vals := randomCSR(51, rows, cols, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(51, rows, cols, 0.1)
 	dsteps := randomSteps(52, len(ci), 1, depth)
 	masks := randomMasks(53, steps, rows, 0.2)
 	// W is doubled before the sends of steps 7 and 9.
@@ -495,7 +501,7 @@ func TestDelayLayoutPlasticW(t *testing.T) {
 // marked whole once drained.
 func TestDelayTaskModeSwitch(t *testing.T) {
 	const rows, cols, depth, nr, steps = 400, 3000, 4, 5, 24
-	rs, ci, vals := randomCSR(61, rows, cols, 0.05)
+	rs, ci, vals := backendtest.RandomCSR(61, rows, cols, 0.05)
 	dsteps := randomSteps(62, len(ci), 1, depth)
 	masks := randomMasks(63, steps, rows, 0.2)
 	// All rings at work in steps 0-3, 12-15 and 20-23, ring 0 alone
@@ -583,7 +589,7 @@ func TestDelayTaskModeSwitch(t *testing.T) {
 // copy is dropped and made again: events carry W as of the call).
 func TestDelayEventsLayout(t *testing.T) {
 	const rows, cols, depth, steps = 1200, 2500, 6, 16
-	rs, ci, vals := randomCSR(61, rows, cols, 0.003)
+	rs, ci, vals := backendtest.RandomCSR(61, rows, cols, 0.003)
 	steps32 := randomSteps(62, len(ci), 0, depth+3)
 	masks := randomMasks(63, steps, max(rows, cols), 0.3)
 	for _, trans := range []bool{false, true} {
@@ -662,5 +668,53 @@ func TestExpectFinish(t *testing.T) {
 	q.expectFinish(1) // one thread: every ring when all work before it is done
 	if a.finish != 10 || b.finish != 20 || c.finish != 21 {
 		t.Errorf("one thread: finishes %d, %d, %d, want 10, 20, 21", a.finish, b.finish, c.finish)
+	}
+}
+
+// TestStrategies forces each delayed-propagation strategy: every one
+// gives the backend's own result bit for bit, reports itself from the
+// second send on where it applies (layout-events: sent from columns) and
+// the fallback where it does not (a W that changes before every send).
+func TestStrategies(t *testing.T) {
+	const rows, cols, depth, steps = 600, 900, 6, 10
+	rs, ci, vals := backendtest.RandomCSR(71, rows, cols, 0.05)
+	dsteps := randomSteps(72, len(ci), 0, depth)
+	masks := randomMasks(73, steps, max(rows, cols), 0.3)
+	if _, err := New(backend.Options{Propagation: "scan"}); err == nil || !strings.Contains(err.Error(), "references") {
+		t.Errorf("New with Propagation \"scan\": %v, want an error listing the cpu's strategies", err)
+	}
+	for _, trans := range []bool{false, true} {
+		want := delayRun(t, 2, trans, false, rows, cols, depth, 0.5, rs, ci, vals, dsteps, masks, nil)
+		for _, st := range []string{StrategyEvents, StrategyLayoutEvents, StrategyReferences} {
+			for _, plastic := range []bool{false, true} {
+				b, err := New(backend.Options{Threads: 2, Propagation: st})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { b.Close() })
+				var used []string
+				got := delayRunOn(t, b, trans, false, rows, cols, depth, 0.5, rs, ci, vals, dsteps, masks, func(b *Backend, w backend.SparseTensor, dl *delays, s int) {
+					if s > 0 {
+						used = append(used, b.Strategy(dl))
+					}
+					if plastic {
+						backend.Affine(w, w, 1, 0) // unchanged values, but W counts as written
+					}
+				})
+				if !plastic && !slices.Equal(got, want) {
+					t.Errorf("trans=%t %s: the result differs from the backend's own choice", trans, st)
+				}
+				expect := st
+				if plastic || st == StrategyLayoutEvents && trans {
+					expect = StrategyEvents
+				}
+				for s, u := range used[1:] { // the first send has no layout yet
+					if u != expect {
+						t.Errorf("trans=%t %s plastic=%t: send %d used %q, want %q", trans, st, plastic, s+2, u, expect)
+						break
+					}
+				}
+			}
+		}
 	}
 }

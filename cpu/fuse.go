@@ -69,8 +69,7 @@ func (k *kernel) eval(part, lo, hi int) {
 // (delayQueue.orderAfter) join the delayed calls' dispatch: each chunk
 // waits for the tasks of the rings whose takes add into its tensors
 // (kernel.after), so the neuron updates fill the time the threads would
-// otherwise wait in the memory-bound ring tasks (PD14 at full scale, in
-// process: 842 -> 778 us per step over 8 alternated blocks).
+// otherwise wait in the memory-bound ring tasks.
 type kernelQueue struct {
 	runs   []*kernel
 	chunks []kernelChunk
@@ -128,15 +127,7 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 		k.ts = append(k.ts, b.check(op, a))
 	}
 	if n*k.cost < tinyKernelWork && len(b.kq.runs) == 0 && len(b.dq.calls) == 0 {
-		for i, t := range k.ts {
-			t.gen++
-			k.vars[i] = t.data
-		}
-		nt := len(k.ts)
-		for j, v := range scalars {
-			k.sc[j] = v
-			k.vars[nt+j] = k.sc[j : j+1]
-		}
+		k.bind(scalars)
 		k.evs[0].Eval(k.vars, 0, n, key)
 		clear(k.vars)
 		clear(k.ts)
@@ -146,15 +137,7 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 		b.flush()
 		k.after = k.after[:0]
 	}
-	for i, t := range k.ts { // (checked above; the run may write them)
-		t.gen++
-		k.vars[i] = t.data
-	}
-	nt := len(k.ts)
-	for j, v := range scalars {
-		k.sc[j] = v
-		k.vars[nt+j] = k.sc[j : j+1]
-	}
+	k.bind(scalars)
 	mark := b.kq.gen + 1
 	for i, t := range k.ts {
 		if !k.p.Reads(i) && !k.p.Writes(i) {
@@ -168,6 +151,20 @@ func (k *kernel) Run(args []backend.Tensor, scalars []float32, key rng.Key) {
 	k.queued, k.n, k.key = true, n, key
 	b.kq.runs = append(b.kq.runs, k)
 	b.kq.work += n * k.cost
+}
+
+// bind points k.vars at the storage of k.ts (checked; the run may write
+// them) and at copies of scalars.
+func (k *kernel) bind(scalars []float32) {
+	for i, t := range k.ts {
+		t.gen++
+		k.vars[i] = t.data
+	}
+	nt := len(k.ts)
+	for j, v := range scalars {
+		k.sc[j] = v
+		k.vars[nt+j] = k.sc[j : j+1]
+	}
 }
 
 // conflicts reports whether k uses a tensor that a queued run writes, or

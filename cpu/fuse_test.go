@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
 	"github.com/gomonnto/gomonnto/backend/expr"
 	"github.com/gomonnto/gomonnto/backend/rng"
 )
@@ -142,7 +143,7 @@ func TestKernelQueue(t *testing.T) {
 // (Sync after each), bit for bit, on 1 and 2 threads.
 func TestKernelAfterTakes(t *testing.T) {
 	const rows, cols, depth, steps = 3000, 2000, 5, 12
-	rs, ci, vals := randomCSR(71, rows, cols, 0.05)
+	rs, ci, vals := backendtest.RandomCSR(71, rows, cols, 0.05)
 	dsteps := randomSteps(72, len(ci), 1, depth)
 	masks := randomMasks(73, steps, rows, 0.2)
 	run := func(threads int, syncEach bool) []float32 {

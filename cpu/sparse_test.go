@@ -7,26 +7,8 @@ import (
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
+	"github.com/gomonnto/gomonnto/backend/backendtest"
 )
-
-// randomCSR draws a rows x cols structure with entry probability p and
-// values in [-1, 1); every third row is empty.
-func randomCSR(seed uint64, rows, cols int, p float64) ([]int64, []int32, []float32) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	rs := make([]int64, rows+1)
-	var ci []int32
-	var vals []float32
-	for i := range rows {
-		for j := range cols {
-			if i%3 != 1 && r.Float64() < p {
-				ci = append(ci, int32(j))
-				vals = append(vals, float32(2*r.Float64()-1))
-			}
-		}
-		rs[i+1] = int64(len(ci))
-	}
-	return rs, ci, vals
-}
 
 func denseCSR(rows, cols int, rs []int64, ci []int32, vals []float32) []float32 {
 	d := make([]float32, rows*cols)
@@ -64,7 +46,7 @@ func vecOf(t testing.TB, b *Backend, data []float32) backend.Tensor {
 // rounding of the dense kernels (exactly without the assembly kernels).
 func TestSparseLargeMatchesDense(t *testing.T) {
 	const rows, cols = 1500, 2000
-	rs, ci, vals := randomCSR(9, rows, cols, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(9, rows, cols, 0.1)
 	dense := denseCSR(rows, cols, rs, ci, vals)
 	for _, threads := range []int{1, 3} {
 		for _, fma := range []bool{false, true} {
@@ -122,7 +104,7 @@ func compare(t *testing.T, what string, got, want []float32, exact bool) {
 
 func TestSparseZeroAllocs(t *testing.T) {
 	b := mustNew(t, 0)
-	rs, ci, vals := randomCSR(11, 800, 900, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(11, 800, 900, 0.1)
 	w, err := b.NewSparse(800, 900, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +145,7 @@ func TestSparseZeroAllocs(t *testing.T) {
 // sparse against dense, in both orientations.
 func BenchmarkSparsePropagate(b *testing.B) {
 	const n = 4000
-	rs, ci, vals := randomCSR(12, n, n, 0.02)
+	rs, ci, vals := backendtest.RandomCSR(12, n, n, 0.02)
 	be := mustNew(b, 0)
 	w, err := be.NewSparse(n, n, rs, ci, vals)
 	if err != nil {
@@ -196,7 +178,7 @@ func BenchmarkSparsePropagate(b *testing.B) {
 // NewSparse refuses and values of the wrong length.
 func TestAdoptSparse(t *testing.T) {
 	b := mustNew(t, 2)
-	rs, ci, vals := randomCSR(4, 50, 70, 0.2)
+	rs, ci, vals := backendtest.RandomCSR(4, 50, 70, 0.2)
 	ref, err := b.NewSparse(50, 70, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)

@@ -115,15 +115,7 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Backend) {
 		vars []string
 	}
 	compile := func(src string, vars ...string) kern {
-		p, err := expr.Compile(src, expr.Env{Tensors: vars})
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := f.Fuse(p)
-		if err != nil {
-			t.Fatalf("Fuse: %v", err)
-		}
-		t.Cleanup(k.Release)
+		p, k := fuse(t, f, src, expr.Env{Tensors: vars})
 		return kern{p, k, vars}
 	}
 	sizes := map[string]int{"x": n, "y": n, "z": n, "w": n, "c": 1, "a": small, "b": small}
@@ -181,20 +173,9 @@ func testFuseSequence(t *testing.T, s *suite, f backend.Backend) {
 func testFuseScalars(t *testing.T, s *suite, f backend.Backend) {
 	const n = 5003
 	g := newGen(47)
-	compile := func(src string, vars ...string) (*expr.Program, backend.Kernel) {
-		p, err := expr.Compile(src, expr.Env{Tensors: vars, Scalars: []string{"s0", "s1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := f.Fuse(p)
-		if err != nil {
-			t.Fatalf("Fuse: %v", err)
-		}
-		t.Cleanup(k.Release)
-		return p, k
-	}
-	pa, ka := compile("x = x*s0 + s1", "x")
-	pb, kb := compile("y = y > s0 ? s1 : y*s0", "y")
+	env := func(v string) expr.Env { return expr.Env{Tensors: []string{v}, Scalars: []string{"s0", "s1"}} }
+	pa, ka := fuse(t, f, "x = x*s0 + s1", env("x"))
+	pb, kb := fuse(t, f, "y = y > s0 ? s1 : y*s0", env("y"))
 	hx, hy := g.uniform(n, -2, 2), g.uniform(n, -2, 2)
 	dx, dy := vec(t, s.b, hx), vec(t, s.b, hy)
 	sc := make([]float32, 2)
@@ -219,4 +200,19 @@ func testFuseScalars(t *testing.T, s *suite, f backend.Backend) {
 			}
 		}
 	}
+}
+
+// fuse compiles src in env into a kernel of b, released when the test ends.
+func fuse(t *testing.T, b backend.Backend, src string, env expr.Env) (*expr.Program, backend.Kernel) {
+	t.Helper()
+	p, err := expr.Compile(src, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := b.Fuse(p)
+	if err != nil {
+		t.Fatalf("Fuse: %v", err)
+	}
+	t.Cleanup(k.Release)
+	return p, k
 }

@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gomonnto/gomonnto/backend"
@@ -267,3 +268,23 @@ func testSparse(t *testing.T, s *suite) {
 
 // d0Of returns n values in [-2, 2).
 func d0Of(g *gen, n int) []float32 { return g.uniform(n, -2, 2) }
+
+// RandomCSR draws a rows x cols structure with entry probability p and
+// values in [-1, 1); every third row is empty. The same seed gives
+// the same matrix, for tests of several backends.
+func RandomCSR(seed uint64, rows, cols int, p float64) ([]int64, []int32, []float32) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	rs := make([]int64, rows+1)
+	var ci []int32
+	var vals []float32
+	for i := range rows {
+		for j := range cols {
+			if i%3 != 1 && r.Float64() < p {
+				ci = append(ci, int32(j))
+				vals = append(vals, float32(2*r.Float64()-1))
+			}
+		}
+		rs[i+1] = int64(len(ci))
+	}
+	return rs, ci, vals
+}

@@ -280,6 +280,17 @@ func (g *glslGen) shader(localSize int, bcast []bool) string {
 	return b.String()
 }
 
+// glslDouble are the double-precision forms of Env.Double, over the
+// operands $0 and $1.
+var glslDouble = map[op]string{
+	opExp:     "float(gm_dexp(double($0)))",
+	opLog:     "float(gm_dlog(double($0)))",
+	opSqrt:    "float(sqrt(double($0)))",
+	opTanh:    "float(gm_dtanh(double($0)))",
+	opSigmoid: "float(1.0lf / (1.0lf + gm_dexp(-double($0))))",
+	opDiv:     "float(double($0) / double($1))",
+}
+
 // index is the buffer index of the element gid in tensor k.
 func (g *glslGen) index(k int) string {
 	if g.pieces {
@@ -360,21 +371,8 @@ func (g *glslGen) def(id int32) string {
 	case opTruth:
 		return "float(" + a[0] + " != 0.0)"
 	case opExp, opLog, opSqrt, opTanh, opSigmoid, opDiv:
-		if g.p.double {
-			switch v.op {
-			case opExp:
-				return "float(gm_dexp(double(" + a[0] + ")))"
-			case opLog:
-				return "float(gm_dlog(double(" + a[0] + ")))"
-			case opSqrt:
-				return "float(sqrt(double(" + a[0] + ")))"
-			case opTanh:
-				return "float(gm_dtanh(double(" + a[0] + ")))"
-			case opSigmoid:
-				return "float(1.0lf / (1.0lf + gm_dexp(-double(" + a[0] + "))))"
-			case opDiv:
-				return "float(double(" + a[0] + ") / double(" + a[1] + "))"
-			}
+		if f, ok := glslDouble[v.op]; ok && g.p.double {
+			return strings.NewReplacer("$0", a[0], "$1", a[1]).Replace(f)
 		}
 		switch v.op {
 		case opTanh:

@@ -20,13 +20,14 @@ import (
 // operation precise, so that the double result is the CPU's and rounds to
 // the same float32 wherever the driver's double arithmetic is IEEE.
 
-// glslDcommon (NaN test, infinities, scaling by powers of two), glslDexp
-// and glslDlog are the gl backend's shaders/mathd.glsl, renamed into the
-// fused kernels' gm_ names: one source for the double exp and log of both.
-var glslDcommon, glslDexp, glslDlog = mathd()
+// glslDcommon (NaN test, infinities, scaling by powers of two), glslDexp,
+// glslDlog and glslDtanh (which needs glslDexp) are the gl backend's
+// shaders/mathd.glsl, renamed into the fused kernels' gm_ names: one
+// source for the double exp, log and tanh of both.
+var glslDcommon, glslDexp, glslDlog, glslDtanh = mathd()
 
-// mathd cuts shaders/mathd.glsl into the three helpers.
-func mathd() (common, exp, log string) {
+// mathd cuts shaders/mathd.glsl into the four helpers.
+func mathd() (common, exp, log, tanh string) {
 	b, err := fs.ReadFile(shaders.FS, "mathd.glsl")
 	if err != nil {
 		panic(err) // embedded: cannot fail
@@ -40,29 +41,12 @@ func mathd() (common, exp, log string) {
 		return src[i:j]
 	}
 	r := strings.NewReplacer("dIsNaN(", "gm_disnan(", "dInf(", "gm_dinf(", "dNaN(", "gm_dnan(", "dPow2(", "gm_dpow2(",
-		"dScale2(", "gm_dscale2(", "dexp(", "gm_dexp(", "dlog(", "gm_dlog(",
+		"dScale2(", "gm_dscale2(", "dexp(", "gm_dexp(", "dlog(", "gm_dlog(", "dtanh(", "gm_dtanh(",
 		"dLN2HI", "6.93147180369123816490e-01lf", "dLN2LO", "1.90821492927058770002e-10lf", "dLOG2E", "1.44269504088896338700e+00lf")
-	return r.Replace(cut("bool dIsNaN(", "double dexp(")), r.Replace(cut("double dexp(", "double dlog(")), r.Replace(cut("double dlog(", "// dsinPoly"))
+	tail := src[strings.Index(src, "double dtanh("):]
+	return r.Replace(cut("bool dIsNaN(", "double dexp(")), r.Replace(cut("double dexp(", "double dlog(")), r.Replace(cut("double dlog(", "// dsinPoly")),
+		r.Replace(tail)
 }
-
-// glslDtanh: tanh in double (needs glslDexp): (e - 1)/(e + 1) with
-// e = exp(2|x|), the cubic Taylor term below 1e-5 and 1 above 22.
-const glslDtanh = `
-double gm_dtanh(double x) {
-	if (gm_disnan(x)) { return x; }
-	double a = abs(x);
-	double t;
-	if (a < 1e-5lf) {
-		t = a - a * a * a / 3.0lf;
-	} else if (a > 22.0lf) {
-		t = 1.0lf;
-	} else {
-		double e = gm_dexp(2.0lf * a);
-		t = (e - 1.0lf) / (e + 1.0lf);
-	}
-	return x < 0.0lf ? -t : t;
-}
-`
 
 // glslExpm1: expm1 and exprel (need glslDexp). Below |x| = 0.01 the
 // Taylor series (to x^8; truncation error below 1e-21 relative), above

@@ -3,7 +3,6 @@ package opengl
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -39,6 +38,7 @@ type Backend struct {
 	// The backend's own fused kernels (fill, scale) and their scalar.
 	fillK, scaleK *kernel
 	sc            [1]float32
+	h             hooks // set at creation
 	closed        bool
 
 	device   string
@@ -74,14 +74,23 @@ type Backend struct {
 
 var _ backend.Backend = (*Backend)(nil)
 
-// testMaxBlockBytes, when non-zero, lowers the per-buffer size limit so
-// that tests can exercise split matrices with small shapes.
-var testMaxBlockBytes int64
-
-// testGPUPaths, when set, makes a software renderer use the kernel
-// variants and group counts meant for GPUs, so that tests on llvmpipe
-// cover them too.
-var testGPUPaths bool
+// hooks are switches that let tests reach paths a device would not take
+// by itself; a Backend made by New has none (tests: export_test.go).
+type hooks struct {
+	// maxBlockBytes, when non-zero, lowers the per-buffer size limit, so
+	// that split matrices are exercised with small shapes.
+	maxBlockBytes int64
+	// gpuPaths makes a software renderer use the kernel variants and group
+	// counts meant for GPUs.
+	gpuPaths bool
+	// noAtomicFloat makes scatters use compare-and-swap even where float
+	// atomics exist.
+	noAtomicFloat bool
+	// gatherSpan, when non-zero, cuts every gather into dispatches of that
+	// many list positions (what only masks of hundreds of millions of
+	// elements need on llvmpipe).
+	gatherSpan int
+}
 
 // maxBlockCap bounds the buffer size even where the driver allows more,
 // so that element indices of one buffer (below 2^29) and their sums with
@@ -106,11 +115,15 @@ var errClosed = errors.New("gl: the backend is closed; open a new one with openg
 // New opens a gl backend: it creates the OpenGL context that
 // opts.Context asks for ("", "auto": EGL, then GLFW; "egl"; "glfw") on a
 // dedicated locked thread and compiles every kernel.
-func New(opts backend.Options) (*Backend, error) {
-	if os.Getenv("TMP_GL_DETERMINISTIC") != "" { // TEMPORARY: remove
-		opts.Deterministic = true
+func New(opts backend.Options) (*Backend, error) { return newWith(opts, hooks{}) }
+
+// newWith is New with test hooks.
+func newWith(opts backend.Options, h hooks) (*Backend, error) {
+	if opts.Propagation != "" {
+		return nil, fmt.Errorf("gl: Propagation %q: the gl backend does not name its propagation strategies yet; leave Propagation empty", opts.Propagation)
 	}
 	b := &Backend{
+		h:         h,
 		reqs:      make(chan *request, 2),
 		batchDone: make(chan struct{}, 1),
 		det:       opts.Deterministic,

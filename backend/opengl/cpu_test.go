@@ -506,10 +506,7 @@ func TestAgainstCPU(t *testing.T) {
 // that every matrix and long vector above is split into many buffers
 // (tiles of whole rows, different boundaries for different shapes).
 func TestSplitBuffers(t *testing.T) {
-	openOrSkip(t)
-	testMaxBlockBytes = 4096
-	g := openOrSkip(t)
-	testMaxBlockBytes = 0
+	g := openHooks(t, hooks{maxBlockBytes: 4096}, backend.Options{})
 	w, err := g.NewTensor(300, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -526,19 +523,14 @@ func TestSplitBuffers(t *testing.T) {
 // two-pass spike compaction, many groups), which a software renderer does
 // not use by itself.
 func TestGPUPaths(t *testing.T) {
-	openOrSkip(t)
-	testGPUPaths = true
-	g := openOrSkip(t)
-	testGPUPaths = false
+	g := openHooks(t, hooks{gpuPaths: true}, backend.Options{})
 	if !g.x.cpuPaths && g.Software() {
 		t.Log("software renderer running the GPU kernel variants")
 	}
 	runAgainstCPU(t, g)
 	t.Run("conformance", func(t *testing.T) {
 		backendtest.Run(t, func(t *testing.T) backend.Backend {
-			testGPUPaths = true
-			defer func() { testGPUPaths = false }()
-			b, err := New(backend.Options{Context: testContext()})
+			b, err := newWith(backend.Options{Context: testContext()}, hooks{gpuPaths: true})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}

@@ -257,7 +257,7 @@ func (x *executor) delayedProgram(mode, bits int, scan bool) *program {
 	if x.det {
 		return x.orderedDelayed(mode, bits)
 	}
-	atomic := x.p.delayedAtomic[mode] != nil && !testNoAtomicFloat
+	atomic := x.p.delayedAtomic[mode] != nil && !x.b.h.noAtomicFloat
 	if bits == 32 && !scan {
 		if atomic {
 			return x.p.delayedAtomic[mode]

@@ -19,9 +19,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 		noAtomic, gpu bool
 	}{{"default", false, false}, {"compare-and-swap", true, false}, {"gpu paths", false, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			testNoAtomicFloat, testGPUPaths = c.noAtomic, c.gpu
-			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
-			g := openOrSkip(t)
+			g := openHooks(t, hooks{noAtomicFloat: c.noAtomic, gpuPaths: c.gpu}, backend.Options{})
 			cb := cpuTwin(t)
 			for _, shape := range scatterShapes {
 				delayAgainstCPU(t, g, cb, shape.rows, shape.cols, shape.density)
@@ -32,7 +30,7 @@ func TestDelayAgainstCPU(t *testing.T) {
 
 func delayAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, density float64) {
 	const depth, steps = 12, 30
-	rs, ci, vals := randomCSR(7, rows, cols, density)
+	rs, ci, vals := backendtest.RandomCSR(7, rows, cols, density)
 	r := rand.New(rand.NewPCG(8, 3))
 	delays := make([]int32, len(ci))
 	for e := range delays {
@@ -93,7 +91,7 @@ func TestDelayZeroAllocs(t *testing.T) {
 }
 
 func delayZeroAllocs(t *testing.T, g *Backend) {
-	rs, ci, vals := randomCSR(5, 300, 400, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(5, 300, 400, 0.1)
 	w, err := g.NewSparse(300, 400, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +135,7 @@ func TestPackedDelays(t *testing.T) {
 	g := openOrSkip(t)
 	cb := cpuTwin(t)
 	const rows, cols, depth, steps = 301, 203, 40, 12
-	rs, ci, vals := randomCSR(23, rows, cols, 0.08)
+	rs, ci, vals := backendtest.RandomCSR(23, rows, cols, 0.08)
 	for _, c := range []struct {
 		max, bits int
 	}{{200, 8}, {1000, 16}, {70000, 32}} {

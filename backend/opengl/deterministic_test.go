@@ -19,18 +19,12 @@ import (
 // closed when the test ends.
 func openDeterministic(t *testing.T, gpu bool) *Backend {
 	t.Helper()
-	openOrSkip(t) // skip or fail here when there is no context
-	testGPUPaths = gpu
-	g, err := New(backend.Options{Context: testContext(), Deterministic: true})
-	testGPUPaths = false
-	if err != nil {
-		t.Fatalf("New(Deterministic): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := g.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	return checkDeterministic(t, openHooks(t, hooks{gpuPaths: gpu}, backend.Options{Deterministic: true}))
+}
+
+// checkDeterministic fails unless g reports Deterministic, and returns g.
+func checkDeterministic(t *testing.T, g *Backend) *Backend {
+	t.Helper()
 	if !g.Deterministic() || !backend.IsDeterministic(g) {
 		t.Fatal("a backend opened with Deterministic does not report it")
 	}
@@ -48,7 +42,7 @@ type detMatrix struct {
 }
 
 func newDetMatrix(seed uint64, rows, cols int, p float64, maxDelay int) detMatrix {
-	rs, ci, vals := randomCSR(seed, rows, cols, p)
+	rs, ci, vals := backendtest.RandomCSR(seed, rows, cols, p)
 	r := rand.New(rand.NewPCG(seed, 9))
 	delays := make([]int32, len(ci))
 	for e := range delays {
@@ -256,10 +250,7 @@ func TestDeterministic(t *testing.T) {
 // a matrix split over buffers of 1024 elements (one ordered dispatch per
 // buffer) in a deterministic backend: the cpu's result bit for bit.
 func TestDeterministicSplit(t *testing.T) {
-	openOrSkip(t)
-	testMaxBlockBytes = 4096
-	g := openDeterministic(t, false)
-	testMaxBlockBytes = 0
+	g := checkDeterministic(t, openHooks(t, hooks{maxBlockBytes: 4096}, backend.Options{Deterministic: true}))
 	cb := cpuTwin(t)
 	const rows, cols, depth, steps = 150, 100, 5, 10
 	m := newDetMatrix(6, rows, cols, 0.45, 9)

@@ -47,7 +47,7 @@
 // only add to their destination atomically, and atomic additions commute,
 // so scatters into one ring or vector follow one another without a
 // barrier (not the ordered ones of Deterministic, below); the next other
-// access to it waits for all of them (PD14 on an H100: rtf 6.6 -> 4.5).
+// access to it waits for all of them.
 // The spike list of a mask (compact.comp) is kept
 // and reused until the mask is written again (a dispatch, Write or Fill),
 // so a group that sends through several synapse groups is compacted once
@@ -132,10 +132,8 @@
 // compaction gates the first (no launch when nothing spiked), which
 // writes the arguments of the others that hold spikes, and each of those
 // zeroes its own. Scatters into one destination are ordered by barriers.
-// Cost on llvmpipe (2 cores, examples' loops, 2026-12-03): coba n=4000
-// 1.62/1.55 s -> 1.62/1.49 s per 2000 steps (none), pd14 scale 0.1 0.74/0.72
-// -> 0.81/0.77 s per 1000 steps (+8%); not yet measured on a GPU, where
-// one invocation per destination range gives up the atomics' parallelism.
+// One invocation per destination range gives up the atomics' parallelism,
+// so this costs most on GPUs (bench/RESULTS.md).
 //
 // # Agreement with the cpu backend
 //

@@ -149,13 +149,13 @@ func newExecutor(b *Backend, ctx glContext) (*executor, error) {
 	b.device = fmt.Sprintf("%s, OpenGL %s, through %s", renderer, version, ctx.kind())
 	var block int64
 	gl.GetInteger64v(gl.MAX_SHADER_STORAGE_BLOCK_SIZE, &block)
-	if testMaxBlockBytes > 0 {
-		block = testMaxBlockBytes
+	if b.h.maxBlockBytes > 0 {
+		block = b.h.maxBlockBytes
 	}
 	if block > maxBlockCap {
 		block = maxBlockCap
 	}
-	if block < 1<<16 && testMaxBlockBytes == 0 {
+	if block < 1<<16 && b.h.maxBlockBytes == 0 {
 		return nil, fmt.Errorf("%s reports GL_MAX_SHADER_STORAGE_BLOCK_SIZE = %d, too small for compute work; use -backend=cpu", renderer, block)
 	}
 	b.maxElems = int(block / 4)
@@ -165,7 +165,7 @@ func newExecutor(b *Backend, ctx glContext) (*executor, error) {
 	if bindings < 8 {
 		return nil, fmt.Errorf("%s allows %d shader storage blocks per compute shader; the gl backend needs 8 (OpenGL 4.3 guarantees them); update the driver or use -backend=cpu", renderer, bindings)
 	}
-	x.cpuPaths = b.software && !testGPUPaths
+	x.cpuPaths = b.software && !b.h.gpuPaths
 	x.det = b.det
 	switch {
 	case hasExtension("GL_NVX_gpu_memory_info"):

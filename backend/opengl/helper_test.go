@@ -39,13 +39,11 @@ func openOrSkip(t testing.TB) *Backend {
 
 // onBothPaths calls f with a backend that uses the renderer's own kernel
 // variants (gpu false) and then with one that uses those meant for GPUs
-// (gpu true; see testGPUPaths), closing each when f returns.
+// (gpu true; see hooks.gpuPaths), closing each when f returns.
 func onBothPaths(t *testing.T, f func(g *Backend, gpu bool)) {
 	t.Helper()
 	for _, gpu := range []bool{false, true} {
-		testGPUPaths = gpu
-		g := openOrSkip(t)
-		testGPUPaths = false
+		g := openHooks(t, hooks{gpuPaths: gpu}, backend.Options{})
 		f(g, gpu)
 		g.Close()
 	}

@@ -151,10 +151,7 @@ func TestReadBatchOneSync(t *testing.T) {
 // buffer: requests cut at buffer boundaries, several rounds of one
 // glGetBufferSubData each.
 func TestReadBatchSplit(t *testing.T) {
-	openOrSkip(t)
-	testMaxBlockBytes = 4096
-	g := openOrSkip(t)
-	testMaxBlockBytes = 0
+	g := openHooks(t, hooks{maxBlockBytes: 4096}, backend.Options{})
 	const R = 1024
 	f := newRBFixture(t, g, 5000, 100, 50, 150, 60) // 4500 sparse entries
 	if n := len(f.m.(*tensor).tiles); n != 5 {

@@ -39,7 +39,7 @@ func TestSpikeListsReused(t *testing.T) {
 	onBothPaths(t, func(g *Backend, gpu bool) {
 		cb := cpuTwin(t)
 		const rows, cols = 5000, 300 // rows > 4096: two compaction groups on GPU paths
-		rs, ci, vals := randomCSR(11, rows, cols, 0.02)
+		rs, ci, vals := backendtest.RandomCSR(11, rows, cols, 0.02)
 		m1, m2 := make([]float32, rows), make([]float32, rows)
 		for i := range m1 {
 			m1[i] = float32((i / 7) % 2)
@@ -134,7 +134,7 @@ func TestAtomicScattersShareABarrier(t *testing.T) {
 func testAtomicScatters(t *testing.T, g *Backend, gpu bool) {
 	cb := cpuTwin(t)
 	const rows, cols, depth = 400, 300, 6
-	rs, ci, vals := randomCSR(13, rows, cols, 0.05)
+	rs, ci, vals := backendtest.RandomCSR(13, rows, cols, 0.05)
 	delays := make([]int32, len(ci))
 	for e := range delays {
 		delays[e] = int32(e % depth)
@@ -214,7 +214,7 @@ func TestManySpikes(t *testing.T) {
 func manySpikes(t *testing.T, g *Backend, gpu bool) {
 	cb := cpuTwin(t)
 	const rows, cols = 70000, 40
-	rs, ci, vals := randomCSR(19, rows, cols, 0.05)
+	rs, ci, vals := backendtest.RandomCSR(19, rows, cols, 0.05)
 	masks := [][]float32{make([]float32, rows), make([]float32, rows), make([]float32, rows)}
 	for i := range rows {
 		masks[1][i] = 1

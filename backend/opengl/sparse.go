@@ -130,10 +130,6 @@ func hasExtension(name string) bool {
 	return false
 }
 
-// testNoAtomicFloat makes Propagate with trans use the compare-and-swap
-// scatter even where float atomics exist, so that tests cover it.
-var testNoAtomicFloat bool
-
 // NewSparse builds a rows x cols sparse matrix from compressed rows (see
 // backend.Sparser) and its transposed index, each in one buffer. A matrix
 // with more entries than one shader storage buffer of the device holds
@@ -491,7 +487,7 @@ func (x *executor) sparseScatter(c *cmd) {
 	switch {
 	case x.det:
 		p = x.p.sparseOrdered[mode]
-	case x.p.sparseAtomic[mode] != nil && !testNoAtomicFloat:
+	case x.p.sparseAtomic[mode] != nil && !x.b.h.noAtomicFloat:
 		p = x.p.sparseAtomic[mode]
 	}
 	x.setF(p, uAlpha, c.f[0])

@@ -12,25 +12,6 @@ import (
 	"github.com/gomonnto/gomonnto/backend/backendtest"
 )
 
-// randomCSR draws a rows x cols structure with entry probability p and
-// values in [-1, 1); every third row is empty.
-func randomCSR(seed uint64, rows, cols int, p float64) ([]int64, []int32, []float32) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	rs := make([]int64, rows+1)
-	var ci []int32
-	var vals []float32
-	for i := range rows {
-		for j := range cols {
-			if i%3 != 1 && r.Float64() < p {
-				ci = append(ci, int32(j))
-				vals = append(vals, float32(2*r.Float64()-1))
-			}
-		}
-		rs[i+1] = int64(len(ci))
-	}
-	return rs, ci, vals
-}
-
 func readGL(t testing.TB, b backend.Backend, x backend.Tensor) []float32 {
 	t.Helper()
 	out := make([]float32, x.Len())
@@ -61,9 +42,7 @@ func TestSparseAgainstCPU(t *testing.T) {
 		noAtomic, gpu bool
 	}{{"default", false, false}, {"compare-and-swap", true, false}, {"gpu paths", false, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			testNoAtomicFloat, testGPUPaths = c.noAtomic, c.gpu
-			defer func() { testNoAtomicFloat, testGPUPaths = false, false }()
-			g := openOrSkip(t)
+			g := openHooks(t, hooks{noAtomicFloat: c.noAtomic, gpuPaths: c.gpu}, backend.Options{})
 			if c.name == "default" {
 				t.Logf("float atomics (GL_NV_shader_atomic_float): %t", g.x.p.sparseAtomic[0] != nil)
 			}
@@ -84,7 +63,7 @@ var scatterShapes = []struct {
 }{{700, 500, 0.05}, {60, 3000, 0.4}, {3000, 60, 0.4}}
 
 func sparseAgainstCPU(t *testing.T, g, cb backend.Backend, rows, cols int, density float64) {
-	rs, ci, vals := randomCSR(3, rows, cols, density)
+	rs, ci, vals := backendtest.RandomCSR(3, rows, cols, density)
 	r := rand.New(rand.NewPCG(4, 2))
 	vec := func(n int, p float64) []float32 {
 		v := make([]float32, n)
@@ -143,7 +122,7 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	buffers, _ := g.LiveObjects()
-	rs, ci, vals := randomCSR(5, 300, 400, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(5, 300, 400, 0.1)
 	w, err := g.NewSparse(300, 400, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)
@@ -199,12 +178,10 @@ func TestSparseZeroAllocsAndRelease(t *testing.T) {
 // operation that needs the column form must panic with a message naming
 // the split, and row starts beyond one buffer are refused.
 func TestSparseSplitOverBuffers(t *testing.T) {
-	testMaxBlockBytes = 4096
-	defer func() { testMaxBlockBytes = 0 }()
-	g := openOrSkip(t)
+	g := openHooks(t, hooks{maxBlockBytes: 4096}, backend.Options{})
 	cb := cpuTwin(t)
 	const rows, cols, depth = 150, 100, 5
-	rs, ci, vals := randomCSR(6, rows, cols, 0.45)
+	rs, ci, vals := backendtest.RandomCSR(6, rows, cols, 0.45)
 	if len(ci) < 4*1024 {
 		t.Fatalf("only %d entries; the test needs more than four buffers' worth", len(ci))
 	}
@@ -283,7 +260,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 			t.Errorf("%s on a split matrix: panic %q, want one naming the operation and the split", name, msg)
 		}
 	}
-	rs2, ci2, vals2 := randomCSR(7, 2000, 4, 0.01)
+	rs2, ci2, vals2 := backendtest.RandomCSR(7, 2000, 4, 0.01)
 	if _, err := g.NewSparse(2000, 4, rs2, ci2, vals2); err == nil || !strings.Contains(err.Error(), "GL_MAX_SHADER_STORAGE_BLOCK_SIZE") {
 		t.Fatalf("NewSparse with 2001 row starts and 1024 per buffer: error %v, want one naming GL_MAX_SHADER_STORAGE_BLOCK_SIZE", err)
 	}
@@ -294,7 +271,7 @@ func TestSparseSplitOverBuffers(t *testing.T) {
 func BenchmarkSparsePropagate(b *testing.B) {
 	const n = 4000
 	g := openOrSkip(b)
-	rs, ci, vals := randomCSR(12, n, n, 0.02)
+	rs, ci, vals := backendtest.RandomCSR(12, n, n, 0.02)
 	w, err := g.NewSparse(n, n, rs, ci, vals)
 	if err != nil {
 		b.Fatal(err)
@@ -342,7 +319,7 @@ func TestColumnFormOnDemand(t *testing.T) {
 	g := openOrSkip(t)
 	cb := cpuTwin(t)
 	const rows, cols = 300, 200
-	rs, ci, vals := randomCSR(17, rows, cols, 0.1)
+	rs, ci, vals := backendtest.RandomCSR(17, rows, cols, 0.1)
 	live := func() int {
 		if err := g.Sync(); err != nil {
 			t.Fatal(err)
@@ -399,7 +376,7 @@ func TestColumnFormOnDemand(t *testing.T) {
 // caller's structure as its host copy instead of copying it.
 func TestAdoptSparse(t *testing.T) {
 	g := openOrSkip(t)
-	rs, ci, vals := randomCSR(9, 80, 60, 0.2)
+	rs, ci, vals := backendtest.RandomCSR(9, 80, 60, 0.2)
 	ref, err := g.NewSparse(80, 60, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)

@@ -137,11 +137,6 @@ func (l *eventLog) Gather(mask backend.Tensor) {
 	b.maybeSubmit()
 }
 
-// testGatherSpan, when non-zero, cuts every gather into dispatches of
-// that many list positions, so that tests cover the ranges that only
-// masks of hundreds of millions of elements need on llvmpipe.
-var testGatherSpan int
-
 // gather runs a recorded Gather on the GL thread: the spike list of mask
 // appended to the log (offs, idx) as record k (record_events.comp).
 func (x *executor) gather(mask, offs, idx *tensor, k int) {
@@ -159,8 +154,8 @@ func (x *executor) gather(mask, offs, idx *tensor, k int) {
 	if x.b.software {
 		span = groups * 256 * (llvmpipeLoopLimit / 4)
 	}
-	if testGatherSpan > 0 {
-		span = testGatherSpan
+	if x.b.h.gatherSpan > 0 {
+		span = x.b.h.gatherSpan
 	}
 	var flags uint32
 	if k%idx.tileRows == 0 {

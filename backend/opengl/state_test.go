@@ -58,10 +58,7 @@ func drainAll(t *testing.T, l backend.EventLog, wants [][]int32) {
 // renderer's and the GPU kernel paths, through two drains each.
 func TestEventLogSplit(t *testing.T) {
 	for _, gpu := range []bool{false, true} {
-		openOrSkip(t)
-		testMaxBlockBytes, testGPUPaths = 4096, gpu
-		g := openOrSkip(t)
-		testMaxBlockBytes, testGPUPaths = 0, false
+		g := openHooks(t, hooks{maxBlockBytes: 4096, gpuPaths: gpu}, backend.Options{})
 		r := rand.New(rand.NewPCG(5, 9))
 		for _, c := range [][2]int{{300, 10}, {1000, 3}, {1, 40}} {
 			n, records := c[0], c[1]
@@ -97,11 +94,9 @@ func TestEventLogSplit(t *testing.T) {
 }
 
 // TestEventLogRanges gathers masks of 70,000 elements with each gather
-// cut into dispatches of 1000 list positions (testGatherSpan).
+// cut into dispatches of 1000 list positions (hooks.gatherSpan).
 func TestEventLogRanges(t *testing.T) {
-	g := openOrSkip(t)
-	testGatherSpan = 1000
-	defer func() { testGatherSpan = 0 }()
+	g := openHooks(t, hooks{gatherSpan: 1000}, backend.Options{})
 	const n = 70000
 	r := rand.New(rand.NewPCG(4, 4))
 	l, err := g.NewEventLog(n, 4)
@@ -208,7 +203,7 @@ func TestRingStateRoundTrip(t *testing.T) {
 	onBothPaths(t, func(g *Backend, _ bool) {
 		cb := cpuTwin(t)
 		const nSrc, nDst, depth = 200, 700, 5
-		rs, ci, vals := randomCSR(13, nSrc, nDst, 0.05)
+		rs, ci, vals := backendtest.RandomCSR(13, nSrc, nDst, 0.05)
 		steps := make([]int32, len(ci))
 		for e := range steps {
 			steps[e] = int32(1 + e%depth)
@@ -279,7 +274,7 @@ func TestRingStateRoundTrip(t *testing.T) {
 func TestTensorsSkipsInternal(t *testing.T) {
 	g := openOrSkip(t)
 	x := newT(t, g, 4, 1)
-	rs, ci, vals := randomCSR(3, 4, 6, 0.5)
+	rs, ci, vals := backendtest.RandomCSR(3, 4, 6, 0.5)
 	w, err := g.NewSparse(4, 6, rs, ci, vals)
 	if err != nil {
 		t.Fatal(err)

@@ -85,18 +85,11 @@ func run(f *cli.Flags, n int, we float64) error {
 		return err
 	}
 	groups := []*core.NeuronGroup{m.E, m.I}
-	recs := make([]*core.Recorder, len(groups))
-	for k, g := range groups {
-		recs[k] = core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes_" + g.Name()})
-		if err := g.AddBehavior(9, recs[k]); err != nil {
-			return err
-		}
-	}
-	if err := f.Initialize(net); err != nil {
+	recs, err := cli.Record(true, []string{"fired"}, "spikes", groups...)
+	if err != nil {
 		return err
 	}
-	f.UIView(model, []string{"v"}, []string{"W"})
-	wall, err := f.Run(net, core.SimOptions{})
+	wall, err := f.Simulate(net, core.SimOptions{}, func() { f.UIView(model, []string{"v"}, []string{"W"}) })
 	if err != nil {
 		return err
 	}

@@ -63,19 +63,16 @@ func runChain(f *cli.SingleFlags, pym bool) error {
 	if err != nil {
 		return err
 	}
-	rec := core.NewRecorder([]string{"v"}, core.RecorderOptions{Tag: "trace"})
-	if err := g.AddBehavior(9, rec); err != nil {
-		return err
-	}
-	*f.Steps = steps
-	if err := f.Initialize(net); err != nil {
-		return err
-	}
-	wall, err := f.Run(net, core.SimOptions{})
+	recs, err := cli.Record(false, []string{"v"}, "trace", g)
 	if err != nil {
 		return err
 	}
-	s, err := rec.Series("v")
+	*f.Steps = steps
+	wall, err := f.Simulate(net, core.SimOptions{}, nil)
+	if err != nil {
+		return err
+	}
+	s, err := recs[0].Series("v")
 	if err != nil {
 		return err
 	}

@@ -39,18 +39,15 @@ func run(f *cli.Flags, pym bool) error {
 	if err != nil {
 		return err
 	}
-	rec := core.NewEventRecorder([]string{"fired"}, core.RecorderOptions{Tag: "spikes"})
-	if err := p.AddBehavior(9, rec); err != nil {
-		return err
-	}
-	if err := f.Initialize(net); err != nil {
-		return err
-	}
-	wall, err := f.Run(net, core.SimOptions{})
+	recs, err := cli.Record(true, []string{"fired"}, "spikes", p)
 	if err != nil {
 		return err
 	}
-	ev, err := rec.Events("fired")
+	wall, err := f.Simulate(net, core.SimOptions{}, nil)
+	if err != nil {
+		return err
+	}
+	ev, err := recs[0].Events("fired")
 	if err != nil {
 		return err
 	}

@@ -250,3 +250,38 @@ func (f *Flags) Finish(net *core.Network, r *Result) error {
 	}
 	return nil
 }
+
+// Record adds to each group, at key 9 (after the model's behaviours), a
+// recorder of vars, or an event recorder of them when events is set,
+// tagged tag (tag_<group name> when there are several groups).
+func Record(events bool, vars []string, tag string, groups ...*core.NeuronGroup) ([]*core.Recorder, error) {
+	recs := make([]*core.Recorder, len(groups))
+	for k, g := range groups {
+		opts := core.RecorderOptions{Tag: tag}
+		if len(groups) > 1 {
+			opts.Tag = tag + "_" + g.Name()
+		}
+		if events {
+			recs[k] = core.NewEventRecorder(vars, opts)
+		} else {
+			recs[k] = core.NewRecorder(vars, opts)
+		}
+		if err := g.AddBehavior(9, recs[k]); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// Simulate initialises net (Initialize) and runs it (Run, with opt), and
+// returns the wall time of the loop in seconds. before, if not nil, runs
+// between the two (a UI view that needs the initialised network).
+func (f *Flags) Simulate(net *core.Network, opt core.SimOptions, before func()) (float64, error) {
+	if err := f.Initialize(net); err != nil {
+		return 0, err
+	}
+	if before != nil {
+		before()
+	}
+	return f.Run(net, opt)
+}
