@@ -157,6 +157,28 @@ func run1(kind ewKind, op uint8, name string, dst, a, b Tensor, s0, s1 float32) 
 	if dst == nil {
 		panic(Misusef("backend", name, "nil tensor"))
 	}
+	nops := ewOperands[kind]
+	n := dst.Len()
+	key := ewKey{kind: kind, op: op}
+	if nops > 1 {
+		checkOperand(name, dst, a, n)
+		if a == dst {
+			key.alias[1] = 0
+		} else {
+			key.alias[1] = 1
+		}
+	}
+	if nops > 2 {
+		checkOperand(name, dst, b, n)
+		switch b {
+		case dst:
+			key.alias[2] = 0
+		case a:
+			key.alias[2] = key.alias[1]
+		default:
+			key.alias[2] = 2
+		}
+	}
 	be := dst.Backend()
 	if be == nil {
 		panic(Misusef("backend", name, "tensor %s has no backend", Shape(dst)))
@@ -164,40 +186,34 @@ func run1(kind ewKind, op uint8, name string, dst, a, b Tensor, s0, s1 float32) 
 	e := be.elementwise()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	defer clear(e.args[:])
-	nops := ewOperands[kind]
-	e.args = [3]Tensor{dst, a, b}
-	key := ewKey{kind: kind, op: op}
-	for i := 1; i < nops; i++ {
-		t := e.args[i]
-		if t == nil {
-			panic(Misusef("backend", name, "nil tensor"))
-		}
-		if t.Len() != dst.Len() {
-			panic(Misusef("backend", name, "length mismatch: %s has %d elements, dst %s has %d", Shape(t), t.Len(), Shape(dst), dst.Len()))
-		}
-		key.alias[i] = uint8(i)
-		for j := 0; j < i; j++ {
-			if t == e.args[j] {
-				key.alias[i] = uint8(j)
-				break
-			}
-		}
-	}
 	k := e.kernels[key.index()]
 	if k == nil {
 		k = e.compile(be, key, nops, name)
 	}
 	// The distinct operands, in order.
-	n := 0
-	for i := 0; i < nops; i++ {
-		if key.alias[i] == uint8(i) {
-			e.args[n] = e.args[i]
-			n++
-		}
+	e.args[0] = dst
+	m := 1
+	if nops > 1 && key.alias[1] == 1 {
+		e.args[m] = a
+		m++
+	}
+	if nops > 2 && key.alias[2] == 2 {
+		e.args[m] = b
+		m++
 	}
 	e.sc[0], e.sc[1] = s0, s1
-	k.Run(e.args[:n], e.sc[:ewScalars[kind]], rng.Key{})
+	k.Run(e.args[:m], e.sc[:ewScalars[kind]], rng.Key{})
+	e.args[0], e.args[1], e.args[2] = nil, nil, nil
+}
+
+// checkOperand panics unless t is a tensor of n elements.
+func checkOperand(name string, dst, t Tensor, n int) {
+	if t == nil {
+		panic(Misusef("backend", name, "nil tensor"))
+	}
+	if t.Len() != n {
+		panic(Misusef("backend", name, "length mismatch: %s has %d elements, dst %s has %d", Shape(t), t.Len(), Shape(dst), n))
+	}
 }
 
 // compile builds the kernel of key on be (under e.mu).
